@@ -1,0 +1,12 @@
+noinst_HEADERS += \
+	include/tenantrelay/conf.h \
+	include/tenantrelay/conf_get.h \
+	include/tenantrelay/ctl.h \
+	include/tenantrelay/daemon.h \
+	include/tenantrelay/dbuf.h \
+	include/tenantrelay/mailaddr.h \
+	include/tenantrelay/msg.h \
+	include/tenantrelay/mymalloc.h \
+	include/tenantrelay/netaddr.h \
+	include/tenantrelay/route.h \
+	include/tenantrelay/server.h

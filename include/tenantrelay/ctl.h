@@ -1,0 +1,37 @@
+/*
+ * ctl.h - tenantrelayctl's command table and the context every command gets.
+ *
+ * Each command group lives in its own file (ctl_key.c, ctl_tenant.c, ...) and
+ * returns an exit status: 0 success, 1 the check ran and found a problem,
+ * otherwise sysexits(3) (64 usage, 65 bad data, 69 unavailable, 73 cannot
+ * create, 74 I/O error, 77 permission denied, 78 configuration).
+ */
+#ifndef TENANTRELAY_CTL_H
+#define TENANTRELAY_CTL_H
+
+#include <stdbool.h>
+
+#include "tenantrelay/conf.h"
+
+struct ctl_ctx {
+    const char *config_path;
+    bool json;                  /* --json given anywhere on the line */
+    struct conf *conf;          /* loaded on first use by ctl_conf() */
+};
+
+struct ctl_command {
+    const char *name;
+    int (*run)(struct ctl_ctx *ctx, int argc, char **argv);
+    const char *usage;
+};
+
+/* The configuration, loaded on first use; NULL after printing the error. */
+struct conf *ctl_conf(struct ctl_ctx *ctx);
+
+/* Print "tenantrelayctl: ..." to stderr and return status. */
+int ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A command that is not built yet says so: exit 69 (EX_UNAVAILABLE). */
+int ctl_not_built(struct ctl_ctx *ctx, int argc, char **argv);
+
+#endif

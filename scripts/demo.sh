@@ -1,0 +1,93 @@
+#!/bin/bash
+# The demo: installs dependencies, builds, starts a local TLS upstream that
+# requires AUTH (standing in for the platform's SMTP service), and runs
+# tenantrelayd in the foreground on 127.0.0.1:10025 in front of it; sends one
+# message through it and shows where it went.  Ctrl-C stops everything.
+#
+#   DEMO_ONESHOT=1     stop after the demo message instead of staying up
+#   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
+#   DEMO_PORT, DEMO_UPSTREAM_PORT, DEMO_DIR   override the defaults
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+port=${DEMO_PORT:-10025}
+up_port=${DEMO_UPSTREAM_PORT:-10465}
+dir=${DEMO_DIR:-/tmp/tenantrelay-demo}
+
+if [ -z "${DEMO_BUILD_DIR:-}" ]; then
+    [ "$(id -u)" = 0 ] && bash scripts/install-deps.sh
+    ./autogen.sh > /dev/null
+    mkdir -p build-demo
+    (cd build-demo && "$top/configure" --sysconfdir=/etc --localstatedir=/var --runstatedir=/run \
+        > configure.out && make -j"$(nproc)" > make.out)
+    bin="$top/build-demo"
+else
+    bin=$DEMO_BUILD_DIR
+fi
+
+rm -rf "$dir"
+mkdir -p "$dir"/{ca,spool,run,log,etc,upstream}
+chmod 755 "$dir"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+# A private CA and the upstream's certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tenantrelay demo CA" \
+    -keyout "$dir/ca/ca.key" -out "$dir/ca/ca.pem" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/ca/server.key" \
+    -out "$dir/ca/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$dir/ca/server.ext"
+openssl x509 -req -in "$dir/ca/server.csr" -CA "$dir/ca/ca.pem" -CAkey "$dir/ca/ca.key" \
+    -CAcreateserial -days 30 -extfile "$dir/ca/server.ext" -out "$dir/ca/server.pem" 2>/dev/null
+
+/usr/bin/python3 tests/integration/upstream.py --port "$up_port" --tls implicit \
+    --cert "$dir/ca/server.pem" --key "$dir/ca/server.key" --maildir "$dir/upstream" \
+    --ready-file "$dir/upstream.ready" > "$dir/upstream.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$dir/upstream.ready" ] && break; sleep 0.1; done
+
+user=nobody
+[ "$(id -u)" = 0 ] && chown "$user" "$dir/spool" "$dir/run" "$dir/log"
+cat > "$dir/tenantrelay.conf" <<CONF
+hostname = "relay.demo.test";
+user = "$user";
+listen = ( { address = "127.0.0.1"; port = $port; } );
+spool_directory = "$dir/spool";
+control_socket = "$dir/run/control.sock";
+events_file = "$dir/log/events.jsonl";
+tenant_store = "$dir/etc/tenants";
+change_log = "$dir/log/tenant-changes.log";
+key_file = "$dir/etc/master.key";
+default_route = { host = "127.0.0.1"; port = $up_port; tls = "implicit";
+  sender = "notifications@platform.demo.test"; ca_file = "$dir/ca/ca.pem"; };
+CONF
+"$bin/tenantrelayd" -t -c "$dir/tenantrelay.conf"
+"$bin/tenantrelayd" -f -c "$dir/tenantrelay.conf" &
+pids+=($!)
+for _ in $(seq 1 100); do
+    /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))" && break
+    sleep 0.1
+done
+
+echo
+echo "tenantrelayd is listening on 127.0.0.1:$port (config: $dir/tenantrelay.conf)."
+echo "Send it mail, for example:"
+echo "  swaks --server 127.0.0.1:$port --from app@platform.demo.test --to someone@example.test --header 'X-Tenant-ID: acme'"
+echo
+echo "Sending a demo message now:"
+swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@example.test \
+    --header "X-Tenant-ID: acme" --header "Subject: tenantrelay demo" --body "Hello from the demo." \
+    --timeout 10 2>&1 | grep -E '^ *(<~?|<\*\*|\*\*\*) ' | tail -n 4 || true
+echo
+echo "Upstream mailbox ($dir/upstream): $(ls "$dir/upstream" | grep -c '\.eml$' || true) message(s)."
+echo "Spool ($dir/spool): $(find "$dir/spool" -type f | wc -l) file(s)."
+if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
+    exit 0
+fi
+echo "Ctrl-C to stop."
+wait "${pids[1]}"

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Install every Debian 12 package that building, testing and the demo need.
+# Idempotent; run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+    # build
+    autoconf automake pkg-config build-essential
+    libssl-dev libsodium-dev libconfig-dev libmilter-dev libjansson-dev libcmocka-dev
+    # real parts the tests talk to
+    python3-aiosmtpd swaks postfix stunnel4 miltertest openssl ca-certificates
+    # fuzzing and sanitizers (clang's libFuzzer), unit checks
+    clang libclang-rt-14-dev
+    # systemd-analyze for the unit checks; ps for process checks
+    systemd procps
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    # Postfix must not ask questions nor configure the system instance.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

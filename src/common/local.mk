@@ -1,0 +1,6 @@
+libtenantrelay_a_SOURCES += \
+	src/common/dbuf.c \
+	src/common/mailaddr.c \
+	src/common/msg.c \
+	src/common/mymalloc.c \
+	src/common/netaddr.c

@@ -1,0 +1,110 @@
+/*
+ * msg.c - Postfix-style logging to syslog or stderr (see msg.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tenantrelay/msg.h"
+
+static const char *msg_ident = "tenantrelay";
+static bool msg_to_stderr = true;
+static enum msg_level msg_min_level = MSG_INFO;
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void msg_open(const char *ident, bool to_stderr)
+{
+    msg_ident = ident;
+    msg_to_stderr = to_stderr;
+    if (!to_stderr)
+        openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void msg_set_level(enum msg_level level)
+{
+    msg_min_level = level;
+}
+
+static const char *level_name(enum msg_level level)
+{
+    switch (level) {
+    case MSG_DEBUG: return "debug: ";
+    case MSG_WARN: return "warning: ";
+    case MSG_ERROR: return "error: ";
+    case MSG_FATAL: return "fatal: ";
+    default: return "";
+    }
+}
+
+static int level_priority(enum msg_level level)
+{
+    switch (level) {
+    case MSG_DEBUG: return LOG_DEBUG;
+    case MSG_WARN: return LOG_WARNING;
+    case MSG_ERROR: return LOG_ERR;
+    case MSG_FATAL: return LOG_CRIT;
+    default: return LOG_INFO;
+    }
+}
+
+void msg_vlog(enum msg_level level, const char *id, const char *fmt, va_list ap)
+{
+    char text[4096];
+    int saved_errno = errno;
+
+    if (level < msg_min_level)
+        return;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    /* One line per event: a newline in a value must not forge a log line. */
+    for (char *p = text; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (msg_to_stderr) {
+        struct timespec ts;
+        struct tm tm;
+        char when[32];
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        pthread_mutex_lock(&msg_lock);
+        fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s%s\n", when, ts.tv_nsec / 1000000,
+                msg_ident, (long)getpid(), id ? id : "-", level_name(level), text);
+        fflush(stderr);
+        pthread_mutex_unlock(&msg_lock);
+    } else {
+        syslog(level_priority(level), "%s: %s%s", id ? id : "-", level_name(level), text);
+    }
+    errno = saved_errno;
+}
+
+#define MSG_DEFINE(name, level)                               \
+    void name(const char *id, const char *fmt, ...)           \
+    {                                                         \
+        va_list ap;                                           \
+        va_start(ap, fmt);                                    \
+        msg_vlog(level, id, fmt, ap);                         \
+        va_end(ap);                                           \
+    }
+
+MSG_DEFINE(msg_debug, MSG_DEBUG)
+MSG_DEFINE(msg_info, MSG_INFO)
+MSG_DEFINE(msg_warn, MSG_WARN)
+MSG_DEFINE(msg_error, MSG_ERROR)
+
+void msg_fatal(int status, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(MSG_FATAL, id, fmt, ap);
+    va_end(ap);
+    exit(status);
+}

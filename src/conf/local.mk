@@ -1,0 +1,3 @@
+libtenantrelay_a_SOURCES += \
+	src/conf/conf_get.c \
+	src/conf/conf_load.c

@@ -1,0 +1,2 @@
+tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c
+tenantrelayctl_LDADD = $(TR_LIBS)

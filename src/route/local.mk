@@ -1,0 +1,2 @@
+libtenantrelay_a_SOURCES += \
+	src/route/route.c

@@ -1,0 +1,194 @@
+# lib.sh - the integration test harness, sourced by every tests/integration/*.sh.
+#
+# Gives each test a private directory ($T), free loopback ports, a test CA,
+# programs started in the background with their PIDs recorded, waits with
+# bounded time, and a cleanup that ends exactly the processes it started
+# (by PID, never by name) however the test exits.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+PYTHON3=${PYTHON3:-/usr/bin/python3}
+TR_BIN_DAEMON="$top_builddir/tenantrelayd"
+TR_BIN_MILTER="$top_builddir/tenantrelay-milter"
+TR_BIN_CTL="$top_builddir/tenantrelayctl"
+TR_TESTS="$top_srcdir/tests/integration"
+
+T=$(mktemp -d /tmp/tr-test.XXXXXX)
+chmod 755 "$T"
+TR_PIDS=()
+TR_FAILURES=0
+TR_CHECKS=0
+
+tr_cleanup() {
+    local pid i
+    for pid in "${TR_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${TR_PIDS[@]}"; do
+        for i in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    if [ "${TR_KEEP:-0}" = 1 ]; then
+        echo "# kept $T"
+    else
+        rm -rf "$T"
+    fi
+}
+trap tr_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Record a PID that cleanup must end.
+tr_track() { TR_PIDS+=("$1"); }
+
+# Forget a PID (the test ended it itself).
+tr_untrack() {
+    local keep=() p
+    for p in "${TR_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    TR_PIDS=("${keep[@]}")
+}
+
+# A free TCP port on the loopback (the kernel's choice).
+free_port() {
+    "$PYTHON3" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    local port=$1 limit=${2:-10} i
+    for i in $(seq 1 $((limit * 10))); do
+        if "$PYTHON3" -c "import socket,sys
+s = socket.socket(); s.settimeout(0.5)
+sys.exit(0 if s.connect_ex(('127.0.0.1', $port)) == 0 else 1)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "# nothing listening on port $port after ${limit}s" >&2
+    return 1
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, bounded.
+wait_for() {
+    local limit=$1 i
+    shift
+    for i in $(seq 1 $((limit * 10))); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_exit PID SECONDS: until PID is gone; its status in $TR_EXIT.
+wait_exit() {
+    local pid=$1 limit=$2 i
+    for i in $(seq 1 $((limit * 10))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            TR_EXIT=$?
+            tr_untrack "$pid"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# ok CONDITION-DESCRIPTION COMMAND...: one check, TAP-like output.
+ok() {
+    local what=$1
+    shift
+    TR_CHECKS=$((TR_CHECKS + 1))
+    if "$@"; then
+        echo "ok $TR_CHECKS - $what"
+    else
+        echo "not ok $TR_CHECKS - $what"
+        TR_FAILURES=$((TR_FAILURES + 1))
+    fi
+}
+
+# The test's exit status: 0 when every check passed.
+finish() {
+    echo "# $TR_CHECKS checks, $TR_FAILURES failed"
+    [ "$TR_FAILURES" -eq 0 ] && [ "$TR_CHECKS" -gt 0 ]
+    exit $?
+}
+
+# make_ca DIR: a test CA and certificates signed by it, for localhost and
+# 127.0.0.1: DIR/ca.pem, DIR/server.pem + server.key.  Further
+# certificates (self-signed, wrong name, expired) come from make_cert.
+make_ca() {
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tenantrelay test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.pem" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        2>/dev/null || return 1
+    make_cert "$d" server "localhost" "DNS:localhost,IP:127.0.0.1"
+}
+
+# make_cert DIR NAME CN SAN [DAYS]: DIR/NAME.pem and DIR/NAME.key signed by DIR/ca.
+make_cert() {
+    local d=$1 name=$2 cn=$3 san=$4 days=${5:-30}
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$d/$name.key" \
+        -out "$d/$name.csr" 2>/dev/null || return 1
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" > "$d/$name.ext"
+    openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days "$days" -extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null
+}
+
+# start_upstream NAME PORT TLS [upstream.py options...]: a real SMTP server
+# writing to $T/NAME.mail; waits until it accepts connections.
+start_upstream() {
+    local name=$1 port=$2 tls=$3
+    shift 3
+    "$PYTHON3" "$TR_TESTS/upstream.py" --port "$port" --tls "$tls" \
+        --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
+        --maildir "$T/$name.mail" --ready-file "$T/$name.ready" "$@" \
+        > "$T/$name.log" 2>&1 &
+    tr_track $!
+    wait_for 15 test -s "$T/$name.ready" || { echo "# upstream $name did not start" >&2; cat "$T/$name.log" >&2; return 1; }
+}
+
+# write_conf FILE [extra libconfig lines]: a test configuration whose paths
+# all live under $T; the listener port is $TR_PORT.
+write_conf() {
+    local file=$1
+    shift
+    mkdir -p "$T/spool" "$T/run" "$T/log" "$T/etc"
+    cat > "$file" <<CONF
+hostname = "relay.test";
+user = "${TR_USER:-nobody}";
+listen = ( { address = "${TR_LISTEN_ADDR:-127.0.0.1}"; port = ${TR_PORT:-2525}; } );
+spool_directory = "$T/spool";
+control_socket = "$T/run/control.sock";
+events_file = "$T/log/events.jsonl";
+tenant_store = "$T/etc/tenants";
+change_log = "$T/log/changes.log";
+key_file = "$T/etc/master.key";
+$*
+CONF
+    # The daemon drops root for this user: let it own its writable places.
+    if [ "$(id -u)" = 0 ]; then
+        chown "${TR_USER:-nobody}" "$T/spool" "$T/run" "$T/log"
+    fi
+    if ! grep -q '^default_route' "$file"; then
+        cat >> "$file" <<CONF
+default_route = { host = "127.0.0.1"; port = ${TR_UPSTREAM_PORT:-2465}; tls = "implicit";
+  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
+CONF
+    fi
+}
+
+# start_daemon CONF: tenantrelayd -f in the background, log in $T/daemon.log.
+start_daemon() {
+    "$TR_BIN_DAEMON" -f -c "$1" >> "$T/daemon.log" 2>&1 &
+    TR_DAEMON_PID=$!
+    tr_track "$TR_DAEMON_PID"
+    wait_port "${TR_PORT:-2525}" 15
+}

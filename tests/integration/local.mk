@@ -1,0 +1,8 @@
+INTEGRATION_TESTS = \
+	tests/integration/test_harness.sh \
+	tests/integration/test_config_check.sh \
+	tests/integration/test_daemon_lifecycle.sh \
+	tests/integration/test_ctl_basics.sh \
+	tests/integration/test_systemd_units.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/upstream.py

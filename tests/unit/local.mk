@@ -1,0 +1,22 @@
+if HAVE_CMOCKA
+UNIT_TESTS = tests/unit/test_conf tests/unit/test_netaddr tests/unit/test_mailaddr \
+	tests/unit/test_dbuf
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+UNIT_LDADD = $(TR_LIBS) $(CMOCKA_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netaddr_SOURCES = tests/unit/test_netaddr.c
+tests_unit_test_netaddr_LDADD = $(UNIT_LDADD)
+tests_unit_test_netaddr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mailaddr_SOURCES = tests/unit/test_mailaddr.c
+tests_unit_test_mailaddr_LDADD = $(UNIT_LDADD)
+tests_unit_test_mailaddr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dbuf_SOURCES = tests/unit/test_dbuf.c
+tests_unit_test_dbuf_LDADD = $(UNIT_LDADD)
+tests_unit_test_dbuf_CFLAGS = $(UNIT_CFLAGS)
+endif
+EXTRA_DIST += tests/unit/unit.h
