@@ -34,4 +34,14 @@ int ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* A command that is not built yet says so: exit 69 (EX_UNAVAILABLE). */
 int ctl_not_built(struct ctl_ctx *ctx, int argc, char **argv);
 
+/* The command groups, one file each (src/ctl/ctl_NAME.c). */
+int ctl_key(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_seal(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_tenant(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_test(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_status(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_reload(struct ctl_ctx *ctx, int argc, char **argv);
+
 #endif

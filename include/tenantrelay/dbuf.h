@@ -28,7 +28,7 @@ void dbuf_append(struct dbuf *b, const void *data, size_t len);
 void dbuf_append_str(struct dbuf *b, const char *s);
 void dbuf_append_char(struct dbuf *b, char c);
 void dbuf_printf(struct dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void dbuf_vprintf(struct dbuf *b, const char *fmt, va_list ap);
+void dbuf_vprintf(struct dbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */
 void dbuf_consume(struct dbuf *b, size_t n);
 /* Hand over the data (caller frees with myfree) and reset the buffer. */

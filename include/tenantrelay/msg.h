@@ -27,6 +27,7 @@ void msg_error(const char *id, const char *fmt, ...) __attribute__((format(print
 /* Log and exit(status). */
 void msg_fatal(int status, const char *id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
-void msg_vlog(enum msg_level level, const char *id, const char *fmt, va_list ap);
+void msg_vlog(enum msg_level level, const char *id, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

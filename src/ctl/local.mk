@@ -1,2 +1,10 @@
-tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c
+tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
+	src/ctl/ctl_audit.c \
+	src/ctl/ctl_key.c \
+	src/ctl/ctl_queue.c \
+	src/ctl/ctl_reload.c \
+	src/ctl/ctl_seal.c \
+	src/ctl/ctl_status.c \
+	src/ctl/ctl_tenant.c \
+	src/ctl/ctl_test.c
 tenantrelayctl_LDADD = $(TR_LIBS)

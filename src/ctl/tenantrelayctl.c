@@ -14,14 +14,14 @@
 #include "tenantrelay/msg.h"
 
 static const struct ctl_command commands[] = {
-    { "key", ctl_not_built, "key init | list | rotate | retire ID" },
-    { "seal", ctl_not_built, "seal --tenant ID --field NAME   (secret on stdin)" },
-    { "tenant", ctl_not_built, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID" },
-    { "test", ctl_not_built, "test ID | test --host H [flags]" },
-    { "audit", ctl_not_built, "audit [--json]" },
-    { "queue", ctl_not_built, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },
-    { "status", ctl_not_built, "status [--json]" },
-    { "reload", ctl_not_built, "reload" },
+    { "key", ctl_key, "key init | list | rotate | retire ID" },
+    { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)" },
+    { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID" },
+    { "test", ctl_test, "test ID | test --host H [flags]" },
+    { "audit", ctl_audit, "audit [--json]" },
+    { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },
+    { "status", ctl_status, "status [--json]" },
+    { "reload", ctl_reload, "reload" },
     { NULL, NULL, NULL },
 };
 

@@ -6,3 +6,9 @@ INTEGRATION_TESTS = \
 	tests/integration/test_systemd_units.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/upstream.py
+
+# Each area lists its own integration tests in its own fragment.
+include $(srcdir)/tests/integration/vault.mk
+include $(srcdir)/tests/integration/smtpd.mk
+include $(srcdir)/tests/integration/smtpc.mk
+include $(srcdir)/tests/integration/delivery.mk

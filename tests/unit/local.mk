@@ -20,3 +20,9 @@ tests_unit_test_dbuf_LDADD = $(UNIT_LDADD)
 tests_unit_test_dbuf_CFLAGS = $(UNIT_CFLAGS)
 endif
 EXTRA_DIST += tests/unit/unit.h
+
+# Each area lists its own unit tests in its own fragment.
+include $(srcdir)/tests/unit/vault.mk
+include $(srcdir)/tests/unit/smtpd.mk
+include $(srcdir)/tests/unit/smtpc.mk
+include $(srcdir)/tests/unit/delivery.mk

@@ -1,0 +1,11 @@
+/*
+ * ctl_queue.c - tenantrelayctl queue: not built yet (exits 69 saying so).
+ */
+#include "config.h"
+
+#include "tenantrelay/ctl.h"
+
+int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    return ctl_not_built(ctx, argc, argv);
+}

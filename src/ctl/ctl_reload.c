@@ -1,0 +1,11 @@
+/*
+ * ctl_reload.c - tenantrelayctl reload: not built yet (exits 69 saying so).
+ */
+#include "config.h"
+
+#include "tenantrelay/ctl.h"
+
+int ctl_reload(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    return ctl_not_built(ctx, argc, argv);
+}

@@ -1,0 +1,11 @@
+/*
+ * ctl_tenant.c - tenantrelayctl tenant: not built yet (exits 69 saying so).
+ */
+#include "config.h"
+
+#include "tenantrelay/ctl.h"
+
+int ctl_tenant(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    return ctl_not_built(ctx, argc, argv);
+}

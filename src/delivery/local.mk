@@ -1,0 +1,1 @@
+# Delivery: scheduler, routes, outcomes, retries, events (tenantrelayd only).

@@ -1,0 +1,1 @@
+# Message rewriting: envelope sender, From:, Reply-To:, tenant headers, Received:.

@@ -1,0 +1,1 @@
+# The SMTP client: connect, TLS, EHLO, AUTH, envelope, data, replies.

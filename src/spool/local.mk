@@ -1,0 +1,1 @@
+# The durable queue: queue files, ids, recovery.

@@ -1,0 +1,1 @@
+# The tenant store: records, lookups, atomic writes, change log.

@@ -1,0 +1,1 @@
+# OpenSSL contexts: client (upstreams) and server (listener STARTTLS).

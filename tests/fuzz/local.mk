@@ -1,0 +1,14 @@
+# libFuzzer harnesses, built with ./configure CC=clang --enable-fuzzers and run
+# by tests/fuzz/run.sh for a bounded time each (seed corpora in corpus/NAME).
+FUZZER_LINK_FLAGS = -fsanitize=fuzzer
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus
+if ENABLE_FUZZERS
+noinst_PROGRAMS = tests/fuzz/fuzz_cidr
+tests_fuzz_fuzz_cidr_SOURCES = tests/fuzz/fuzz_cidr.c
+tests_fuzz_fuzz_cidr_LDADD = $(TR_LIBS)
+tests_fuzz_fuzz_cidr_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+endif
+
+include $(srcdir)/tests/fuzz/vault.mk
+include $(srcdir)/tests/fuzz/smtpd.mk
+include $(srcdir)/tests/fuzz/smtpc.mk

@@ -1,0 +1,1 @@
+# Integration tests of the delivery area: TESTS += tests/integration/test_*.sh, EXTRA_DIST likewise.

@@ -1,0 +1,1 @@
+# Integration tests of the smtpc area: TESTS += tests/integration/test_*.sh, EXTRA_DIST likewise.
