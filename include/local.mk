@@ -9,4 +9,6 @@ noinst_HEADERS += \
 	include/tenantrelay/mymalloc.h \
 	include/tenantrelay/netaddr.h \
 	include/tenantrelay/route.h \
-	include/tenantrelay/server.h
+	include/tenantrelay/server.h \
+	include/tenantrelay/spool.h \
+	include/tenantrelay/tenant.h
