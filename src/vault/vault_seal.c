@@ -134,6 +134,18 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
         vault_errf(err, errlen, "token too long");
         return VAULT_ERR_FORMAT;
     }
+    /* Our own alphabet check first: libsodium 1.0.18 decodes some bytes
+     * above 0x7f as if they were base64 characters (a flipped high bit then
+     * went unnoticed in our bit-flip test). */
+    for (size_t i = 0; i < b64len; i++) {
+        char c = b64[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || c == '-' || c == '_')) {
+            vault_errf(err, errlen, "token data is not valid base64");
+            return VAULT_ERR_BASE64;
+        }
+    }
     box = mymalloc(b64len + 1);
     /* libsodium refuses non-canonical trailing bits, so a flipped bit in
      * the last character is an error too, never a silent equivalent. */
