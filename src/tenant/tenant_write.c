@@ -250,3 +250,64 @@ out:
     dbuf_free(&b);
     return rc;
 }
+
+/* Records of file in their new state: the changed or unchanged records
+ * from it, plus the added one when it belongs there. */
+static int rewrite_one(const char *file, const struct tenant_store *store,
+                       const struct tenant *const *repl, const struct tenant *added,
+                       const char *added_file, struct conf_error *err)
+{
+    size_t n = tenant_store_count(store), k = 0;
+    const struct tenant **list = mycalloc(n + 2, sizeof(*list));
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *f = tenant_store_file_of(store, tenant_store_at(store, i));
+
+        if (repl[i] && strcmp(f, file) == 0)
+            list[k++] = repl[i];
+    }
+    if (added && strcmp(added_file, file) == 0)
+        list[k++] = added;
+    rc = tenant_store_write_file(file, list, k, err);
+    myfree(list);
+    return rc;
+}
+
+int tenant_store_rewrite(const char *store_path, const struct tenant_store *store,
+                         const struct tenant *const *repl, const struct tenant *added,
+                         struct conf_error *err)
+{
+    size_t n = tenant_store_count(store), ndirty = 0;
+    const char **dirty = mycalloc(n + 2, sizeof(*dirty));
+    char *added_file = added ? tenant_store_file_for(store_path, added->id) : NULL;
+    int rc = 0;
+
+    /* Distinct files touched; file names from the store are shared
+     * pointers, so comparing pointers finds repeats cheaply. */
+    for (size_t i = 0; i < n; i++) {
+        const struct tenant *t = tenant_store_at(store, i);
+        const char *f = tenant_store_file_of(store, t);
+        bool seen = false;
+
+        if (repl[i] == t)
+            continue;
+        for (size_t j = ndirty; j-- > 0 && !seen;)
+            seen = dirty[j] == f;
+        if (!seen)
+            dirty[ndirty++] = f;
+    }
+    if (added_file) {
+        bool seen = false;
+
+        for (size_t j = 0; j < ndirty && !seen; j++)
+            seen = strcmp(dirty[j], added_file) == 0;
+        if (!seen)
+            dirty[ndirty++] = added_file;
+    }
+    for (size_t j = 0; j < ndirty && rc == 0; j++)
+        rc = rewrite_one(dirty[j], store, repl, added, added_file, err);
+    myfree(dirty);
+    myfree(added_file);
+    return rc;
+}

@@ -185,10 +185,14 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
         return NULL;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-        vault_errf(err, errlen, "%s: cannot open the keyring: %s%s", path, strerror(errno),
-                   errno == ENOENT ? " (create it with: tenantrelayctl key init)" : "");
+        int e = errno;
+
+        vault_errf(err, errlen, "%s: cannot open the keyring: %s%s", path, strerror(e),
+                   e == ENOENT ? " (create it with: tenantrelayctl key init)" : "");
+        errno = e;
         return NULL;
     }
+    errno = EINVAL;             /* what a failure below means, unless said otherwise */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         vault_errf(err, errlen, "%s: the keyring is not a regular file", path);
         goto out;
@@ -196,6 +200,7 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
     if (check_mode && (st.st_mode & 077)) {
         vault_errf(err, errlen, "%s: refusing a keyring that group or others can read or write "
                    "(mode %04o): chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
+        errno = EPERM;
         goto out;
     }
     if (st.st_size > KEYRING_MAX_FILE) {
@@ -213,6 +218,7 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
             continue;
         if (r < 0) {
             vault_errf(err, errlen, "%s: read: %s", path, strerror(errno));
+            errno = EIO;
             goto out;
         }
         if (r == 0 || (len += (size_t)r) == KEYRING_MAX_FILE)
@@ -228,9 +234,14 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
         v = NULL;
     }
 out:
-    if (text)
-        sodium_free(text);      /* wipes the base64 of the keys */
-    close(fd);
+    {
+        int e = errno;
+
+        if (text)
+            sodium_free(text);  /* wipes the base64 of the keys */
+        close(fd);
+        errno = e;
+    }
     return v;
 }
 
