@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -44,6 +45,33 @@ char *tenant_store_file_for(const char *store_path, const char *id)
     return file;
 }
 
+/* Temp files of writers killed mid-write (".NAME.tmp.PID"): never read,
+ * but not left to pile up either.  Called under the lock, so no live
+ * writer owns one. */
+static void remove_stale_temps(const char *store_path)
+{
+    char *copy = mystrdup(store_path), path[4096], prefix[512];
+    bool is_dir = tenant_store_is_dir(store_path);
+    const char *dir = is_dir ? store_path : dirname(copy);
+    const char *base = strrchr(store_path, '/') ? strrchr(store_path, '/') + 1 : store_path;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    snprintf(prefix, sizeof(prefix), ".%s.tmp.", base);
+    while (d && (e = readdir(d)) != NULL) {
+        bool stale = is_dir ? e->d_name[0] == '.' && strstr(e->d_name, ".conf.tmp.") != NULL
+                            : strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+
+        if (stale) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d)
+        closedir(d);
+    myfree(copy);
+}
+
 int tenant_store_lock(const char *store_path, struct conf_error *err)
 {
     char lock[4096];
@@ -69,6 +97,7 @@ int tenant_store_lock(const char *store_path, struct conf_error *err)
             return -1;
         }
     }
+    remove_stale_temps(store_path);
     return fd;
 }
 
