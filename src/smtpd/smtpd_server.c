@@ -409,7 +409,8 @@ static void *session_main(void *arg)
         if (cut) {
             char line[256];
 
-            snprintf(line, sizeof(line), "%.3s %s %s", cut, conf->hostname, cut + 4);
+            /* "421 4.4.2 host Error: ..." as Postfix words it */
+            snprintf(line, sizeof(line), "%.9s %s %s", cut, conf->hostname, cut + 10);
             smtpd_session_close(sess, line);
             flush_output(c, sess, 2);
             break;
@@ -472,7 +473,7 @@ int server_start(struct conf *conf)
 static void refuse(int fd, const char *text, const char *host)
 {
     char line[256];
-    int len = snprintf(line, sizeof(line), "%.3s %s %s\r\n", text, host, text + 4);
+    int len = snprintf(line, sizeof(line), "%.9s %s %s\r\n", text, host, text + 10);
 
     /* A fresh socket has room for one line: never block the accept loop. */
     if (send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {

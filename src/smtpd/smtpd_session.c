@@ -552,7 +552,10 @@ static enum smtpd_action command(struct smtpd_session *s, const char *line, size
         return SMTPD_ACT_NONE;
     }
     len -= 2;
-    buf = mystrndup(line, len);
+    /* Not strndup: a NUL inside the line must not shorten the copy. */
+    buf = mymalloc(len + 1);
+    memcpy(buf, line, len);
+    buf[len] = 0;
     for (vlen = 0; vlen < len && buf[vlen] != ' '; vlen++)
         ;
     for (v = verbs; v->verb; v++)

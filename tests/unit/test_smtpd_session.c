@@ -167,6 +167,7 @@ static const struct session_case cases[] = {
     { "VRFY and EXPN refused", S(EHLO "VRFY root\r\nEXPN staff\r\n"), 0, { "502 5.5.1 VRFY", "502 5.5.1 EXPN" }, 0, NULL, NULL },
     { "HELP and NOOP", S("HELP\r\nNOOP\r\n"), 0, { "214 2.0.0", "250 2.0.0 Ok" }, 0, NULL, NULL },
     { "unknown command", S("FOO bar\r\n"), 0, { "500 5.5.2" }, 0, NULL, NULL },
+    { "NUL inside the verb (a fuzzer finding)", S(EHLO "MAIL\0\0\0\0M:<a@b.test>\r\n"), 0, { "500 5.5.2" }, 0, NULL, "250 2.1.0" },
     { "SIZE=abc", S(EHLO "MAIL FROM:<a@b.test> SIZE=abc\r\n"), 0, { "501 5.5.4 Bad SIZE" }, 0, NULL, NULL },
     { "SIZE over the limit", S(EHLO "MAIL FROM:<a@b.test> SIZE=2001\r\n"), 0, { "552 5.3.4" }, 0, NULL, NULL },
     { "SIZE within, BODY=8BITMIME, SMTPUTF8",
