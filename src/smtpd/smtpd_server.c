@@ -25,10 +25,12 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/netaddr.h"
+#include "tenantrelay/resolve.h"
 #include "tenantrelay/server.h"
 #include "tenantrelay/smtpd.h"
 #include "tenantrelay/smtpd_tls.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/tenant.h"
 
 #define SERVER_DATA_GRACE 10        /* seconds of DATA before the rate counts */
 #define SERVER_STOP_WAIT 15         /* seconds server_stop() waits for sessions */
@@ -39,6 +41,7 @@ struct server_snap {
     struct conf *conf;
     SSL_CTX **tls;              /* per listen entry; NULL: no STARTTLS */
     int ntls;
+    struct tenant_store *store; /* the tenant store as loaded with conf */
 };
 
 struct client_slot {
@@ -79,6 +82,7 @@ static void snap_unref_locked(struct server_snap *s)
     for (int i = 0; i < s->ntls; i++)
         SSL_CTX_free(s->tls[i]);
     myfree(s->tls);
+    tenant_store_free(s->store);
     conf_unref(s->conf);
     myfree(s);
 }
@@ -86,6 +90,7 @@ static void snap_unref_locked(struct server_snap *s)
 static struct server_snap *snap_new(struct conf *conf)
 {
     struct server_snap *s = mycalloc(1, sizeof(*s));
+    struct conf_error cerr = { "" };
     char err[512];
 
     s->refs = 1;
@@ -103,6 +108,13 @@ static struct server_snap *snap_new(struct conf *conf)
             return NULL;
         }
     }
+    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
+        msg_error("-", "tenant store: %s", cerr.text);
+        snap_unref_locked(s);
+        return NULL;
+    }
+    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+             tenant_store_count(s->store));
     return s;
 }
 
@@ -254,13 +266,43 @@ static void op_abort(void *ctx)
     c->msg = NULL;
 }
 
-/* Tenant resolution for a message; fills env->tenant(_source).  0 to
- * accept, -1 after appending a refusal to reply. */
+/* Tenant resolution for a message (resolve.h); fills env->tenant(_source).
+ * 0 to accept, -1 after appending a refusal to reply. */
 static int resolve_message(struct session_ctx *c, const struct smtpd_message *m,
                            struct spool_envelope *env, struct dbuf *reply)
 {
-    env->tenant = NULL;
-    env->tenant_source = SPOOL_TENANT_NONE;
+    const struct conf *conf = c->snap->conf;
+    struct resolve_result r;
+    struct resolve_input in = {
+        conf, c->snap->store, (const char *const *)m->tenant_values, (size_t)m->tenant_value_count,
+        /* The header is trusted only from the allowed networks. */
+        netaddr_cidr_list_match(conf->allowed_networks, conf->allowed_count,
+                                (const struct sockaddr *)&c->peer),
+        m->sender, NULL,
+    };
+
+    resolve_tenant(&in, &r);
+    if (r.verdict != RESOLVE_ACCEPT) {
+        msg_info(m->qid, "refused client=[%s] from=<%s> reason=\"%s\"", c->addr, m->sender, r.reason);
+        dbuf_printf(reply, "%s\r\n", r.reply);
+        return -1;
+    }
+    msg_debug(m->qid, "resolution: %s", r.reason);
+    env->tenant = r.tenant ? mystrdup(r.tenant->id) : NULL;
+    switch (r.source) {
+    case RESOLVE_SOURCE_HEADER:
+        env->tenant_source = SPOOL_TENANT_HEADER;
+        break;
+    case RESOLVE_SOURCE_SENDER:
+        env->tenant_source = SPOOL_TENANT_SENDER;
+        break;
+    case RESOLVE_SOURCE_AUTH:
+        env->tenant_source = SPOOL_TENANT_AUTH;
+        break;
+    default:
+        env->tenant_source = SPOOL_TENANT_NONE;
+        break;
+    }
     return 0;
 }
 

@@ -1,7 +1,8 @@
 # Unit tests of the smtpd area (cmocka): session state machine, DATA reader,
 # spool, tenant resolution.
 if HAVE_CMOCKA
-SMTPD_UNIT_TESTS = tests/unit/test_smtpd_data tests/unit/test_smtpd_session tests/unit/test_spool
+SMTPD_UNIT_TESTS = tests/unit/test_smtpd_data tests/unit/test_smtpd_session tests/unit/test_spool \
+	tests/unit/test_resolve
 check_PROGRAMS += $(SMTPD_UNIT_TESTS)
 TESTS += $(SMTPD_UNIT_TESTS)
 
@@ -14,4 +15,7 @@ tests_unit_test_smtpd_session_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
 tests_unit_test_spool_LDADD = $(UNIT_LDADD)
 tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
+tests_unit_test_resolve_LDADD = $(UNIT_LDADD)
+tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS)
 endif
