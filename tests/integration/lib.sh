@@ -241,3 +241,35 @@ CNF
 smtpc_send() {
     "$top_builddir/tests/tools/smtpc_send" "$@"
 }
+
+# ---- helpers of the listener's tests ----
+
+# smtp_raw PORT [HOST]: send stdin's bytes (a Python bytes literal body, e.g.
+# 'EHLO x\r\nQUIT\r\n') to HOST:PORT and print every reply until the server
+# closes or goes quiet for 3 seconds.
+smtp_raw() {
+    local port=$1 host=${2:-127.0.0.1}
+    "$PYTHON3" -c '
+import socket, sys, time
+data = eval("b\x27" + sys.stdin.read().replace("\x27", "\\\x27") + "\x27")
+s = socket.create_connection((sys.argv[2], int(sys.argv[1])), timeout=10)
+s.settimeout(3)
+s.sendall(data)
+out = b""
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        b = s.recv(65536)
+    except (socket.timeout, ConnectionResetError):
+        break
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode("utf-8", "replace"))
+' "$port" "$host"
+}
+
+# queue_count: messages (envelopes) in the test spool.
+queue_count() {
+    find "$T/spool/queue" -name '*.env' 2>/dev/null | wc -l
+}
