@@ -312,7 +312,8 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
     }
     s->recs = mycalloc(total + 1, sizeof(*s->recs));
     for (int i = 0; i < nthreads; i++) {
-        memcpy(s->recs + s->count, jobs[i].recs, jobs[i].count * sizeof(*s->recs));
+        if (jobs[i].count)
+            memcpy(s->recs + s->count, jobs[i].recs, jobs[i].count * sizeof(*s->recs));
         s->count += jobs[i].count;
         myfree(jobs[i].recs);
         jobs[i].recs = NULL;
