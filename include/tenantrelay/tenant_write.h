@@ -57,6 +57,17 @@ const struct tenant *tenant_store_find_by_domain(const struct tenant_store *stor
 const struct tenant *tenant_store_find_by_address(const struct tenant_store *store,
                                                   const char *address);
 
+/* The part of the store a writer of tenant id needs, without parsing all
+ * of it: the file the id belongs in, plus every file whose text mentions
+ * the id or one of the domains/addresses as a string (or that the quick
+ * scan cannot vouch for).  Any record holding that id or one of those
+ * claims is therefore in the result, so claims and the old record are
+ * checked exactly.  A partial view: use it only under the lock, to update
+ * that one tenant.  NULL with err on error. */
+struct tenant_store *tenant_store_load_for_update(const char *path, const char *id,
+                                                  char *const *domains, char *const *addresses,
+                                                  struct conf_error *err);
+
 /* The file a loaded tenant came from (owned by the store). */
 const char *tenant_store_file_of(const struct tenant_store *store, const struct tenant *t);
 /* True when path names a directory store (or does not exist yet: a new

@@ -64,7 +64,7 @@ struct tenant_store *ctl_store_load(struct ctl_ctx *ctx, int *status)
 int ctl_secret_read(const char *file, unsigned char **out, size_t *len)
 {
     int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-    unsigned char *buf;
+    unsigned char *buf = NULL;
     size_t n = 0;
     struct termios old, quiet;
     bool tty = false;

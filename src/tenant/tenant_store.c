@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
@@ -277,17 +279,15 @@ static int index_records(struct tenant_store *s, struct conf_error *err)
     return 0;
 }
 
-struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
+/* Parse s->files (already listed) into s; on failure s is freed. */
+static struct tenant_store *load_listed(struct tenant_store *s, struct conf_error *err)
 {
-    struct tenant_store *s = mycalloc(1, sizeof(*s));
     struct load_job jobs[LOAD_THREADS];
     pthread_t tids[LOAD_THREADS];
     int nthreads, started = 0;
     size_t total = 0;
 
     memset(jobs, 0, sizeof(jobs));
-    if (list_files(path, &s->files, &s->nfiles, err) < 0)
-        goto fail;
     nthreads = s->nfiles >= 8 ? LOAD_THREADS : 1;
     for (int i = 0; i < nthreads; i++) {
         jobs[i].files = s->files;
@@ -312,7 +312,8 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
     }
     s->recs = mycalloc(total + 1, sizeof(*s->recs));
     for (int i = 0; i < nthreads; i++) {
-        memcpy(s->recs + s->count, jobs[i].recs, jobs[i].count * sizeof(*s->recs));
+        if (jobs[i].count)
+            memcpy(s->recs + s->count, jobs[i].recs, jobs[i].count * sizeof(*s->recs));
         s->count += jobs[i].count;
         myfree(jobs[i].recs);
         jobs[i].recs = NULL;
@@ -326,6 +327,154 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
         goto fail;
     return s;
 fail:
+    tenant_store_free(s);
+    return NULL;
+}
+
+struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
+{
+    struct tenant_store *s = mycalloc(1, sizeof(*s));
+
+    if (list_files(path, &s->files, &s->nfiles, err) < 0) {
+        tenant_store_free(s);
+        return NULL;
+    }
+    return load_listed(s, err);
+}
+
+/* Does the file text mention one of names as a whole string literal
+ * (case-insensitively)?  Anything this scanner cannot vouch for (escapes,
+ * adjacent literals that libconfig concatenates, @include) counts as a
+ * mention, so the file is parsed for real: a miss here would let a
+ * domain be claimed twice. */
+static bool text_mentions(const char *p, const char *end, const char *const *names)
+{
+    bool after_string = false;
+
+    while (p < end) {
+        char c = *p;
+
+        if (c == '"') {
+            const char *q = ++p;
+
+            if (after_string)
+                return true;                    /* "a" "b" concatenation */
+            while (q < end && *q != '"' && *q != '\\')
+                q++;
+            if (q >= end || *q == '\\')
+                return true;
+            for (const char *const *n = names; *n; n++)
+                if (strlen(*n) == (size_t)(q - p) && strncasecmp(*n, p, (size_t)(q - p)) == 0)
+                    return true;
+            p = q + 1;
+            after_string = true;
+            continue;
+        }
+        if (c == '#' || (c == '/' && p + 1 < end && p[1] == '/')) {
+            while (p < end && *p != '\n')
+                p++;
+            continue;
+        }
+        if (c == '/' && p + 1 < end && p[1] == '*') {
+            const char *q = p + 2;
+
+            while (q + 1 < end && !(q[0] == '*' && q[1] == '/'))
+                q++;
+            p = q + 2;
+            continue;
+        }
+        if (c == '@')
+            return true;                        /* @include */
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            after_string = false;
+        p++;
+    }
+    return false;
+}
+
+static int file_mentions(const char *file, const char *const *names, bool *yes,
+                         struct conf_error *err)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        tenant_errorf(err, "%s: cannot read: %s", file, strerror(errno));
+        goto out;
+    }
+    buf = mymalloc((size_t)st.st_size + 1);
+    while (len < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            tenant_errorf(err, "%s: cannot read: %s", file, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    *yes = text_mentions(buf, buf + len, names);
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    myfree(buf);
+    return rc;
+}
+
+struct tenant_store *tenant_store_load_for_update(const char *path, const char *id,
+                                                  char *const *domains, char *const *addresses,
+                                                  struct conf_error *err)
+{
+    struct tenant_store *s = mycalloc(1, sizeof(*s));
+    char **all = NULL, *home = tenant_store_file_for(path, id);
+    const char **names;
+    size_t nall = 0, nnames = 0;
+
+    for (size_t i = 0; domains && domains[i]; i++)
+        nnames++;
+    for (size_t i = 0; addresses && addresses[i]; i++)
+        nnames++;
+    names = mycalloc(nnames + 2, sizeof(char *));
+    nnames = 0;
+    names[nnames++] = id;
+    for (size_t i = 0; domains && domains[i]; i++)
+        names[nnames++] = domains[i];
+    for (size_t i = 0; addresses && addresses[i]; i++)
+        names[nnames++] = addresses[i];
+    names[nnames] = NULL;
+
+    if (list_files(path, &all, &nall, err) < 0)
+        goto fail;
+    s->files = mycalloc(nall + 1, sizeof(char *));
+    for (size_t i = 0; i < nall; i++) {
+        bool yes = strcmp(all[i], home) == 0;
+
+        if (!yes && file_mentions(all[i], names, &yes, err) < 0)
+            goto fail;
+        if (yes) {
+            s->files[s->nfiles++] = all[i];
+            all[i] = NULL;
+        }
+    }
+    for (size_t i = 0; i < nall; i++)
+        myfree(all[i]);
+    myfree(all);
+    myfree(home);
+    myfree(names);
+    return load_listed(s, err);
+fail:
+    for (size_t i = 0; i < nall; i++)
+        myfree(all[i]);
+    myfree(all);
+    myfree(home);
+    myfree(names);
     tenant_store_free(s);
     return NULL;
 }

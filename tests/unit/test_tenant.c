@@ -234,6 +234,52 @@ static void test_write_round_trip(void **state)
     tenant_free_fields(&u);
 }
 
+/* The partial load of a writer must see every record that holds the id or
+ * one of the claims, however the file is written. */
+static void test_load_for_update(void **state)
+{
+    static const struct { const char *text; bool must_see; } cases[] = {
+        { "tenants = ( " REC("a", "domains = [ \"x.example\" ];") " );\n", true },
+        { "tenants = ( " REC("a", "domains = [ \"X.Example\" ];") " );\n", true },
+        { "# a stray \" quote in a comment\ntenants = ( " REC("a", "domains = [ \"x.example\" ];") " );\n", true },
+        { "// \"\n/* \" */ tenants = ( " REC("a", "domains = [ \"x.example\" ];") " );\n", true },
+        { "tenants = ( " REC("a", "domains = [ \"x.\" \"example\" ];") " );\n", true },
+        { "tenants = ( " REC("a", "domains = [ \"x\\x2eexample\" ];") " );\n", true },
+        { "tenants = ( " REC("a", "domains = [ \"y.example\" ];") " );\n", false },
+        { "tenants = ( " REC("a", "domains = [ \"xx.example\" ];") " );\n", false },
+    };
+    char sub[128], file[160];
+    char *domains[] = { "x.example", NULL };
+
+    (void)state;
+    snprintf(sub, sizeof(sub), "%s/upd", dir);
+    mkdir(sub, 0700);
+    snprintf(file, sizeof(file), "upd/zz-hand-written.conf");
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct conf_error err = { "" };
+        struct tenant_store *s;
+
+        write_file(file, cases[i].text);
+        s = tenant_store_load_for_update(sub, "b", domains, NULL, &err);
+        if (s == NULL)
+            fail_msg("case %zu: %s", i, err.text);
+        if ((tenant_store_find(s, "a") != NULL) != cases[i].must_see)
+            fail_msg("case %zu: tenant a %s", i, cases[i].must_see ? "missed" : "parsed for nothing");
+        tenant_store_free(s);
+    }
+    /* The id itself, wherever it lives. */
+    {
+        struct conf_error err = { "" };
+        struct tenant_store *s;
+
+        write_file(file, "tenants = ( " REC("b", "") " );\n");
+        s = tenant_store_load_for_update(sub, "b", NULL, NULL, &err);
+        assert_non_null(s);
+        assert_non_null(tenant_store_find(s, "b"));
+        tenant_store_free(s);
+    }
+}
+
 static void test_times(void **state)
 {
     char buf[64];
@@ -258,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_bad_stores),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_write_round_trip),
+        cmocka_unit_test(test_load_for_update),
         cmocka_unit_test(test_times),
     };
 
