@@ -49,6 +49,14 @@ void tenant_free_fields(struct tenant *t);
 void tenant_time_format(time_t t, char *buf, size_t len);
 int tenant_time_parse(const char *s, time_t *out);
 
+/* Exact claims (case-insensitive): the tenant declaring this domain, or
+ * this address; NULL when none.  (tenant_store_find_by_sender() is the
+ * routing lookup: address first, then the address's domain.) */
+const struct tenant *tenant_store_find_by_domain(const struct tenant_store *store,
+                                                 const char *domain);
+const struct tenant *tenant_store_find_by_address(const struct tenant_store *store,
+                                                  const char *address);
+
 /* The file a loaded tenant came from (owned by the store). */
 const char *tenant_store_file_of(const struct tenant_store *store, const struct tenant *t);
 /* True when path names a directory store (or does not exist yet: a new
@@ -68,6 +76,14 @@ void tenant_store_unlock(int fd);
  * 0, or -1 with err.  Call only under the lock. */
 int tenant_store_write_file(const char *file, const struct tenant *const *records, size_t n,
                             struct conf_error *err) __attribute__((warn_unused_result));
+
+/* Write the store's new state: repl[i] is the new value of the store's
+ * i-th record (the same pointer: unchanged; NULL: removed), added an extra
+ * record (or NULL) that goes to tenant_store_file_for().  Rewrites only
+ * the files that change.  0, or -1 with err.  Call only under the lock. */
+int tenant_store_rewrite(const char *store_path, const struct tenant_store *store,
+                         const struct tenant *const *repl, const struct tenant *added,
+                         struct conf_error *err) __attribute__((warn_unused_result));
 
 /* Append one line to the change log: time, user, action, tenant, the
  * NAMES of the fields changed (never a value).  0, or -1 with err. */

@@ -386,3 +386,18 @@ const char *tenant_store_file_of(const struct tenant_store *s, const struct tena
     (void)s;
     return t ? ((const struct record *)(const void *)t)->file : NULL;
 }
+
+const struct tenant *tenant_store_find_by_domain(const struct tenant_store *s, const char *domain)
+{
+    struct record *r = s ? table_get(&s->by_domain, domain) : NULL;
+
+    return r ? &r->t : NULL;
+}
+
+const struct tenant *tenant_store_find_by_address(const struct tenant_store *s,
+                                                  const char *address)
+{
+    struct record *r = s ? table_get(&s->by_address, address) : NULL;
+
+    return r ? &r->t : NULL;
+}

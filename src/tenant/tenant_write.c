@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -44,6 +45,33 @@ char *tenant_store_file_for(const char *store_path, const char *id)
     return file;
 }
 
+/* Temp files of writers killed mid-write (".NAME.tmp.PID"): never read,
+ * but not left to pile up either.  Called under the lock, so no live
+ * writer owns one. */
+static void remove_stale_temps(const char *store_path)
+{
+    char *copy = mystrdup(store_path), path[4096], prefix[512];
+    bool is_dir = tenant_store_is_dir(store_path);
+    const char *dir = is_dir ? store_path : dirname(copy);
+    const char *base = strrchr(store_path, '/') ? strrchr(store_path, '/') + 1 : store_path;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    snprintf(prefix, sizeof(prefix), ".%s.tmp.", base);
+    while (d && (e = readdir(d)) != NULL) {
+        bool stale = is_dir ? e->d_name[0] == '.' && strstr(e->d_name, ".conf.tmp.") != NULL
+                            : strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+
+        if (stale) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d)
+        closedir(d);
+    myfree(copy);
+}
+
 int tenant_store_lock(const char *store_path, struct conf_error *err)
 {
     char lock[4096];
@@ -69,6 +97,7 @@ int tenant_store_lock(const char *store_path, struct conf_error *err)
             return -1;
         }
     }
+    remove_stale_temps(store_path);
     return fd;
 }
 
@@ -248,5 +277,66 @@ out:
     }
     myfree(copy);
     dbuf_free(&b);
+    return rc;
+}
+
+/* Records of file in their new state: the changed or unchanged records
+ * from it, plus the added one when it belongs there. */
+static int rewrite_one(const char *file, const struct tenant_store *store,
+                       const struct tenant *const *repl, const struct tenant *added,
+                       const char *added_file, struct conf_error *err)
+{
+    size_t n = tenant_store_count(store), k = 0;
+    const struct tenant **list = mycalloc(n + 2, sizeof(*list));
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *f = tenant_store_file_of(store, tenant_store_at(store, i));
+
+        if (repl[i] && strcmp(f, file) == 0)
+            list[k++] = repl[i];
+    }
+    if (added && strcmp(added_file, file) == 0)
+        list[k++] = added;
+    rc = tenant_store_write_file(file, list, k, err);
+    myfree(list);
+    return rc;
+}
+
+int tenant_store_rewrite(const char *store_path, const struct tenant_store *store,
+                         const struct tenant *const *repl, const struct tenant *added,
+                         struct conf_error *err)
+{
+    size_t n = tenant_store_count(store), ndirty = 0;
+    const char **dirty = mycalloc(n + 2, sizeof(*dirty));
+    char *added_file = added ? tenant_store_file_for(store_path, added->id) : NULL;
+    int rc = 0;
+
+    /* Distinct files touched; file names from the store are shared
+     * pointers, so comparing pointers finds repeats cheaply. */
+    for (size_t i = 0; i < n; i++) {
+        const struct tenant *t = tenant_store_at(store, i);
+        const char *f = tenant_store_file_of(store, t);
+        bool seen = false;
+
+        if (repl[i] == t)
+            continue;
+        for (size_t j = ndirty; j-- > 0 && !seen;)
+            seen = dirty[j] == f;
+        if (!seen)
+            dirty[ndirty++] = f;
+    }
+    if (added_file) {
+        bool seen = false;
+
+        for (size_t j = 0; j < ndirty && !seen; j++)
+            seen = strcmp(dirty[j], added_file) == 0;
+        if (!seen)
+            dirty[ndirty++] = added_file;
+    }
+    for (size_t j = 0; j < ndirty && rc == 0; j++)
+        rc = rewrite_one(dirty[j], store, repl, added, added_file, err);
+    myfree(dirty);
+    myfree(added_file);
     return rc;
 }

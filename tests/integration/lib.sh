@@ -193,6 +193,55 @@ start_daemon() {
     wait_port "${TR_PORT:-2525}" 15
 }
 
+# make_selfsigned_cert DIR NAME CN SAN: DIR/NAME.pem + .key, self-signed
+# (valid dates and names, but no CA vouches for it).
+make_selfsigned_cert() {
+    local d=$1 name=$2 cn=$3 san=$4
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$cn" \
+        -keyout "$d/$name.key" -out "$d/$name.pem" \
+        -addext "subjectAltName=$san" -addext "basicConstraints=CA:FALSE" \
+        -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+}
+
+# make_expired_cert DIR NAME CN SAN: DIR/NAME.pem + .key signed by DIR/ca
+# with a validity period entirely in the past (openssl ca -startdate/-enddate,
+# which Debian 12's OpenSSL 3.0 supports where x509 -req cannot).
+make_expired_cert() {
+    local d=$1 name=$2 cn=$3 san=$4 db
+    db="$d/$name.cadb"
+    mkdir -p "$db"
+    : > "$db/index.txt"
+    printf '1000\n' > "$db/serial"
+    cat > "$db/ca.cnf" <<CNF
+[ ca ]
+default_ca = test
+[ test ]
+database = $db/index.txt
+serial = $db/serial
+new_certs_dir = $db
+default_md = sha256
+policy = anything
+copy_extensions = none
+unique_subject = no
+[ anything ]
+commonName = supplied
+[ ext ]
+subjectAltName = $san
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+CNF
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$d/$name.key" \
+        -out "$d/$name.csr" 2>/dev/null || return 1
+    openssl ca -batch -config "$db/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
+        -startdate 20200101000000Z -enddate 20200201000000Z -extensions ext \
+        -in "$d/$name.csr" -out "$d/$name.pem" -notext 2>/dev/null
+}
+
+# smtpc_send ARGS...: the SMTP client test tool (one JSON line per step).
+smtpc_send() {
+    "$top_builddir/tests/tools/smtpc_send" "$@"
+}
+
 # ---- helpers of the listener's tests ----
 
 # smtp_raw PORT [HOST]: send stdin's bytes (a Python bytes literal body, e.g.
