@@ -377,7 +377,8 @@ static void *session_main(void *arg)
     struct session_ctx *c = arg;
     const struct conf *conf = c->snap->conf;
     const struct conf_limits *lim = &conf->limits;
-    SSL_CTX *tls = c->snap->tls[c->listen_index];
+    /* A reload may list fewer listen entries than the sockets bound at start. */
+    SSL_CTX *tls = c->listen_index < c->snap->ntls ? c->snap->tls[c->listen_index] : NULL;
     struct smtpd_params params = {
         c->id, conf->hostname, c->addr, (size_t)lim->max_message_size, lim->max_recipients,
         (size_t)lim->max_line_length, conf->bare_lf == CONF_BARE_LF_REJECT, tls != NULL,
