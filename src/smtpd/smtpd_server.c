@@ -518,10 +518,17 @@ static void refuse(int fd, const char *text, const char *host)
     char line[256];
     int len = snprintf(line, sizeof(line), "%.9s %s %s\r\n", text, host, text + 10);
 
+    char drain[4096];
+
     /* A fresh socket has room for one line: never block the accept loop. */
     if (send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
         /* gone already */
     }
+    shutdown(fd, SHUT_WR);
+    /* Read what the client already sent: closing with unread input would
+     * reset the connection and could destroy the reply before it is read. */
+    for (int i = 0; i < 16 && recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++)
+        ;
     close(fd);
 }
 
