@@ -2,7 +2,10 @@
 # The demo: installs dependencies, builds, starts a local TLS upstream that
 # requires AUTH (standing in for the platform's SMTP service), and runs
 # tenantrelayd in the foreground on 127.0.0.1:10025 in front of it; sends one
-# message through it and shows where it went.  Ctrl-C stops everything.
+# message for the demo tenant "acme" and shows it accepted and spooled
+# ("250 2.0.0 Ok: queued as ID", then `tenantrelayctl queue list`).  Delivery
+# upstream is the next step of the project: until it lands, messages wait in
+# the spool.  Ctrl-C stops everything.
 #
 #   DEMO_ONESHOT=1     stop after the demo message instead of staying up
 #   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
@@ -53,6 +56,14 @@ for _ in $(seq 1 100); do [ -s "$dir/upstream.ready" ] && break; sleep 0.1; done
 
 user=nobody
 [ "$(id -u)" = 0 ] && chown "$user" "$dir/spool" "$dir/run" "$dir/log"
+# One demo tenant: its mail is recognised by the X-Tenant-ID header or by
+# its sender domain.
+cat > "$dir/etc/tenants" <<STORE
+tenants = (
+  { id = "acme"; host = "smtp.acme.demo.test"; port = 587; sender = "notifications@acme.demo.test";
+    domains = [ "acme.demo.test" ]; }
+);
+STORE
 cat > "$dir/tenantrelay.conf" <<CONF
 hostname = "relay.demo.test";
 user = "$user";
@@ -82,10 +93,20 @@ echo
 echo "Sending a demo message now:"
 swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@example.test \
     --header "X-Tenant-ID: acme" --header "Subject: tenantrelay demo" --body "Hello from the demo." \
-    --timeout 10 2>&1 | grep -E '^ *(<~?|<\*\*|\*\*\*) ' | tail -n 4 || true
+    --timeout 10 2>&1 | grep -E '^ *(<-|<~|<\*\*|\*\*\*) ' | tail -n 3 || true
 echo
+echo "The queue (tenantrelayctl -c $dir/tenantrelay.conf queue list):"
+"$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list
+qid=$("$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list --json \
+    | /usr/bin/python3 -c 'import json,sys; m=json.load(sys.stdin)["messages"]; print(m[-1]["id"] if m else "")')
+if [ -n "$qid" ]; then
+    echo
+    echo "The spooled message ($dir/spool/queue/$qid.msg), tenant header removed, Received: added:"
+    sed -n '1,8p' "$dir/spool/queue/$qid.msg" | tr -d '\r' | sed 's/^/    /'
+fi
+echo
+echo "Delivery upstream is not built yet: the message waits in the spool."
 echo "Upstream mailbox ($dir/upstream): $(ls "$dir/upstream" | grep -c '\.eml$' || true) message(s)."
-echo "Spool ($dir/spool): $(find "$dir/spool" -type f | wc -l) file(s)."
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
     exit 0
 fi

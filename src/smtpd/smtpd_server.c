@@ -377,7 +377,8 @@ static void *session_main(void *arg)
     struct session_ctx *c = arg;
     const struct conf *conf = c->snap->conf;
     const struct conf_limits *lim = &conf->limits;
-    SSL_CTX *tls = c->snap->tls[c->listen_index];
+    /* A reload may list fewer listen entries than the sockets bound at start. */
+    SSL_CTX *tls = c->listen_index < c->snap->ntls ? c->snap->tls[c->listen_index] : NULL;
     struct smtpd_params params = {
         c->id, conf->hostname, c->addr, (size_t)lim->max_message_size, lim->max_recipients,
         (size_t)lim->max_line_length, conf->bare_lf == CONF_BARE_LF_REJECT, tls != NULL,
@@ -517,10 +518,17 @@ static void refuse(int fd, const char *text, const char *host)
     char line[256];
     int len = snprintf(line, sizeof(line), "%.9s %s %s\r\n", text, host, text + 10);
 
+    char drain[4096];
+
     /* A fresh socket has room for one line: never block the accept loop. */
     if (send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
         /* gone already */
     }
+    shutdown(fd, SHUT_WR);
+    /* Read what the client already sent: closing with unread input would
+     * reset the connection and could destroy the reply before it is read. */
+    for (int i = 0; i < 16 && recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++)
+        ;
     close(fd);
 }
 

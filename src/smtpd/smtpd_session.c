@@ -319,7 +319,12 @@ static enum smtpd_action do_mail(struct smtpd_session *s, char *args)
         REFUSE(s, "501 5.1.7 Bad sender address syntax");
         return SMTPD_ACT_NONE;
     }
-    /* ESMTP parameters (RFC 5321 §4.1.2: space separated keyword[=value]). */
+    /* ESMTP parameters (RFC 5321 §4.1.2: space separated keyword[=value]),
+     * only for a client that said EHLO. */
+    if (*skip_sp(p) && !s->esmtp) {
+        REFUSE(s, "555 5.5.4 MAIL parameters need EHLO");
+        return SMTPD_ACT_NONE;
+    }
     if (*p && *p != ' ') {
         REFUSE(s, "501 5.5.4 Syntax error in parameters");
         return SMTPD_ACT_NONE;

@@ -213,7 +213,8 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
                      size_t errlen)
 {
     struct dbuf b = DBUF_INIT;
-    char tmp[SPOOL_QID_LEN + 16], name[SPOOL_QID_LEN + 8];
+    static unsigned seq;
+    char tmp[SPOOL_QID_LEN + 40], name[SPOOL_QID_LEN + 8];
     int fd = -1, rc = -1;
 
     if (!spool_qid_is_valid(qid)) {
@@ -234,7 +235,9 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
         append_single_line(&b, st->done_recipients[i]);
         dbuf_append_char(&b, '\n');
     }
-    snprintf(tmp, sizeof(tmp), "%s.state.%d", qid, (int)getpid());
+    /* Unique per process and call: two threads may save at once. */
+    snprintf(tmp, sizeof(tmp), "%s.state.%d.%u", qid, (int)getpid(),
+             __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
     snprintf(name, sizeof(name), "%s.state", qid);
     fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {

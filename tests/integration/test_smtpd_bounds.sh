@@ -124,6 +124,11 @@ PY
 ok "per-client cap: the second session of one address gets 421" grep -q '^b 421 4.7.0 relay.test Error: too many sessions from your address' "$T/percap"
 ok "per-client cap: another address is served" grep -q '^c 220 ' "$T/percap"
 ok "per-client cap: the first session goes on" grep -q '^a 250 2.0.0 Ok' "$T/percap"
+# The rest runs sessions back to back: no per-client cap.
+sed -i 's/max_sessions_per_client = 1;//' "$T/relay.conf"
+n=$(grep -c "reloaded configuration" "$T/daemon.log")
+kill -HUP "$TR_DAEMON_PID"
+wait_for 10 bash -c '[ "$(grep -c "reloaded configuration" "$0")" -gt "$1" ]' "$T/daemon.log" "$n"
 
 # An oversized body (30 MB against a 1 MB limit): read to the dot, 552, and
 # the daemon's memory stays bounded.

@@ -152,6 +152,7 @@ static const struct session_case cases[] = {
            "250-SIZE 2000", "250-8BITMIME", "250-SMTPUTF8", "250 ENHANCEDSTATUSCODES" }, 0, NULL, "STARTTLS" },
     { "ehlo offers STARTTLS when configured", S(EHLO), 2, { "250-STARTTLS" }, 0, NULL, NULL },
     { "helo is plain SMTP", S("HELO client.test\r\n"), 0, { "250 relay.test\r\n" }, 0, NULL, "PIPELINING" },
+    { "MAIL parameters after HELO", S("HELO client.test\r\nMAIL FROM:<a@b.test> BODY=8BITMIME\r\n"), 0, { "555 5.5.4" }, 0, NULL, "250 2.1.0" },
     { "ehlo needs an argument", S("EHLO\r\n"), 0, { "501 5.5.4" }, 0, NULL, NULL },
     { "pipelined transaction, dot lines byte-exact",
       S(EHLO TXN "Subject: x\r\n\r\n..\r\n...\r\n..x\r\n.\r\nQUIT\r\n"),
