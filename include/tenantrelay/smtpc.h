@@ -34,6 +34,10 @@
  * wiped; it is never logged or put in a result.  Bytes the server sends
  * after its 220 to STARTTLS abort the session; nothing read before TLS is
  * used after it.
+ *
+ * The process must ignore SIGPIPE (tenantrelayd does): OpenSSL writes to
+ * the socket with write(2), which raises it when the upstream has gone.
+ * Plaintext writes use MSG_NOSIGNAL.
  */
 #ifndef TENANTRELAY_SMTPC_H
 #define TENANTRELAY_SMTPC_H
