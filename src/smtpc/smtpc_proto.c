@@ -52,8 +52,8 @@ static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)
     if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0) {
         if (res->err == SMTPC_ERR_TIMEOUT && s->o.tls == ROUTE_TLS_STARTTLS && !s->tls)
             snprintf(res->errstr, sizeof(res->errstr),
-                     "no greeting within %d s (does the port expect implicit TLS?)",
-                     s->o.command_timeout_ms / 1000);
+                     "no greeting within %.1f s (does the port expect implicit TLS?)",
+                     s->o.command_timeout_ms / 1000.0);
         return -1;
     }
     if (reply_class(res, 2, "the connection") < 0) {

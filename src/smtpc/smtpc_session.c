@@ -450,8 +450,8 @@ int smtpc_io_reply(struct smtpc_session *s, int timeout_ms, struct smtpc_result 
         }
         if (io_fill(s, deadline, res) < 0) {
             if (res->err == SMTPC_ERR_TIMEOUT)
-                snprintf(res->errstr, sizeof(res->errstr), "no reply within %d s (stage %s)",
-                         timeout_ms / 1000, res->stage);
+                snprintf(res->errstr, sizeof(res->errstr), "no reply within %.1f s (stage %s)",
+                         timeout_ms / 1000.0, res->stage);
             memset(&res->reply, 0, sizeof(res->reply));
             return -1;
         }
