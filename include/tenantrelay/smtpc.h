@@ -34,6 +34,10 @@
  * wiped; it is never logged or put in a result.  Bytes the server sends
  * after its 220 to STARTTLS abort the session; nothing read before TLS is
  * used after it.
+ *
+ * The process must ignore SIGPIPE (tenantrelayd does): OpenSSL writes to
+ * the socket with write(2), which raises it when the upstream has gone.
+ * Plaintext writes use MSG_NOSIGNAL.
  */
 #ifndef TENANTRELAY_SMTPC_H
 #define TENANTRELAY_SMTPC_H
@@ -220,6 +224,8 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
 /* DATA, the content, the final dot, and the server's reply to it. */
 int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t nsrc,
                struct smtpc_result *res) __attribute__((warn_unused_result));
+/* Before the next message of a reused session, after a refused envelope
+ * or DATA (smtpc_usable() still true); a broken session must be freed. */
 int smtpc_rset(struct smtpc_session *s, struct smtpc_result *res)
     __attribute__((warn_unused_result));
 /* QUIT and wait (command timeout) for the 221; the connection is closed. */

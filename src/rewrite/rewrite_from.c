@@ -53,7 +53,9 @@ static void append_collapsed(struct dbuf *out, const char *s, size_t len)
             dbuf_append_char(out, ' ');
         space = false;
         if (c == '\\' && i + 1 < len) {
-            dbuf_append(out, s + i, 2);
+            /* A quoted-pair never carries a line end out of its field. */
+            if (s[i + 1] != '\r' && s[i + 1] != '\n')
+                dbuf_append(out, s + i, 2);
             i += 2;
             continue;
         }
@@ -173,6 +175,8 @@ static void parse_one(const char *s, size_t len, struct rewrite_mailboxes *m)
                 continue;
             if (c == '\\' && k + 1 < comment_end - 1) {
                 c = s[++k];
+                if (c == '\r' || c == '\n')
+                    continue;
             }
             if (c == '"' || c == '\\')
                 dbuf_append_char(&m->display, '\\');
@@ -259,9 +263,44 @@ static size_t token_len(const char *s, size_t len, size_t i)
     return (j > len ? len : j) - i;
 }
 
+/* Whether display reads back as a display name only: no top-level
+ * special that a parser would take for an address, a list or a group. */
+static bool phrase_ok(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        if (s[i] == '"')
+            i = skip_quoted(s, len, i);
+        else if (s[i] == '(')
+            i = skip_comment(s, len, i);
+        else if (s[i] == 0 || strchr("<>,:;@\\[]", s[i]) != NULL)
+            return false;
+        else
+            i++;
+    }
+    return i == len;
+}
+
 void rewrite_from_line(const char *display, size_t dlen, const char *sender, struct dbuf *out)
 {
+    struct dbuf quoted = DBUF_INIT;
     size_t line = 5, i = 0;
+
+    if (dlen > 0 && !phrase_ok(display, dlen)) {
+        /* "john@example.com <john@example.com>" and worse: keep the text
+         * the reader saw, as one quoted string. */
+        dbuf_append_char(&quoted, '"');
+        for (i = 0; i < dlen; i++) {
+            if (display[i] == '"' || display[i] == '\\')
+                dbuf_append_char(&quoted, '\\');
+            dbuf_append_char(&quoted, display[i]);
+        }
+        dbuf_append_char(&quoted, '"');
+        display = quoted.data;
+        dlen = quoted.len;
+        i = 0;
+    }
 
     dbuf_append_str(out, "From:");
     while (i < dlen) {
@@ -299,4 +338,5 @@ void rewrite_from_line(const char *display, size_t dlen, const char *sender, str
         dbuf_append_str(out, sender);
     }
     dbuf_append(out, "\r\n", 2);
+    dbuf_free(&quoted);
 }

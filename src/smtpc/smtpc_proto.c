@@ -52,8 +52,8 @@ static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)
     if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0) {
         if (res->err == SMTPC_ERR_TIMEOUT && s->o.tls == ROUTE_TLS_STARTTLS && !s->tls)
             snprintf(res->errstr, sizeof(res->errstr),
-                     "no greeting within %d s (does the port expect implicit TLS?)",
-                     s->o.command_timeout_ms / 1000);
+                     "no greeting within %.1f s (does the port expect implicit TLS?)",
+                     s->o.command_timeout_ms / 1000.0);
         return -1;
     }
     if (reply_class(res, 2, "the connection") < 0) {
@@ -127,6 +127,11 @@ static int handshake(struct smtpc_session *s, struct smtpc_result *res)
     if (s->tls == NULL) {
         s->broken = true;
         smtpc_io_close(s, false);
+        /* Plaintext where the TLS handshake should be, after a 220 to
+         * STARTTLS: the injection case again, arriving a little later. */
+        if (terr.status == TLS_ERR_MODE_MISMATCH && s->o.tls == ROUTE_TLS_STARTTLS)
+            return smtpc_fail(res, SMTPC_ERR_PROTOCOL,
+                              "the server sent plaintext after its 220 to STARTTLS (session aborted)");
         return smtpc_fail(res, tls_err_class(terr.status), "%s", terr.errstr);
     }
     /* Nothing from before the handshake survives it. */

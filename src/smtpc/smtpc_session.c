@@ -271,8 +271,8 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     const struct addrinfo *ai;
     bool refused = false, timedout = false;
-    char why[160] = "", peer[80];
-    int err = 0, tried = 0;
+    char why[220] = "", peer[80];
+    int tried = 0;
 
     if (s->ai == NULL && smtpc_resolve(s, res) < 0)
         return -1;
@@ -283,10 +283,11 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     s->greeted = s->ehlo_done = s->tls_tried = false;
     s->auth_used = NULL;
     for (ai = s->ai; ai; ai = ai->ai_next) {
+        char one[160] = "";
         int fd = -1, e;
 
         tried++;
-        e = connect_one(s, ai, &fd, why, sizeof(why));
+        e = connect_one(s, ai, &fd, one, sizeof(one));
         if (e == 0) {
             s->fd = fd;
             format_peer(ai->ai_addr, s->peer, sizeof(s->peer));
@@ -298,9 +299,11 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
             refused = true;
         else if (e == ETIMEDOUT)
             timedout = true;
-        if (why[0] == 0 || e != EAFNOSUPPORT)
+        /* The reason for the last address tried, bind problems named. */
+        if (one[0])
+            snprintf(why, sizeof(why), "%s: %s", peer, one);
+        else
             snprintf(why, sizeof(why), "%s: %s", peer, e == ETIMEDOUT ? "connection timed out" : strerror(e));
-        err = e;
     }
     smtpc_step_end(res, t0);
     s->broken = true;
@@ -310,7 +313,6 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     if (refused)
         return smtpc_fail(res, SMTPC_ERR_CONNECT_REFUSED, "cannot connect to %s port %d (%d address%s): %s",
                           s->host, s->o.port, tried, tried == 1 ? "" : "es", why);
-    (void)err;
     return smtpc_fail(res, SMTPC_ERR_CONNECT, "cannot connect to %s port %d: %s", s->host, s->o.port,
                       why[0] ? why : "no address");
 }
@@ -448,8 +450,8 @@ int smtpc_io_reply(struct smtpc_session *s, int timeout_ms, struct smtpc_result 
         }
         if (io_fill(s, deadline, res) < 0) {
             if (res->err == SMTPC_ERR_TIMEOUT)
-                snprintf(res->errstr, sizeof(res->errstr), "no reply within %d s (stage %s)",
-                         timeout_ms / 1000, res->stage);
+                snprintf(res->errstr, sizeof(res->errstr), "no reply within %.1f s (stage %s)",
+                         timeout_ms / 1000.0, res->stage);
             memset(&res->reply, 0, sizeof(res->reply));
             return -1;
         }

@@ -46,4 +46,6 @@ for v in "dropi implicit --message" "drops starttls --message-fd"; do
         grep -q '"step":"data","ok":false,"err":"connection_lost"' "$T/$1.out"
     ok "dropped mid-DATA ($2): the server did drop it" grep -q "dropping the connection mid-DATA" "$T/$1.log"
 done
+ok "STARTTLS: EHLO again after the handshake, AUTH from the new capabilities" \
+    bash -c 'grep "^cmd " "$1" | head -4 | tr "\n" " " | grep -q "^cmd EHLO cmd STARTTLS cmd EHLO cmd AUTH "' _ "$T/drops.log"
 finish

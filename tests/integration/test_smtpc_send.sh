@@ -134,6 +134,24 @@ ok "an SMTPUTF8 recipient is delivered with SMTPUTF8" test $? = 0
 n_imp=$((n_imp + 1))
 ok "the MAIL command carried SMTPUTF8" grep -q '"SMTPUTF8"' "$T/imp.mail/$(printf %06d $n_imp).json"
 
+# IPv6: an upstream on ::1 with a certificate for that address (IP SAN
+# check, no SNI), and a fixed source address (bind_address).
+make_cert "$T/ca" v6 localhost "DNS:localhost,IP:::1"
+p_v6=$(free_port)
+start_upstream v6 "$p_v6" implicit --host ::1 --auth alice:secret-a --cert "$T/ca/v6.pem" --key "$T/ca/v6.key"
+smtpc_send --host ::1 --port "$p_v6" --tls implicit --user alice --password-file "$T/pass-a" \
+    --bind ::1 "${common[@]}" --message "$T/seven.eml" > "$T/v6.out" 2>&1
+ok "IPv6 upstream, IP-address certificate, bind ::1: delivered" test $? = 0
+ok "IPv6: the upstream saw the client from ::1" grep -q '"peer": \["::1"' "$T/v6.mail/000001.json"
+smtpc_send --host localhost --port "$p_imp" --tls implicit --user alice --password-file "$T/pass-a" \
+    --bind 127.0.0.1 "${common[@]}" --message "$T/seven.eml" > "$T/bind4.out" 2>&1
+ok "bind_address 127.0.0.1: delivered" test $? = 0
+n_imp=$((n_imp + 1))
+smtpc_send --host localhost --port "$p_imp" --tls implicit --bind 192.0.2.1 "${common[@]}" \
+    --message "$T/seven.eml" > "$T/bindbad.out" 2>&1
+ok "a bind_address that is not ours: connect error naming it" \
+    grep -q '"step":"connect","ok":false,"err":"connect".*cannot bind to 192.0.2.1' "$T/bindbad.out"
+
 # Nobody listening.
 p_closed=$(free_port)
 smtpc_send --host 127.0.0.1 --port "$p_closed" --tls implicit "${common[@]}" --message "$T/seven.eml" > "$T/closed.out" 2>&1

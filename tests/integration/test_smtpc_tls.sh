@@ -18,12 +18,14 @@ p_exp=$(free_port)
 p_nost=$(free_port)
 p_inj=$(free_port)
 p_good=$(free_port)
+p_late=$(free_port)
 p_impl=$(free_port)
 start_upstream self "$p_self" starttls --auth bob:secret-b --cert "$T/ca/self.pem" --key "$T/ca/self.key"
 start_upstream wrong "$p_wrong" implicit --auth bob:secret-b --cert "$T/ca/wrongname.pem" --key "$T/ca/wrongname.key"
 start_upstream exp "$p_exp" starttls --auth bob:secret-b --cert "$T/ca/expired.pem" --key "$T/ca/expired.key"
 start_upstream nost "$p_nost" starttls --auth bob:secret-b --fault no-starttls
 start_upstream inj "$p_inj" starttls --auth bob:secret-b --fault starttls-inject
+start_upstream late "$p_late" starttls --auth bob:secret-b --fault starttls-inject-late
 start_upstream good "$p_good" starttls --auth bob:secret-b
 start_upstream impl "$p_impl" implicit --auth bob:secret-b
 
@@ -83,6 +85,12 @@ ok "bytes after the 220 to STARTTLS: aborted (protocol)" \
     grep -q '"step":"tls","ok":false,"err":"protocol".*after its 220 to STARTTLS' "$T/inj.out"
 ok "bytes after the 220 to STARTTLS: no EHLO or AUTH after it" \
     bash -c '[ "$(grep -c "^cmd " "$1")" = 2 ] && grep -q "^cmd STARTTLS" "$1"' _ "$T/inj.log"
+
+send late "$p_late" starttls
+ok "bytes after the 220 to STARTTLS, in a later segment: aborted (protocol)" \
+    grep -q '"step":"tls","ok":false,"err":"protocol".*after its 220 to STARTTLS' "$T/late.out"
+ok "later segment: no EHLO or AUTH after STARTTLS" \
+    bash -c '[ "$(grep -c "^cmd " "$1")" = 2 ]' _ "$T/late.log"
 
 send mm1 "$p_good" implicit
 ok "implicit TLS against a STARTTLS port: tls_mode_mismatch" \

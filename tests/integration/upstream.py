@@ -143,7 +143,8 @@ class RawServer:
 
     stall:            accepts connections and never says a word.
     starttls-inject:  answers STARTTLS with its 220 and, in the same write,
-                      a forged reply (CVE-2021-38371 class).
+                      a forged reply (CVE-2021-38371 class); -late: the
+                      forged reply follows in its own segment.
     drop-data:        accepts DATA, reads the first body bytes, and closes
                       the connection in the middle of the message.
     It speaks implicit TLS or STARTTLS like the real one, and AUTH
@@ -239,6 +240,12 @@ class RawServer:
             elif verb == "STARTTLS" and a.tls == "starttls" and not tls:
                 if a.fault == "starttls-inject":
                     send("220 2.0.0 Ready to start TLS\r\n250-injected.test\r\n250 AUTH PLAIN\r\n")
+                elif a.fault == "starttls-inject-late":
+                    # The forged reply in its own segment, once the client
+                    # has had time to start its handshake.
+                    send("220 2.0.0 Ready to start TLS\r\n")
+                    threading.Event().wait(0.3)
+                    send("250-injected.test\r\n250 AUTH PLAIN\r\n")
                 else:
                     send("220 2.0.0 Ready to start TLS\r\n")
                 if buf:
@@ -301,9 +308,10 @@ def main():
     p.add_argument("--reject-data", help="reply after every final dot")
     p.add_argument("--tempfail-data", type=int, default=0, help="answer the first N messages 451")
     p.add_argument("--fault", default="none",
-                   choices=["none", "no-starttls", "starttls-inject", "stall", "drop-data"],
+                   choices=["none", "no-starttls", "starttls-inject", "starttls-inject-late", "stall",
+                            "drop-data"],
                    help="no-starttls: STARTTLS not offered (AUTH offered in plaintext when --auth); "
-                        "starttls-inject: bytes after the 220 to STARTTLS; stall: never greets; "
+                        "starttls-inject(-late): bytes after the 220 to STARTTLS (same write, or 0.3 s later); stall: never greets; "
                         "drop-data: closes the connection in the middle of DATA")
     p.add_argument("--no-auth-advertise", action="store_true",
                    help="do not announce AUTH in EHLO (aiosmtpd always does otherwise)")
@@ -321,7 +329,7 @@ def main():
     kwargs = dict(hostname=args.host, port=args.port)
     if args.tls == "implicit":
         kwargs["ssl_context"] = ctx
-    if args.fault in ("starttls-inject", "stall", "drop-data"):
+    if args.fault in ("starttls-inject", "starttls-inject-late", "stall", "drop-data"):
         controller = RawServer(args, ctx)
         controller.start()
     else:
