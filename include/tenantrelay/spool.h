@@ -69,5 +69,95 @@ struct spool_state {
 
 /* Queue-id strings and the state names used in JSON ("queued", ...). */
 const char *spool_state_name(enum spool_state_kind kind);
+/* The kind for a name; -1 when unknown. */
+int spool_state_parse(const char *name);
+/* "header", "sender", ... as written in the .env ("none" for SPOOL_TENANT_NONE). */
+const char *spool_tenant_source_name(enum spool_tenant_source src);
+/* True when id has the queue-id form (so it cannot name another path). */
+bool spool_qid_is_valid(const char *id);
+
+/*
+ * The API.  Every function returning int gives 0 on success, -1 on failure
+ * with a one-line reason in err (errlen bytes, may be NULL) and errno set
+ * (ENOSPC/EDQUOT/EIO for a full or failing disk, ENOENT for a missing
+ * message).  Threads may share one struct spool.
+ *
+ * Writer (the listener), per message:
+ *   m = spool_msg_begin(spool, err)        tmp/QID.msg created; QID chosen
+ *   spool_msg_write(m, bytes, n) ...       buffered; errors are sticky
+ *   spool_msg_commit(m, &env, err)         the only point where a message
+ *                                          enters queue/; on success the
+ *                                          caller may answer 250; m is freed
+ *   spool_msg_abort(m)                     (instead of commit) temp files
+ *                                          removed; m is freed
+ * A failed commit has already aborted: nothing of it remains in queue/.
+ *
+ * Commit sequence: .msg flushed and fsynced; .env written to tmp/ and
+ * fsynced; tmp/QID.msg then tmp/QID.env renamed into queue/; queue/ fsynced.
+ * The ordering makes the .env the commit record.  spool_msg_commit() is
+ * synchronous towards its caller and the only function that syncs, so a
+ * later group commit (one committer thread collecting the messages ready
+ * in a short window, syncing them, one directory fsync for the batch, then
+ * waking every waiting caller) replaces its body without changing callers.
+ *
+ * Reader (delivery, tenantrelayctl):
+ *   spool_list()                  queue ids in queue/, sorted = arrival order
+ *   spool_envelope_read()         parse QID.env (immutable)
+ *   spool_msg_path()              path of QID.msg to open and stream
+ *   spool_state_read()/save()     QID.state; save is atomic (tmp, fsync,
+ *                                 rename, directory fsync)
+ *   spool_remove()                .env first (the message ceases to exist),
+ *                                 then .state and .msg
+ *
+ * spool_recover() is for the daemon at start-up, before any session: it
+ * empties tmp/, removes debris (.msg or .state without .env) and returns the
+ * ids of the queued messages for the scheduler.
+ */
+struct spool;
+struct spool_msg;
+
+/* Open the spool at dir.  With create, make dir, tmp/ and queue/ (0700) when
+ * absent.  NULL on error.  The caller frees with spool_close(). */
+struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen);
+void spool_close(struct spool *spool);
+const char *spool_directory(const struct spool *spool);
+
+/* Start a message: a fresh QID and tmp/QID.msg.  NULL on error. */
+struct spool_msg *spool_msg_begin(struct spool *spool, char *err, size_t errlen);
+/* The QID of a message being written (valid until commit/abort). */
+const char *spool_msg_id(const struct spool_msg *m);
+/* Append content.  -1 once anything failed (sticky; reported again by commit). */
+int spool_msg_write(struct spool_msg *m, const void *data, size_t len);
+/* Bytes written so far. */
+size_t spool_msg_size(const struct spool_msg *m);
+/* Make the message durable with env (env->id and env->size are filled in
+ * here).  Frees m whatever the outcome. */
+int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Drop the message: temp files removed, m freed.  NULL is a no-op. */
+void spool_msg_abort(struct spool_msg *m);
+
+/* Queue ids of every message in queue/ (those with a .env), sorted.
+ * *ids is NULL-terminated; free with spool_ids_free(). */
+int spool_list(struct spool *spool, char ***ids, size_t *count, char *err, size_t errlen);
+void spool_ids_free(char **ids);
+/* Read QID.env into env (the caller frees with spool_envelope_free()). */
+int spool_envelope_read(struct spool *spool, const char *qid, struct spool_envelope *env,
+                        char *err, size_t errlen);
+void spool_envelope_free(struct spool_envelope *env);
+/* Read QID.state; an absent file gives the initial state (queued, 0
+ * attempts).  The caller frees with spool_state_free(). */
+int spool_state_read(struct spool *spool, const char *qid, struct spool_state *st,
+                     char *err, size_t errlen);
+int spool_state_save(struct spool *spool, const char *qid, const struct spool_state *st,
+                     char *err, size_t errlen) __attribute__((warn_unused_result));
+void spool_state_free(struct spool_state *st);
+/* Path of QID.msg (or .env/.state by suffix) into buf; returns buf. */
+const char *spool_path(const struct spool *spool, const char *qid, const char *suffix,
+                       char *buf, size_t len);
+/* Remove a message and its state. */
+int spool_remove(struct spool *spool, const char *qid, char *err, size_t errlen);
+/* Start-up recovery (see above); *ids as for spool_list(). */
+int spool_recover(struct spool *spool, char ***ids, size_t *count, char *err, size_t errlen);
 
 #endif

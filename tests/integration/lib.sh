@@ -192,3 +192,43 @@ start_daemon() {
     tr_track "$TR_DAEMON_PID"
     wait_port "${TR_PORT:-2525}" 15
 }
+
+# ---- delivery helpers -------------------------------------------------------
+
+# tr_ctl ARGS...: tenantrelayctl with $TR_CONF; what it writes under $T/etc
+# (keyring, tenant store) is then handed to the daemon's user, as an
+# installation would with the service user's group.
+tr_ctl() {
+    "$TR_BIN_CTL" -c "$TR_CONF" "$@"
+    local rc=$?
+    if [ "$(id -u)" = 0 ]; then
+        chown -R "${TR_USER:-nobody}" "$T/etc" 2>/dev/null
+    fi
+    return $rc
+}
+
+# count_eml DIR: how many messages an upstream stored.
+count_eml() {
+    local n
+    n=$(ls "$1" 2>/dev/null | grep -c '\.eml$')
+    echo "${n:-0}"
+}
+
+# wait_eml DIR N SECONDS: until the upstream at DIR stored N messages.
+wait_eml() {
+    wait_for "$3" bash -c '[ "$(ls "$0" 2>/dev/null | grep -c "\.eml$")" -ge "$1" ]' "$1" "$2"
+}
+
+# relay_send FROM TO [swaks options...]: one message into the relay at $TR_PORT.
+relay_send() {
+    local from=$1 to=$2
+    shift 2
+    swaks --server 127.0.0.1 --port "$TR_PORT" --from "$from" --to "$to" --timeout 20 "$@" \
+        >> "$T/swaks.log" 2>&1
+}
+
+# queue_count STATE: messages in that state per `tenantrelayctl queue list --json`.
+queue_count() {
+    "$TR_BIN_CTL" -c "$TR_CONF" queue list --json 2>/dev/null | \
+        "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for m in d["messages"] if m["state"]==sys.argv[1]))' "$1"
+}
