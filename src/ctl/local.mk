@@ -8,3 +8,5 @@ tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
 	src/ctl/ctl_tenant.c \
 	src/ctl/ctl_test.c
 tenantrelayctl_LDADD = $(TR_LIBS)
+# Helpers of the key, seal, tenant and audit commands.
+tenantrelayctl_SOURCES += src/ctl/ctl_vault.c src/ctl/ctl_vault.h

@@ -1,4 +1,8 @@
 # The SMTP listener and what runs behind it (only tenantrelayd links it).
 noinst_LIBRARIES += libtenantrelayd.a
 libtenantrelayd_a_SOURCES = \
-	src/smtpd/server_stub.c
+	src/smtpd/smtpd_data.c \
+	src/smtpd/smtpd_server.c \
+	src/smtpd/smtpd_session.c \
+	src/smtpd/smtpd_tls.c
+noinst_HEADERS += include/tenantrelay/smtpd.h include/tenantrelay/smtpd_tls.h

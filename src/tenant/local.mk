@@ -1,1 +1,7 @@
 # The tenant store: records, lookups, atomic writes, change log.
+libtenantrelay_a_SOURCES += \
+	src/tenant/tenant_changelog.c \
+	src/tenant/tenant_record.c \
+	src/tenant/tenant_store.c \
+	src/tenant/tenant_write.c
+noinst_HEADERS += include/tenantrelay/tenant_write.h

@@ -193,6 +193,87 @@ start_daemon() {
     wait_port "${TR_PORT:-2525}" 15
 }
 
+# make_selfsigned_cert DIR NAME CN SAN: DIR/NAME.pem + .key, self-signed
+# (valid dates and names, but no CA vouches for it).
+make_selfsigned_cert() {
+    local d=$1 name=$2 cn=$3 san=$4
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$cn" \
+        -keyout "$d/$name.key" -out "$d/$name.pem" \
+        -addext "subjectAltName=$san" -addext "basicConstraints=CA:FALSE" \
+        -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+}
+
+# make_expired_cert DIR NAME CN SAN: DIR/NAME.pem + .key signed by DIR/ca
+# with a validity period entirely in the past (openssl ca -startdate/-enddate,
+# which Debian 12's OpenSSL 3.0 supports where x509 -req cannot).
+make_expired_cert() {
+    local d=$1 name=$2 cn=$3 san=$4 db
+    db="$d/$name.cadb"
+    mkdir -p "$db"
+    : > "$db/index.txt"
+    printf '1000\n' > "$db/serial"
+    cat > "$db/ca.cnf" <<CNF
+[ ca ]
+default_ca = test
+[ test ]
+database = $db/index.txt
+serial = $db/serial
+new_certs_dir = $db
+default_md = sha256
+policy = anything
+copy_extensions = none
+unique_subject = no
+[ anything ]
+commonName = supplied
+[ ext ]
+subjectAltName = $san
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+CNF
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$d/$name.key" \
+        -out "$d/$name.csr" 2>/dev/null || return 1
+    openssl ca -batch -config "$db/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
+        -startdate 20200101000000Z -enddate 20200201000000Z -extensions ext \
+        -in "$d/$name.csr" -out "$d/$name.pem" -notext 2>/dev/null
+}
+
+# smtpc_send ARGS...: the SMTP client test tool (one JSON line per step).
+smtpc_send() {
+    "$top_builddir/tests/tools/smtpc_send" "$@"
+}
+
+# ---- helpers of the listener's tests ----
+
+# smtp_raw PORT [HOST]: send stdin's bytes (a Python bytes literal body, e.g.
+# 'EHLO x\r\nQUIT\r\n') to HOST:PORT and print every reply until the server
+# closes or goes quiet for 3 seconds.
+smtp_raw() {
+    local port=$1 host=${2:-127.0.0.1}
+    "$PYTHON3" -c '
+import socket, sys, time
+data = eval("b\x27" + sys.stdin.read().replace("\x27", "\\\x27") + "\x27")
+s = socket.create_connection((sys.argv[2], int(sys.argv[1])), timeout=10)
+s.settimeout(3)
+s.sendall(data)
+out = b""
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        b = s.recv(65536)
+    except (socket.timeout, ConnectionResetError):
+        break
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode("utf-8", "replace"))
+' "$port" "$host"
+}
+
+# queue_count: messages (envelopes) in the test spool.
+queue_count() {
+    find "$T/spool/queue" -name '*.env' 2>/dev/null | wc -l
+}
+
 # ---- delivery helpers -------------------------------------------------------
 
 # tr_ctl ARGS...: tenantrelayctl with $TR_CONF; what it writes under $T/etc
@@ -227,8 +308,8 @@ relay_send() {
         >> "$T/swaks.log" 2>&1
 }
 
-# queue_count STATE: messages in that state per `tenantrelayctl queue list --json`.
-queue_count() {
+# queue_state_count STATE: messages in that state per `tenantrelayctl queue list --json`.
+queue_state_count() {
     "$TR_BIN_CTL" -c "$TR_CONF" queue list --json 2>/dev/null | \
         "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for m in d["messages"] if m["state"]==sys.argv[1]))' "$1"
 }

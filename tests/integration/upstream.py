@@ -4,15 +4,20 @@
 Speaks implicit TLS, STARTTLS or plaintext, can require AUTH, and writes every
 accepted message to --maildir as N.eml (the bytes as received) with N.json
 (the envelope: mail_from, rcpt_tos, auth_user, tls, peer).  Faults for the
-delivery tests are injected with the --reject-* options.
+delivery tests are injected with the --reject-* options, and for the client
+and probe tests with --fault (no-starttls, starttls-inject, stall, drop-data,
+see below).  Every AUTH attempt is logged to stdout as "cmd AUTH ..." (never
+its payload), so a test can assert that no AUTH was sent.
 
 Run with /usr/bin/python3: the python3 first on PATH may lack aiosmtpd.
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -71,6 +76,14 @@ class Handler:
         return "250 2.0.0 Ok: stored as %06d" % n
 
 
+class NoAuthHandler(Handler):
+    """aiosmtpd announces AUTH even with no authenticator: hide it."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [r for r in responses if not r.startswith("250-AUTH")]
+
+
 def make_authenticator(users):
     def authenticator(server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):
@@ -81,6 +94,18 @@ def make_authenticator(users):
             return AuthResult(success=True, handled=False, auth_data=user)
         return AuthResult(success=False, handled=False)
     return authenticator
+
+
+def log(text):
+    print(text, flush=True)
+
+
+class LoggingSMTP(SMTP):
+    """aiosmtpd's server, logging each AUTH attempt (not its data)."""
+
+    async def smtp_AUTH(self, arg):
+        log("cmd AUTH %s" % (arg.split()[0] if arg else ""))
+        return await super().smtp_AUTH(arg)
 
 
 class UpstreamController(Controller):
@@ -103,10 +128,162 @@ class UpstreamController(Controller):
             # Implicit TLS is not counted as TLS by aiosmtpd 1.4: the
             # connection is already encrypted, so do not hide AUTH.
             kw["auth_require_tls"] = a.tls != "implicit"
-        if a.tls == "starttls":
+        if a.tls == "starttls" and a.fault != "no-starttls":
             kw["tls_context"] = self.tls_context
             kw["require_starttls"] = True
-        return SMTP(self.handler, **kw)
+        if a.fault == "no-starttls" and a.users:
+            # The worst case: AUTH offered in plaintext, which a client must
+            # still never use.
+            kw["auth_require_tls"] = False
+        return LoggingSMTP(self.handler, **kw)
+
+
+class RawServer:
+    """A hand-written SMTP server for faults aiosmtpd cannot produce.
+
+    stall:            accepts connections and never says a word.
+    starttls-inject:  answers STARTTLS with its 220 and, in the same write,
+                      a forged reply (CVE-2021-38371 class).
+    drop-data:        accepts DATA, reads the first body bytes, and closes
+                      the connection in the middle of the message.
+    It speaks implicit TLS or STARTTLS like the real one, and AUTH
+    PLAIN/LOGIN against --auth; every command verb is logged ("cmd VERB").
+    """
+
+    def __init__(self, args, ctx):
+        self.args = args
+        self.ctx = ctx
+        self.stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((args.host, args.port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.5)
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+
+    def session(self, conn):
+        log("connect")
+        conn.settimeout(60)
+        try:
+            if self.args.fault == "stall":
+                # Hold the connection, read and discard, until the peer goes.
+                while not self.stop.is_set():
+                    try:
+                        conn.settimeout(0.5)
+                        if conn.recv(4096) == b"":
+                            break
+                    except socket.timeout:
+                        continue
+                return
+            self.dialogue(conn)
+        except (OSError, ssl.SSLError) as e:
+            log("session ended: %s" % e)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def dialogue(self, conn):
+        a = self.args
+        tls = False
+        if a.tls == "implicit":
+            conn = self.ctx.wrap_socket(conn, server_side=True)
+            tls = True
+        buf = bytearray()
+
+        def readline():
+            while b"\n" not in buf:
+                data = conn.recv(4096)
+                if not data:
+                    raise OSError("peer closed")
+                buf.extend(data)
+            i = buf.index(b"\n") + 1
+            line = bytes(buf[:i])
+            del buf[:i]
+            return line.rstrip(b"\r\n").decode("utf-8", "replace")
+
+        def send(text):
+            conn.sendall(text.encode())
+
+        send("220 raw.test ESMTP fault server\r\n")
+        while True:
+            line = readline()
+            verb = line.split(" ", 1)[0].upper()
+            log("cmd %s" % verb)
+            if verb in ("EHLO", "HELO"):
+                caps = ["raw.test", "PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"]
+                if a.tls == "starttls" and not tls:
+                    caps.append("STARTTLS")
+                if a.users and (tls or a.tls == "none"):
+                    caps.append("AUTH PLAIN LOGIN")
+                send("".join("250%s%s\r\n" % ("-" if i < len(caps) - 1 else " ", c)
+                             for i, c in enumerate(caps)))
+            elif verb == "STARTTLS" and a.tls == "starttls" and not tls:
+                if a.fault == "starttls-inject":
+                    send("220 2.0.0 Ready to start TLS\r\n250-injected.test\r\n250 AUTH PLAIN\r\n")
+                else:
+                    send("220 2.0.0 Ready to start TLS\r\n")
+                if buf:
+                    log("client sent data before the TLS handshake")
+                    return
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+                tls = True
+            elif verb == "AUTH":
+                parts = line.split()
+                mech = parts[1].upper() if len(parts) > 1 else ""
+                if mech == "PLAIN":
+                    resp = parts[2] if len(parts) > 2 else None
+                    if resp is None:
+                        send("334 \r\n")
+                        resp = readline()
+                    fields = base64.b64decode(resp).split(b"\0")
+                    user, pw = fields[1].decode(), fields[2].decode()
+                elif mech == "LOGIN":
+                    send("334 VXNlcm5hbWU6\r\n")
+                    user = base64.b64decode(readline()).decode()
+                    send("334 UGFzc3dvcmQ6\r\n")
+                    pw = base64.b64decode(readline()).decode()
+                else:
+                    send("504 5.5.4 mechanism not supported\r\n")
+                    continue
+                if a.users.get(user) == pw:
+                    send("235 2.7.0 Authentication successful\r\n")
+                else:
+                    send("535 5.7.8 Authentication credentials invalid\r\n")
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                send("250 2.0.0 OK\r\n")
+            elif verb == "DATA":
+                send("354 End data with <CR><LF>.<CR><LF>\r\n")
+                if a.fault == "drop-data":
+                    readline()
+                    log("dropping the connection mid-DATA")
+                    return
+                while readline() != ".":
+                    pass
+                send("250 2.0.0 OK\r\n")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye\r\n")
+                return
+            else:
+                send("502 5.5.2 command not implemented\r\n")
 
 
 def main():
@@ -123,7 +300,17 @@ def main():
     p.add_argument("--reject-rcpt", help="reply to every RCPT TO")
     p.add_argument("--reject-data", help="reply after every final dot")
     p.add_argument("--tempfail-data", type=int, default=0, help="answer the first N messages 451")
+    p.add_argument("--fault", default="none",
+                   choices=["none", "no-starttls", "starttls-inject", "stall", "drop-data"],
+                   help="no-starttls: STARTTLS not offered (AUTH offered in plaintext when --auth); "
+                        "starttls-inject: bytes after the 220 to STARTTLS; stall: never greets; "
+                        "drop-data: closes the connection in the middle of DATA")
+    p.add_argument("--no-auth-advertise", action="store_true",
+                   help="do not announce AUTH in EHLO (aiosmtpd always does otherwise)")
+    p.add_argument("--line-length-limit", type=int, default=1001,
+                   help="longest line accepted, CRLF included (aiosmtpd's default 1001)")
     args = p.parse_args()
+    LoggingSMTP.line_length_limit = args.line_length_limit
     args.users = dict(u.split(":", 1) for u in args.auth)
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -134,8 +321,13 @@ def main():
     kwargs = dict(hostname=args.host, port=args.port)
     if args.tls == "implicit":
         kwargs["ssl_context"] = ctx
-    controller = UpstreamController(Handler(args), args, ctx, **kwargs)
-    controller.start()
+    if args.fault in ("starttls-inject", "stall", "drop-data"):
+        controller = RawServer(args, ctx)
+        controller.start()
+    else:
+        handler = NoAuthHandler(args) if args.no_auth_advertise else Handler(args)
+        controller = UpstreamController(handler, args, ctx, **kwargs)
+        controller.start()
     if args.ready_file:
         with open(args.ready_file, "w") as f:
             f.write(str(os.getpid()))
@@ -144,7 +336,10 @@ def main():
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     while not stop.wait(1):
         pass
-    controller.stop()
+    if isinstance(controller, RawServer):
+        controller.close()
+    else:
+        controller.stop()
     return 0
 
 

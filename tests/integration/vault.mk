@@ -1,1 +1,9 @@
-# Integration tests of the vault area: TESTS += tests/integration/test_*.sh, EXTRA_DIST likewise.
+# Integration tests of the vault area: keyring, sealing, tenant store, audit.
+VAULT_INTEGRATION_TESTS = \
+	tests/integration/test_vault_keys.sh \
+	tests/integration/test_tenant_set.sh \
+	tests/integration/test_tenant_concurrent.sh \
+	tests/integration/test_tenant_crash.sh \
+	tests/integration/test_audit_findings.sh
+TESTS += $(VAULT_INTEGRATION_TESTS)
+EXTRA_DIST += $(VAULT_INTEGRATION_TESTS)

@@ -1,0 +1,709 @@
+/*
+ * smtpc_proto.c - the SMTP client's dialogue: greeting, EHLO, STARTTLS,
+ * AUTH, MAIL/RCPT (pipelined when offered), DATA, RSET, QUIT.
+ *
+ * Each step fills a struct smtpc_result (see smtpc.h).  The secret for
+ * AUTH only ever lives in the caller's buffer and in sodium_malloc'd
+ * buffers of smtpc_auth(), written straight to the TLS layer; s->out, the
+ * ordinary command buffer, never sees it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "tenantrelay/mymalloc.h"
+#include "smtpc_int.h"
+
+#define DATA_CHUNK 65536
+
+/* Map a reply code of an ordinary command onto a class; 0 for 2xx/3xx as wanted. */
+static int reply_class(struct smtpc_result *res, int want, const char *what)
+{
+    int code = res->reply.code;
+
+    if (code / 100 == want)
+        return 0;
+    if (code / 100 == 4)
+        return smtpc_fail(res, SMTPC_ERR_REPLY_4XX, "%s refused (temporary): %s", what, res->reply.text);
+    if (code / 100 == 5)
+        return smtpc_fail(res, SMTPC_ERR_REPLY_5XX, "%s refused: %s", what, res->reply.text);
+    return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to %s: %s", what, res->reply.text);
+}
+
+/* Send the command in s->out (CRLF added here) and read the reply. */
+static int command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
+{
+    dbuf_append(&s->out, "\r\n", 2);
+    if (smtpc_io_write(s, s->out.data, s->out.len, timeout_ms, res) < 0)
+        return -1;
+    dbuf_reset(&s->out);
+    return smtpc_io_reply(s, timeout_ms, res);
+}
+
+static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)
+{
+    if (s->greeted)
+        return 0;
+    if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0) {
+        if (res->err == SMTPC_ERR_TIMEOUT && s->o.tls == ROUTE_TLS_STARTTLS && !s->tls)
+            snprintf(res->errstr, sizeof(res->errstr),
+                     "no greeting within %d s (does the port expect implicit TLS?)",
+                     s->o.command_timeout_ms / 1000);
+        return -1;
+    }
+    if (reply_class(res, 2, "the connection") < 0) {
+        s->broken = true;
+        return -1;
+    }
+    if (res->reply.code != 220) {
+        s->broken = true;
+        return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected greeting: %s", res->reply.text);
+    }
+    s->greeted = true;
+    return 0;
+}
+
+/* EHLO (HELO when EHLO is not understood); capabilities into s->caps. */
+static int do_ehlo(struct smtpc_session *s, struct smtpc_result *res)
+{
+    memset(&s->caps, 0, sizeof(s->caps));
+    s->ehlo_done = false;
+    dbuf_reset(&s->out);
+    dbuf_printf(&s->out, "EHLO %s", s->helo_name);
+    if (command(s, s->o.command_timeout_ms, res) < 0)
+        return -1;
+    if (res->reply.code == 250) {
+        smtpc_caps_parse(res->reply.text, &s->caps);
+        s->ehlo_done = true;
+        return 0;
+    }
+    if (res->reply.code == 500 || res->reply.code == 502) {
+        dbuf_reset(&s->out);
+        dbuf_printf(&s->out, "HELO %s", s->helo_name);
+        if (command(s, s->o.command_timeout_ms, res) < 0)
+            return -1;
+        if (res->reply.code == 250) {
+            s->ehlo_done = true;
+            return 0;
+        }
+    }
+    return reply_class(res, 2, "EHLO");
+}
+
+static enum smtpc_err tls_err_class(enum tls_status st)
+{
+    switch (st) {
+    case TLS_ERR_UNTRUSTED:
+        return SMTPC_ERR_CERT_UNTRUSTED;
+    case TLS_ERR_NAME_MISMATCH:
+        return SMTPC_ERR_CERT_NAME_MISMATCH;
+    case TLS_ERR_EXPIRED:
+        return SMTPC_ERR_CERT_EXPIRED;
+    case TLS_ERR_CERT_OTHER:
+        return SMTPC_ERR_CERT_INVALID;
+    case TLS_ERR_MODE_MISMATCH:
+        return SMTPC_ERR_TLS_MODE_MISMATCH;
+    case TLS_ERR_TIMEOUT:
+        return SMTPC_ERR_TIMEOUT;
+    case TLS_ERR_CONFIG:
+        return SMTPC_ERR_LOCAL;
+    default:
+        return SMTPC_ERR_TLS_HANDSHAKE;
+    }
+}
+
+static int handshake(struct smtpc_session *s, struct smtpc_result *res)
+{
+    struct tls_error terr = { TLS_OK, "" };
+
+    res->stage = "tls";
+    s->tls_tried = true;
+    s->tls = tls_client_start(s->tls_ctx, s->fd, s->host, s->o.command_timeout_ms, &s->tls_info, &terr);
+    if (s->tls == NULL) {
+        s->broken = true;
+        smtpc_io_close(s, false);
+        return smtpc_fail(res, tls_err_class(terr.status), "%s", terr.errstr);
+    }
+    /* Nothing from before the handshake survives it. */
+    dbuf_reset(&s->in);
+    memset(&s->caps, 0, sizeof(s->caps));
+    s->ehlo_done = false;
+    return 0;
+}
+
+int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    smtpc_step_begin(res, "tls");
+    if (s->fd < 0 || s->broken) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+        goto done;
+    }
+    switch (s->o.tls) {
+    case ROUTE_TLS_NONE:
+        rc = 0;
+        break;
+    case ROUTE_TLS_IMPLICIT:
+        if (s->tls) {
+            rc = 0;
+            break;
+        }
+        rc = handshake(s, res);
+        break;
+    case ROUTE_TLS_STARTTLS:
+        if (s->tls) {
+            rc = 0;
+            break;
+        }
+        res->stage = "greeting";
+        if (read_greeting(s, res) < 0)
+            break;
+        res->stage = "ehlo";
+        if (do_ehlo(s, res) < 0)
+            break;
+        res->stage = "starttls";
+        if (!s->caps.starttls) {
+            /* Mandatory TLS: never go on in plaintext, never offer AUTH. */
+            struct smtpc_result q;
+
+            smtpc_step_begin(&q, "quit");
+            dbuf_reset(&s->out);
+            dbuf_append_str(&s->out, "QUIT");
+            (void)command(s, 2000, &q);
+            smtpc_io_close(s, false);
+            rc = smtpc_fail(res, SMTPC_ERR_STARTTLS_NOT_OFFERED,
+                            "%s does not offer STARTTLS (plaintext refused)", s->host);
+            break;
+        }
+        dbuf_reset(&s->out);
+        dbuf_append_str(&s->out, "STARTTLS");
+        if (command(s, s->o.command_timeout_ms, res) < 0)
+            break;
+        if (res->reply.code != 220) {
+            rc = smtpc_fail(res, res->reply.code / 100 == 4 ? SMTPC_ERR_REPLY_4XX : SMTPC_ERR_STARTTLS_NOT_OFFERED,
+                            "the server refused STARTTLS: %s", res->reply.text);
+            smtpc_io_close(s, false);
+            break;
+        }
+        /* CVE-2021-38371 class: whatever follows the 220 was sent before
+         * any TLS and must not be read as coming from inside it. */
+        if (smtpc_io_has_input(s)) {
+            rc = smtpc_fail(res, SMTPC_ERR_PROTOCOL,
+                            "the server sent data after its 220 to STARTTLS (session aborted)");
+            smtpc_io_close(s, false);
+            break;
+        }
+        rc = handshake(s, res);
+        break;
+    }
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+int smtpc_ehlo(struct smtpc_session *s, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    smtpc_step_begin(res, "ehlo");
+    if (s->fd < 0 || s->broken) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+        goto done;
+    }
+    if (s->o.tls != ROUTE_TLS_NONE && s->tls == NULL) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "TLS is not up: call smtpc_tls() first");
+        goto done;
+    }
+    res->stage = "greeting";
+    if (read_greeting(s, res) < 0)
+        goto done;
+    res->stage = "ehlo";
+    rc = do_ehlo(s, res);
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+/* Write a secret line (in sodium memory) and read the reply. */
+static int secret_command(struct smtpc_session *s, const char *line, size_t len, struct smtpc_result *res)
+{
+    if (smtpc_io_write(s, line, len, s->o.command_timeout_ms, res) < 0)
+        return -1;
+    return smtpc_io_reply(s, s->o.command_timeout_ms, res);
+}
+
+/* "PREFIX" + base64(data) + CRLF in a sodium_malloc buffer; NULL on failure. */
+static char *secret_line(const char *prefix, const unsigned char *data, size_t len, size_t *outlen,
+                         size_t *alloc)
+{
+    size_t plen = strlen(prefix);
+    size_t b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *buf;
+
+    *alloc = plen + b64 + 2;
+    buf = sodium_malloc(*alloc);
+    if (buf == NULL)
+        return NULL;
+    memcpy(buf, prefix, plen);
+    sodium_bin2base64(buf + plen, b64, data, len, sodium_base64_VARIANT_ORIGINAL);
+    *outlen = plen + strlen(buf + plen);
+    buf[(*outlen)++] = '\r';
+    buf[(*outlen)++] = '\n';
+    return buf;
+}
+
+static void secret_free(char *buf, size_t alloc)
+{
+    if (buf) {
+        sodium_memzero(buf, alloc);
+        sodium_free(buf);
+    }
+}
+
+static int auth_refused(struct smtpc_result *res)
+{
+    if (res->reply.code / 100 == 4 || res->reply.code / 100 == 5)
+        return smtpc_fail(res, SMTPC_ERR_AUTH_FAILED, "authentication failed: %s", res->reply.text);
+    return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to AUTH: %s", res->reply.text);
+}
+
+static int auth_plain(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+{
+    size_t ulen = strlen(cred->username), plen = 1 + ulen + 1 + cred->secret_len;
+    unsigned char *payload = sodium_malloc(plen);
+    char *line = NULL;
+    size_t llen = 0, lalloc = 0;
+    int rc = -1;
+
+    if (payload == NULL) {
+        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+        goto done;
+    }
+    /* authzid empty, authcid, password (RFC 4616). */
+    payload[0] = 0;
+    memcpy(payload + 1, cred->username, ulen);
+    payload[1 + ulen] = 0;
+    memcpy(payload + 2 + ulen, cred->secret, cred->secret_len);
+    line = secret_line("AUTH PLAIN ", payload, plen, &llen, &lalloc);
+    if (line == NULL) {
+        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+        goto done;
+    }
+    if (secret_command(s, line, llen, res) < 0)
+        goto done;
+    if (res->reply.code != 235) {
+        auth_refused(res);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (payload) {
+        sodium_memzero(payload, plen);
+        sodium_free(payload);
+    }
+    secret_free(line, lalloc);
+    return rc;
+}
+
+static int auth_login(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+{
+    char *line = NULL;
+    size_t llen = 0, lalloc = 0;
+    int rc = -1;
+
+    dbuf_reset(&s->out);
+    dbuf_append_str(&s->out, "AUTH LOGIN");
+    if (command(s, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    if (res->reply.code != 334) {
+        auth_refused(res);
+        goto done;
+    }
+    /* The user name is no secret, but one code path for both is simpler. */
+    line = secret_line("", (const unsigned char *)cred->username, strlen(cred->username), &llen, &lalloc);
+    if (line == NULL) {
+        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+        goto done;
+    }
+    if (secret_command(s, line, llen, res) < 0)
+        goto done;
+    secret_free(line, lalloc);
+    line = NULL;
+    if (res->reply.code != 334) {
+        auth_refused(res);
+        goto done;
+    }
+    line = secret_line("", cred->secret, cred->secret_len, &llen, &lalloc);
+    if (line == NULL) {
+        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+        goto done;
+    }
+    if (secret_command(s, line, llen, res) < 0)
+        goto done;
+    if (res->reply.code != 235) {
+        auth_refused(res);
+        goto done;
+    }
+    rc = 0;
+done:
+    secret_free(line, lalloc);
+    return rc;
+}
+
+int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    enum smtpc_auth_mech mech = cred->mech;
+    int rc = -1;
+
+    smtpc_step_begin(res, "auth");
+    if (s->fd < 0 || s->broken || !s->ehlo_done) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected or no EHLO yet");
+        goto done;
+    }
+    if (s->tls == NULL) {
+        rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "AUTH refused over a plaintext connection");
+        goto done;
+    }
+    if (cred->username == NULL || cred->secret == NULL || memchr(cred->username, '\r', strlen(cred->username))
+        || memchr(cred->username, '\n', strlen(cred->username))) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad credentials (no user name or secret)");
+        goto done;
+    }
+    if (cred->kind == SMTPC_CRED_XOAUTH2 || mech == SMTPC_AUTH_XOAUTH2) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "XOAUTH2 is not implemented yet");
+        goto done;
+    }
+    if (mech == SMTPC_AUTH_AUTO)
+        mech = s->caps.auth_plain ? SMTPC_AUTH_PLAIN : s->caps.auth_login ? SMTPC_AUTH_LOGIN : SMTPC_AUTH_AUTO;
+    if ((mech == SMTPC_AUTH_PLAIN && !s->caps.auth_plain) || (mech == SMTPC_AUTH_LOGIN && !s->caps.auth_login)
+        || mech == SMTPC_AUTH_AUTO) {
+        rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "%s does not offer AUTH %s", s->host,
+                        mech == SMTPC_AUTH_AUTO ? "PLAIN or LOGIN" : smtpc_auth_mech_name(mech));
+        goto done;
+    }
+    rc = mech == SMTPC_AUTH_PLAIN ? auth_plain(s, cred, res) : auth_login(s, cred, res);
+    if (rc == 0)
+        s->auth_used = smtpc_auth_mech_name(mech);
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+static bool has_8bit(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            return true;
+    return false;
+}
+
+/* An address we may put between angle brackets on a command line. */
+static bool addr_is_safe(const char *p)
+{
+    for (; *p; p++)
+        if (*p == '\r' || *p == '\n' || *p == '<' || *p == '>' || (unsigned char)*p < 0x20)
+            return false;
+    return true;
+}
+
+static void rcpt_fill(struct smtpc_rcpt_result *rr, const struct smtpc_result *r)
+{
+    rr->reply = r->reply;
+    if (r->err != SMTPC_OK)
+        rr->err = r->err;
+    else if (r->reply.code / 100 == 2)
+        rr->err = SMTPC_OK;
+    else if (r->reply.code / 100 == 4)
+        rr->err = SMTPC_ERR_REPLY_4XX;
+    else if (r->reply.code / 100 == 5)
+        rr->err = SMTPC_ERR_REPLY_5XX;
+    else
+        rr->err = SMTPC_ERR_PROTOCOL;
+}
+
+int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
+                   struct smtpc_rcpt_result *rcpt_res, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    bool utf8 = env->smtputf8, pipelined;
+    struct smtpc_result r;
+    size_t i, accepted = 0;
+    int first_refusal = -1, rc = -1;
+
+    smtpc_step_begin(res, "mail");
+    for (i = 0; i < env->nrcpts; i++) {
+        memset(&rcpt_res[i], 0, sizeof(rcpt_res[i]));
+        rcpt_res[i].err = SMTPC_ERR_LOCAL;
+    }
+    if (!smtpc_usable(s) || !s->ehlo_done) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not ready for MAIL");
+        goto done;
+    }
+    if (env->sender == NULL || env->nrcpts == 0 || !addr_is_safe(env->sender)) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad envelope (sender or no recipient)");
+        goto done;
+    }
+    utf8 = utf8 || has_8bit(env->sender);
+    for (i = 0; i < env->nrcpts; i++) {
+        if (env->rcpts[i] == NULL || !*env->rcpts[i] || !addr_is_safe(env->rcpts[i])) {
+            rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad recipient address");
+            goto done;
+        }
+        utf8 = utf8 || has_8bit(env->rcpts[i]);
+    }
+    /* Never mangle: a message the upstream cannot carry as it is fails. */
+    if (utf8 && !s->caps.smtputf8) {
+        rc = smtpc_fail(res, SMTPC_ERR_EXT_UNSUPPORTED,
+                        "the message needs SMTPUTF8, which %s does not offer", s->host);
+        goto done;
+    }
+    if (env->body_8bit && !s->caps.eightbitmime) {
+        rc = smtpc_fail(res, SMTPC_ERR_EXT_UNSUPPORTED,
+                        "the message has an 8-bit body and %s does not offer 8BITMIME", s->host);
+        goto done;
+    }
+    if (env->size && s->caps.size && s->caps.size_max && env->size > s->caps.size_max) {
+        rc = smtpc_fail(res, SMTPC_ERR_REPLY_5XX, "the message (%lu bytes) exceeds %s's SIZE %lu",
+                        env->size, s->host, s->caps.size_max);
+        goto done;
+    }
+    dbuf_reset(&s->out);
+    dbuf_printf(&s->out, "MAIL FROM:<%s>", env->sender);
+    if (env->body_8bit)
+        dbuf_append_str(&s->out, " BODY=8BITMIME");
+    if (utf8)
+        dbuf_append_str(&s->out, " SMTPUTF8");
+    if (env->size && s->caps.size)
+        dbuf_printf(&s->out, " SIZE=%lu", env->size);
+    dbuf_append(&s->out, "\r\n", 2);
+    pipelined = s->caps.pipelining;
+    if (pipelined) {
+        /* RFC 2920: MAIL and every RCPT in one write, replies in order. */
+        for (i = 0; i < env->nrcpts; i++)
+            dbuf_printf(&s->out, "RCPT TO:<%s>\r\n", env->rcpts[i]);
+    }
+    if (smtpc_io_write(s, s->out.data, s->out.len, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    dbuf_reset(&s->out);
+    if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    if (reply_class(res, 2, "MAIL FROM") < 0) {
+        /* Keep the stream in step: the pipelined RCPTs are answered too. */
+        if (pipelined) {
+            for (i = 0; i < env->nrcpts; i++) {
+                smtpc_step_begin(&r, "rcpt");
+                if (smtpc_io_reply(s, s->o.command_timeout_ms, &r) < 0)
+                    break;
+            }
+        }
+        goto done;
+    }
+    for (i = 0; i < env->nrcpts; i++) {
+        smtpc_step_begin(&r, "rcpt");
+        if (!pipelined) {
+            dbuf_reset(&s->out);
+            dbuf_printf(&s->out, "RCPT TO:<%s>", env->rcpts[i]);
+            if (command(s, s->o.command_timeout_ms, &r) < 0) {
+                rcpt_fill(&rcpt_res[i], &r);
+                *res = r;
+                goto done;
+            }
+        } else if (smtpc_io_reply(s, s->o.command_timeout_ms, &r) < 0) {
+            rcpt_fill(&rcpt_res[i], &r);
+            *res = r;
+            goto done;
+        }
+        rcpt_fill(&rcpt_res[i], &r);
+        if (rcpt_res[i].err == SMTPC_OK)
+            accepted++;
+        else if (first_refusal < 0)
+            first_refusal = (int)i;
+    }
+    if (accepted == 0) {
+        res->stage = "rcpt";
+        res->reply = rcpt_res[first_refusal].reply;
+        reply_class(res, 2, "RCPT TO");
+        goto done;
+    }
+    rc = 0;
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+/* Write what the stuffer produced once enough is pending (or force). */
+static int data_flush(struct smtpc_session *s, struct dbuf *wire, bool force, struct smtpc_result *res)
+{
+    if (wire->len == 0 || (!force && wire->len < DATA_CHUNK))
+        return 0;
+    if (smtpc_io_write(s, wire->data, wire->len, s->o.data_timeout_ms, res) < 0)
+        return -1;
+    dbuf_reset(wire);
+    return 0;
+}
+
+int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t nsrc,
+               struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    struct smtpc_dotstuff d;
+    struct dbuf wire = DBUF_INIT;
+    char *chunk = NULL;
+    size_t i;
+    int rc = -1;
+
+    smtpc_step_begin(res, "data");
+    if (!smtpc_usable(s)) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not ready for DATA");
+        goto done;
+    }
+    dbuf_reset(&s->out);
+    dbuf_append_str(&s->out, "DATA");
+    if (command(s, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    if (reply_class(res, 3, "DATA") < 0)
+        goto done;
+    if (res->reply.code != 354) {
+        rc = smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to DATA: %s", res->reply.text);
+        s->broken = true;
+        goto done;
+    }
+    s->in_data = true;
+    smtpc_dotstuff_init(&d);
+    chunk = mymalloc(DATA_CHUNK);
+    for (i = 0; i < nsrc; i++) {
+        if (src[i].fd < 0) {
+            size_t off = 0;
+
+            while (off < src[i].len) {
+                size_t n = src[i].len - off < DATA_CHUNK ? src[i].len - off : DATA_CHUNK;
+
+                smtpc_dotstuff_feed(&d, src[i].buf + off, n, &wire);
+                off += n;
+                if (data_flush(s, &wire, false, res) < 0)
+                    goto done;
+            }
+            continue;
+        }
+        for (;;) {
+            ssize_t n = read(src[i].fd, chunk, DATA_CHUNK);
+
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                /* Half a message is out: only closing the connection
+                 * makes the server drop it. */
+                rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "cannot read the message: %s", strerror(errno));
+                smtpc_io_close(s, false);
+                goto done;
+            }
+            if (n == 0)
+                break;
+            smtpc_dotstuff_feed(&d, chunk, (size_t)n, &wire);
+            if (data_flush(s, &wire, false, res) < 0)
+                goto done;
+        }
+    }
+    smtpc_dotstuff_finish(&d, &wire);
+    if (data_flush(s, &wire, true, res) < 0)
+        goto done;
+    res->stage = "dot";
+    if (smtpc_io_reply(s, s->o.data_timeout_ms, res) < 0)
+        goto done;
+    s->in_data = false;
+    if (reply_class(res, 2, "the message") < 0)
+        goto done;
+    rc = 0;
+done:
+    if (rc < 0 && s->in_data) {
+        /* The session's state is unknown: it cannot carry another message. */
+        s->broken = true;
+    }
+    myfree(chunk);
+    dbuf_free(&wire);
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+int smtpc_rset(struct smtpc_session *s, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    smtpc_step_begin(res, "rset");
+    if (!smtpc_usable(s)) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not usable");
+        goto done;
+    }
+    dbuf_reset(&s->out);
+    dbuf_append_str(&s->out, "RSET");
+    if (command(s, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    rc = reply_class(res, 2, "RSET");
+    if (rc < 0)
+        s->broken = true;
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+int smtpc_quit(struct smtpc_session *s, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    smtpc_step_begin(res, "quit");
+    if (s->fd < 0 || s->broken) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+        goto done;
+    }
+    dbuf_reset(&s->out);
+    dbuf_append_str(&s->out, "QUIT");
+    if (command(s, s->o.command_timeout_ms, res) < 0)
+        goto done;
+    rc = reply_class(res, 2, "QUIT");
+done:
+    if (s->fd >= 0)
+        smtpc_io_close(s, rc == 0);
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+int smtpc_open(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    if (smtpc_connect(s, res) < 0 || smtpc_tls(s, res) < 0 || smtpc_ehlo(s, res) < 0)
+        goto done;
+    if (cred && smtpc_auth(s, cred, res) < 0)
+        goto done;
+    rc = 0;
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
+
+int smtpc_send(struct smtpc_session *s, const struct smtpc_envelope *env,
+               struct smtpc_rcpt_result *rcpt_res, const struct smtpc_source *src, size_t nsrc,
+               struct smtpc_result *res)
+{
+    long t0 = smtpc_now_ms();
+    int rc = -1;
+
+    if (smtpc_envelope(s, env, rcpt_res, res) < 0 || smtpc_data(s, src, nsrc, res) < 0)
+        goto done;
+    rc = 0;
+done:
+    smtpc_step_end(res, t0);
+    return rc;
+}
