@@ -125,7 +125,7 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
         memset(sr, 0, sizeof(*sr));
         sr->err = SMTPC_ERR_LOCAL;
         sr->stage = "auth";
-        snprintf(sr->errstr, sizeof(sr->errstr), "cannot open the route's password: %s",
+        snprintf(sr->errstr, sizeof(sr->errstr), "cannot open the route's password: %.160s",
                  ctx->vault ? err : "no keyring loaded");
         return -1;
     }

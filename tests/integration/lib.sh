@@ -313,3 +313,26 @@ queue_state_count() {
     "$TR_BIN_CTL" -c "$TR_CONF" queue list --json 2>/dev/null | \
         "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for m in d["messages"] if m["state"]==sys.argv[1]))' "$1"
 }
+
+# set_default_route CONF LIBCONFIG-GROUP-BODY: replace the default_route of a
+# test configuration (written by write_conf) with the given one.
+set_default_route() {
+    local file=$1
+    shift
+    sed -i '/^default_route = {/,/};/d' "$file"
+    printf 'default_route = { %s };\n' "$*" >> "$file"
+}
+
+# relay_send_file FROM TO FILE: the exact bytes of FILE (CRLF lines) as one
+# message into the relay at $TR_PORT, through Python's smtplib.
+relay_send_file() {
+    "$PYTHON3" - "$TR_PORT" "$1" "$2" "$3" >> "$T/smtplib.log" 2>&1 <<'PY'
+import smtplib, sys
+port, sender, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+data = open(path, "rb").read()
+with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+    s.ehlo("app.test")
+    opts = ["BODY=8BITMIME"] if any(b > 127 for b in data) else []
+    s.sendmail(sender, rcpt.split(","), data, mail_options=opts)
+PY
+}
