@@ -144,7 +144,10 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
 /* The reply or reason of a failed step, one line for logs and events. */
 static void describe(const struct smtpc_result *sr, char *out, size_t len)
 {
-    if (sr->reply.code > 0)
+    /* The upstream's own words when it refused; our classification when the
+     * failure is ours to name (TLS, certificate, missing STARTTLS, ...). */
+    if (sr->reply.code > 0 && (sr->err == SMTPC_OK || sr->err == SMTPC_ERR_REPLY_4XX
+                               || sr->err == SMTPC_ERR_REPLY_5XX || sr->err == SMTPC_ERR_AUTH_FAILED))
         snprintf(out, len, "%s", sr->reply.text);
     else
         snprintf(out, len, "%s: %s", smtpc_err_name(sr->err), sr->errstr);
@@ -274,6 +277,10 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         if (*ctx->session == NULL && open_session(ctx, &sr, &res->auth_ok) < 0) {
             res->session_ok = false;
             describe(&sr, res->reply, sizeof(res->reply));
+            /* Unreachable, TLS or certificate trouble: the route's problem,
+             * not this message's; delivery backs the whole route off. */
+            res->route_down = sr.err != SMTPC_ERR_AUTH_FAILED && sr.err != SMTPC_ERR_LOCAL
+                              && sr.err != SMTPC_ERR_AUTH_NOT_OFFERED && smtpc_err_is_transient(sr.err);
             if (sr.err == SMTPC_ERR_AUTH_FAILED)
                 res->outcome = ATTEMPT_AUTH_FAILED;
             else if (smtpc_err_is_transient(sr.err) || sr.err == SMTPC_ERR_LOCAL)

@@ -51,6 +51,8 @@ struct droute {
     int idle_workers;
     pthread_cond_t cond;        /* workers wait here */
     int auth_failures;          /* consecutive */
+    int down_failures;          /* consecutive connection-level failures */
+    time_t down_until;          /* the upstream is unreachable until then */
     bool held;                  /* circuit breaker open */
     time_t *starts;             /* ring of recent message starts (rate_limit) */
     int starts_len, starts_pos, starts_count;
@@ -126,6 +128,7 @@ struct attempt_result {
     char reply[SMTPC_REPLY_MAX];    /* the upstream's reply, or our reason */
     time_t next_attempt;            /* when deferred */
     bool auth_ok;                   /* AUTH succeeded (or was not needed) */
+    bool route_down;                /* failed before AUTH: the upstream itself is unusable */
     bool session_ok;                /* the session may carry the next message */
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);

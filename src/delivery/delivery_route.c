@@ -126,6 +126,10 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
     m->in_flight = false;
     m->attempts++;
     m->last_attempt = now;
+    if (!res->route_down) {
+        r->down_failures = 0;
+        r->down_until = 0;
+    }
     if (res->outcome == ATTEMPT_SENT) {
         st->sent++;
         st->last_success = now;
@@ -142,6 +146,18 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
     }
     m->state = SPOOL_DEFERRED;
     m->next_attempt = res->next_attempt;
+    if (res->route_down) {
+        /* Like Postfix's dead destination: the messages waiting for this
+         * route wait for the next try instead of each hammering a dead host. */
+        struct dmsg *w;
+
+        r->down_failures++;
+        r->down_until = res->next_attempt;
+        while ((w = pop(r)) != NULL)
+            w->next_attempt = r->down_until;
+    }
+    /* The scheduler may be sleeping past this retry time. */
+    pthread_cond_signal(&delivery.sched_cond);
     if (res->outcome == ATTEMPT_AUTH_FAILED) {
         r->auth_failures++;
         if (r->auth_failures >= delivery.conf->retry.auth_failures_before_hold && !r->held) {
@@ -266,6 +282,11 @@ void droute_push(struct droute *r, struct dmsg *m)
     pthread_attr_t attr;
     pthread_t tid;
 
+    if (r->down_until > time(NULL)) {
+        /* The route is backing off: wait with it (the scheduler brings it back). */
+        m->next_attempt = r->down_until;
+        return;
+    }
     m->on_route = true;
     m->route_next = NULL;
     if (r->tail)

@@ -336,3 +336,15 @@ with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
     s.sendmail(sender, rcpt.split(","), data, mail_options=opts)
 PY
 }
+
+# wait_true SECONDS 'SHELL EXPRESSION': until the expression, evaluated
+# afresh each time (functions of this file usable), is true; bounded.
+wait_true() {
+    local limit=$1 i
+    shift
+    for i in $(seq 1 $((limit * 10))); do
+        eval "$*" && return 0
+        sleep 0.1
+    done
+    return 1
+}

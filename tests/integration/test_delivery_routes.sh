@@ -86,7 +86,7 @@ ok "default: body byte-exact" body_ok "$T/default.mail/000001.eml" "$T/m1"
 ok "acme: body byte-exact" body_ok "$T/acme.mail/000001.eml" "$T/m2"
 ok "globex: body byte-exact" body_ok "$T/globex.mail/000001.eml" "$T/m3"
 
-ok "the queue is empty after delivery" wait_for 10 test "$(queue_count)" = 0
+ok "the queue is empty after delivery" wait_true 10 '[ "$(queue_count)" = 0 ]'
 ok "one sent event per message" \
     test "$(grep -c '"status":"sent"' "$T/log/events.jsonl")" = 3
 ok "events name tenant and relay" grep -q '"tenant":"acme".*"relay":"127.0.0.1:'"$p_acme"'"' "$T/log/events.jsonl"
