@@ -54,6 +54,15 @@ struct conf_retry {
     int auth_failures_before_hold;
 };
 
+/* Upstream session handling (all seconds except messages_per_session). */
+struct conf_delivery {
+    int connect_timeout;
+    int command_timeout;
+    int data_timeout;
+    int idle_timeout;           /* an idle reused session is closed after this */
+    int messages_per_session;   /* then a fresh connection */
+};
+
 struct conf_milter {
     char *socket;
     int socket_mode;
@@ -86,6 +95,7 @@ struct conf {
     struct conf_limits limits;
     struct conf_retry retry;
     struct route default_route;
+    struct conf_delivery delivery;
     struct conf_milter milter;
 };
 

@@ -17,7 +17,16 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
 /* Switch new sessions and deliveries to conf; sessions in flight keep the
  * snapshot they started with.  0, or -1 when conf cannot be used (logged). */
 int server_reload(struct conf *conf) __attribute__((warn_unused_result));
-/* Stop: finish or abort sessions, stop delivery, release everything. */
+/* Stop: finish or abort sessions, release everything. */
 void server_stop(void);
+
+struct spool;
+struct spool_envelope;
+/* The spool the listener writes (valid between server_start and server_stop). */
+struct spool *server_spool(void);
+/* Called with each message's envelope right after it is committed (and
+ * before the client gets its 250): delivery schedules it.  Set once,
+ * before the first accept. */
+void server_set_queued_hook(void (*hook)(const struct spool_envelope *env));
 
 #endif

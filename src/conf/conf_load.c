@@ -21,7 +21,11 @@ static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
     "events_file", "tenant_store", "change_log", "key_file", "key_credential",
     "tenant_resolution", "tenant_header", "unknown_tenant", "bare_lf", "limits", "retry",
-    "default_route", "milter", NULL,
+    "default_route", "milter", "delivery", NULL,
+};
+static const char *const delivery_keys[] = {
+    "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
+    "messages_per_session", NULL,
 };
 static const char *const listen_keys[] = { "address", "port", "tls_cert", "tls_key", NULL };
 static const char *const limits_keys[] = {
@@ -71,6 +75,11 @@ static void set_defaults(struct conf *c)
     c->retry.failed_retention = 604800;
     c->retry.auth_failures_before_hold = 3;
     route_init(&c->default_route);
+    c->delivery.connect_timeout = 30;
+    c->delivery.command_timeout = 300;
+    c->delivery.data_timeout = 600;
+    c->delivery.idle_timeout = 10;
+    c->delivery.messages_per_session = 100;
     c->milter.socket = mystrdup("unix:/var/spool/postfix/tenantrelay/milter.sock");
     c->milter.socket_mode = 0660;
     c->milter.trusted_networks = mycalloc(1, sizeof(*c->milter.trusted_networks));
@@ -258,6 +267,35 @@ static int parse_retry(const config_setting_t *root, struct conf *c, struct conf
     return 0;
 }
 
+static int parse_delivery(const config_setting_t *root, struct conf *c, struct conf_error *err)
+{
+    config_setting_t *g = config_setting_get_member(root, "delivery");
+    struct conf_delivery *d = &c->delivery;
+    long long v;
+    int rc;
+
+    if (g == NULL)
+        return 0;
+    if (!config_setting_is_group(g)) {
+        conf_errorf(err, g, "key 'delivery' must be a group");
+        return -1;
+    }
+    if (conf_check_keys(g, delivery_keys, NULL, err) < 0)
+        return -1;
+#define DELIVERY(name, min, max)                                        \
+    if ((rc = conf_get_int(g, #name, min, max, &v, err)) < 0)           \
+        return -1;                                                      \
+    if (rc == 0)                                                        \
+        d->name = (int)v;
+    DELIVERY(connect_timeout, 1, 3600)
+    DELIVERY(command_timeout, 1, 3600)
+    DELIVERY(data_timeout, 1, 7200)
+    DELIVERY(idle_timeout, 0, 3600)
+    DELIVERY(messages_per_session, 1, 100000)
+#undef DELIVERY
+    return 0;
+}
+
 static int parse_milter(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
     config_setting_t *g = config_setting_get_member(root, "milter");
@@ -386,7 +424,8 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
         return -1;
     c->bare_lf = (enum conf_bare_lf)e;
     if (parse_listen(root, c, err) < 0 || parse_limits(root, c, err) < 0
-        || parse_retry(root, c, err) < 0 || parse_milter(root, c, err) < 0)
+        || parse_retry(root, c, err) < 0 || parse_delivery(root, c, err) < 0
+        || parse_milter(root, c, err) < 0)
         return -1;
     if ((s = config_setting_get_member(root, "default_route")) == NULL) {
         conf_errorf(err, root, "key 'default_route' is required (host and sender at least)");

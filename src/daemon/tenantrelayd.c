@@ -1,14 +1,17 @@
 /*
  * tenantrelayd.c - the relay daemon: configuration, listeners, privilege
- * drop, signals.  SMTP sessions live in src/smtpd, the spool in src/spool,
- * delivery in src/delivery; this file only wires them together.
+ * drop, signals, the control socket.  SMTP sessions live in src/smtpd, the
+ * spool in src/spool, delivery in src/delivery; this file wires them.
  *
  * Signals: SIGTERM/SIGINT stop cleanly; SIGHUP rereads the configuration and
- * keeps the old one when the new one is broken (the reason is logged).
+ * the tenant store and keeps the old ones when the new ones are broken (the
+ * reason is logged).  `tenantrelayctl reload` does the same over the control
+ * socket and waits for the outcome.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +22,9 @@
 #include <unistd.h>
 
 #include "tenantrelay/conf.h"
+#include "tenantrelay/control.h"
 #include "tenantrelay/daemon.h"
+#include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
@@ -38,11 +43,31 @@ static struct conf *load_or_report(const char *path, bool check_files)
     return conf;
 }
 
-/* Reread the configuration; on failure keep running with the old one. */
+/* Reloads requested over the control socket wait here for the main loop. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    unsigned generation;        /* reloads completed */
+    bool ok;
+    char error[600];
+} reload_state = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, "" };
+
+static void reload_finished(bool ok, const char *error)
+{
+    pthread_mutex_lock(&reload_state.lock);
+    reload_state.generation++;
+    reload_state.ok = ok;
+    snprintf(reload_state.error, sizeof(reload_state.error), "%s", error);
+    pthread_cond_broadcast(&reload_state.done);
+    pthread_mutex_unlock(&reload_state.lock);
+}
+
+/* Reread the configuration and tenant store; on failure keep the old ones. */
 static void reload(const char *path, struct conf **conf)
 {
     struct conf_error err = { "" };
     struct conf *fresh = conf_load(path, &err);
+    char derr[512];
 
     if (fresh && conf_check_files(fresh, &err) < 0) {
         conf_unref(fresh);
@@ -50,15 +75,53 @@ static void reload(const char *path, struct conf **conf)
     }
     if (fresh == NULL) {
         msg_error("-", "reload refused, keeping the running configuration: %s", err.text);
+        reload_finished(false, err.text);
         return;
     }
     if (server_reload(fresh) < 0) {
         conf_unref(fresh);
+        reload_finished(false, "the listener refused the new configuration (see the log)");
+        return;
+    }
+    if (delivery_reload(fresh, derr, sizeof(derr)) < 0) {
+        msg_error("-", "reload refused by delivery, keeping its running state: %s", derr);
+        conf_unref(fresh);
+        reload_finished(false, derr);
         return;
     }
     conf_unref(*conf);
     *conf = fresh;
     msg_info("-", "reloaded configuration from %s", path);
+    reload_finished(true, "");
+}
+
+/* Control requests: reload is the main loop's (via SIGHUP, waited for);
+ * everything else is delivery's. */
+static json_t *on_control(const json_t *request, void *arg)
+{
+    const char *cmd = json_string_value(json_object_get(request, "cmd"));
+    struct timespec until;
+    unsigned gen;
+    json_t *resp;
+
+    if (cmd == NULL || strcmp(cmd, "reload") != 0)
+        return delivery_control(request);
+    pthread_mutex_lock(&reload_state.lock);
+    gen = reload_state.generation;
+    kill(getpid(), SIGHUP);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    while (reload_state.generation == gen)
+        if (pthread_cond_timedwait(&reload_state.done, &reload_state.lock, &until) != 0)
+            break;
+    if (reload_state.generation == gen)
+        resp = json_pack("{s:b, s:s}", "ok", 0, "error", "reload did not finish in time");
+    else if (reload_state.ok)
+        resp = json_pack("{s:b}", "ok", 1);
+    else
+        resp = json_pack("{s:b, s:s}", "ok", 0, "error", reload_state.error);
+    pthread_mutex_unlock(&reload_state.lock);
+    return resp;
 }
 
 int main(int argc, char **argv)
@@ -70,6 +133,7 @@ int main(int argc, char **argv)
     char err[512];
     int rc;
     bool running = true;
+    struct control_server *control;
 
     if ((rc = daemon_parse_args(argc, argv, "tenantrelayd", &args)) != 0)
         return rc < 0 ? 0 : rc;
@@ -92,6 +156,12 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
     if (server_start(conf) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
+    if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
+        msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
+    server_set_queued_hook(delivery_enqueue);
+    if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
+                                        sizeof(err))) == NULL)
+        msg_fatal(EX_OSERR, "-", "%s", err);
     for (int i = 0; i < conf->listen_count; i++)
         msg_info("-", "listening on address=%s port=%d starttls=%s", conf->listen[i].address,
                  conf->listen[i].port, conf->listen[i].tls_cert ? "yes" : "no");
@@ -145,6 +215,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < conf->listen_count; i++)
         close(fds[i]);
     server_stop();
+    delivery_stop();
+    control_server_stop(control);
     myfree(fds);
     conf_unref(conf);
     msg_info("-", "daemon stopped");

@@ -306,6 +306,8 @@ static int resolve_message(struct session_ctx *c, const struct smtpd_message *m,
     return 0;
 }
 
+static void (*queued_hook)(const struct spool_envelope *env);
+
 static void op_finish(void *ctx, const struct smtpd_message *m, struct dbuf *reply)
 {
     struct session_ctx *c = ctx;
@@ -336,9 +338,21 @@ static void op_finish(void *ctx, const struct smtpd_message *m, struct dbuf *rep
     msg_info(env.id, "queued client=[%s] from=<%s> nrcpt=%d size=%zu tenant=%s source=%s message-id=%s",
              c->addr, m->sender, m->recipient_count, env.size, env.tenant ? env.tenant : "-",
              spool_tenant_source_name(env.tenant_source), m->message_id ? m->message_id : "-");
+    if (queued_hook)
+        queued_hook(&env);
     dbuf_printf(reply, "250 2.0.0 Ok: queued as %s\r\n", env.id);
 cleanup:
     myfree(env.tenant);
+}
+
+void server_set_queued_hook(void (*hook)(const struct spool_envelope *env))
+{
+    queued_hook = hook;
+}
+
+struct spool *server_spool(void)
+{
+    return srv.spool;
 }
 
 static const struct smtpd_ops server_ops = { op_begin, op_write, op_finish, op_abort };

@@ -273,3 +273,78 @@ sys.stdout.write(out.decode("utf-8", "replace"))
 queue_count() {
     find "$T/spool/queue" -name '*.env' 2>/dev/null | wc -l
 }
+
+# ---- delivery helpers -------------------------------------------------------
+
+# tr_ctl ARGS...: tenantrelayctl with $TR_CONF; what it writes under $T/etc
+# (keyring, tenant store) is then handed to the daemon's user, as an
+# installation would with the service user's group.
+tr_ctl() {
+    "$TR_BIN_CTL" -c "$TR_CONF" "$@"
+    local rc=$?
+    if [ "$(id -u)" = 0 ]; then
+        chown -R "${TR_USER:-nobody}" "$T/etc" 2>/dev/null
+    fi
+    return $rc
+}
+
+# count_eml DIR: how many messages an upstream stored.
+count_eml() {
+    local n
+    n=$(ls "$1" 2>/dev/null | grep -c '\.eml$')
+    echo "${n:-0}"
+}
+
+# wait_eml DIR N SECONDS: until the upstream at DIR stored N messages.
+wait_eml() {
+    wait_for "$3" bash -c '[ "$(ls "$0" 2>/dev/null | grep -c "\.eml$")" -ge "$1" ]' "$1" "$2"
+}
+
+# relay_send FROM TO [swaks options...]: one message into the relay at $TR_PORT.
+relay_send() {
+    local from=$1 to=$2
+    shift 2
+    swaks --server 127.0.0.1 --port "$TR_PORT" --from "$from" --to "$to" --timeout 20 "$@" \
+        >> "$T/swaks.log" 2>&1
+}
+
+# queue_state_count STATE: messages in that state per `tenantrelayctl queue list --json`.
+queue_state_count() {
+    "$TR_BIN_CTL" -c "$TR_CONF" queue list --json 2>/dev/null | \
+        "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for m in d["messages"] if m["state"]==sys.argv[1]))' "$1"
+}
+
+# set_default_route CONF LIBCONFIG-GROUP-BODY: replace the default_route of a
+# test configuration (written by write_conf) with the given one.
+set_default_route() {
+    local file=$1
+    shift
+    sed -i '/^default_route = {/,/};/d' "$file"
+    printf 'default_route = { %s };\n' "$*" >> "$file"
+}
+
+# relay_send_file FROM TO FILE: the exact bytes of FILE (CRLF lines) as one
+# message into the relay at $TR_PORT, through Python's smtplib.
+relay_send_file() {
+    "$PYTHON3" - "$TR_PORT" "$1" "$2" "$3" >> "$T/smtplib.log" 2>&1 <<'PY'
+import smtplib, sys
+port, sender, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+data = open(path, "rb").read()
+with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+    s.ehlo("app.test")
+    opts = ["BODY=8BITMIME"] if any(b > 127 for b in data) else []
+    s.sendmail(sender, rcpt.split(","), data, mail_options=opts)
+PY
+}
+
+# wait_true SECONDS 'SHELL EXPRESSION': until the expression, evaluated
+# afresh each time (functions of this file usable), is true; bounded.
+wait_true() {
+    local limit=$1 i
+    shift
+    for i in $(seq 1 $((limit * 10))); do
+        eval "$*" && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -1,0 +1,42 @@
+/*
+ * delivery.h - tenantrelayd's delivery side: the queue scheduler, one set
+ * of worker threads per route, the outcome of every attempt, the circuit
+ * breaker, and the control requests about the queue.
+ *
+ * Route choice happens at delivery time from the current tenant record: a
+ * tenant with an enabled record goes only by its own route (when that fails
+ * the message is deferred, held or failed — never sent by the default
+ * route); no tenant, or one that is removed or disabled, goes by the
+ * default route.  A corrected password or sender applies to queued mail.
+ *
+ * Threads: one scheduler thread moves due messages to their route's queue;
+ * each route runs up to max_connections workers, each holding one upstream
+ * session that it reuses (RSET between messages) until idle, so a slow or
+ * dead route never delays another.  One mutex guards the index and routes.
+ */
+#ifndef TENANTRELAY_DELIVERY_H
+#define TENANTRELAY_DELIVERY_H
+
+#include <jansson.h>
+
+#include "tenantrelay/conf.h"
+#include "tenantrelay/spool.h"
+
+/* Start with conf (a reference is taken) and the spool the listener writes
+ * (not owned): loads the tenant store and keyring, indexes the queue, and
+ * starts the scheduler.  0, or -1 with err set. */
+int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* A message was committed to the spool (env as committed): schedule it now. */
+void delivery_enqueue(const struct spool_envelope *env);
+/* New configuration: tenant store and keyring reread; routes whose
+ * settings changed drop their sessions and leave the circuit breaker.
+ * 0, or -1 with err set (the old state is kept). */
+int delivery_reload(struct conf *conf, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* A control request ("status", "queue"); a new response object. */
+json_t *delivery_control(const json_t *request);
+/* Stop: workers finish their current message, sessions are closed. */
+void delivery_stop(void);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * delivery_attempt.c - one delivery attempt of one message by one route:
+ * read the spooled message, apply the route's rewrites, send it over the
+ * worker's (possibly reused) upstream session, and record the outcome in
+ * the spool, the log and the events file.  Runs without the delivery lock.
+ *
+ * The body is sent straight from a read-only mapping of the queue file:
+ * only the header section is copied (to rewrite it).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "delivery_int.h"
+#include "tenantrelay/dbuf.h"
+#include "tenantrelay/events.h"
+#include "tenantrelay/msg.h"
+#include "tenantrelay/mymalloc.h"
+#include "tenantrelay/retry.h"
+#include "tenantrelay/rewrite.h"
+#include "tenantrelay/vault.h"
+
+/* The message as mapped from the spool. */
+struct mapped {
+    int fd;
+    const char *data;
+    size_t len;
+};
+
+static int map_message(struct spool *spool, const char *qid, struct mapped *mm, char *err,
+                       size_t errlen)
+{
+    char path[4096];
+    struct stat st;
+
+    mm->fd = open(spool_path(spool, qid, ".msg", path, sizeof(path)), O_RDONLY | O_CLOEXEC);
+    mm->data = NULL;
+    mm->len = 0;
+    if (mm->fd < 0 || fstat(mm->fd, &st) < 0) {
+        snprintf(err, errlen, "cannot read the queue file: %s", strerror(errno));
+        return -1;
+    }
+    mm->len = (size_t)st.st_size;
+    if (mm->len > 0) {
+        void *p = mmap(NULL, mm->len, PROT_READ, MAP_PRIVATE, mm->fd, 0);
+
+        if (p == MAP_FAILED) {
+            snprintf(err, errlen, "cannot map the queue file: %s", strerror(errno));
+            return -1;
+        }
+        mm->data = p;
+    }
+    return 0;
+}
+
+static void unmap_message(struct mapped *mm)
+{
+    if (mm->data)
+        munmap((void *)mm->data, mm->len);
+    if (mm->fd >= 0)
+        close(mm->fd);
+}
+
+static bool in_list(char **list, const char *s)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+static void add_done(struct spool_state *st, const char *rcpt)
+{
+    size_t n = 0;
+
+    while (st->done_recipients && st->done_recipients[n])
+        n++;
+    st->done_recipients = myrealloc(st->done_recipients, (n + 2) * sizeof(char *));
+    st->done_recipients[n] = mystrdup(rcpt);
+    st->done_recipients[n + 1] = NULL;
+}
+
+/* Open the session (connect, TLS, EHLO, AUTH) with the route's password
+ * opened from the vault only for the AUTH step, then wiped. */
+static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, bool *auth_ok)
+{
+    const struct route *route = ctx->route;
+    struct smtpc_options opts;
+    struct smtpc_cred cred;
+    unsigned char *secret = NULL;
+    size_t secret_len = 0;
+    char err[256];
+    int rc;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.host = route->host;
+    opts.port = route->port;
+    opts.tls = route->tls;
+    opts.insecure_plaintext = route->insecure_plaintext;
+    opts.ca_file = route->ca_file;
+    opts.tls_verify = route->tls_verify;
+    opts.bind_address = route->bind_address;
+    opts.helo_name = ctx->conf->hostname;
+    opts.connect_timeout_ms = ctx->conf->delivery.connect_timeout * 1000;
+    opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
+    opts.data_timeout_ms = ctx->conf->delivery.data_timeout * 1000;
+    *auth_ok = false;
+    if ((*ctx->session = smtpc_session_new(&opts, sr)) == NULL)
+        return -1;
+    *ctx->session_messages = 0;
+    if (route->username == NULL) {
+        rc = smtpc_open(*ctx->session, NULL, sr);
+        *auth_ok = rc == 0;
+        return rc;
+    }
+    if (ctx->vault == NULL
+        || vault_open(ctx->vault, ctx->seal_tenant, "password", route->password, &secret,
+                      &secret_len, err, sizeof(err)) != 0) {
+        memset(sr, 0, sizeof(*sr));
+        sr->err = SMTPC_ERR_LOCAL;
+        sr->stage = "auth";
+        snprintf(sr->errstr, sizeof(sr->errstr), "cannot open the route's password: %.160s",
+                 ctx->vault ? err : "no keyring loaded");
+        return -1;
+    }
+    memset(&cred, 0, sizeof(cred));
+    cred.kind = SMTPC_CRED_PASSWORD;
+    cred.mech = SMTPC_AUTH_AUTO;
+    cred.username = route->username;
+    cred.secret = secret;
+    cred.secret_len = secret_len;
+    rc = smtpc_open(*ctx->session, &cred, sr);
+    vault_plain_free(secret, secret_len);
+    *auth_ok = rc == 0;
+    return rc;
+}
+
+/* The reply or reason of a failed step, one line for logs and events. */
+static void describe(const struct smtpc_result *sr, char *out, size_t len)
+{
+    /* The upstream's own words when it refused; our classification when the
+     * failure is ours to name (TLS, certificate, missing STARTTLS, ...). */
+    if (sr->reply.code > 0 && (sr->err == SMTPC_OK || sr->err == SMTPC_ERR_REPLY_4XX
+                               || sr->err == SMTPC_ERR_REPLY_5XX || sr->err == SMTPC_ERR_AUTH_FAILED))
+        snprintf(out, len, "%s", sr->reply.text);
+    else
+        snprintf(out, len, "%s: %s", smtpc_err_name(sr->err), sr->errstr);
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelope *env,
+                       const char *sender, const char *relay, const char *tls, const char *status,
+                       int attempt, double delay, const char *reply)
+{
+    char when[32];
+    json_t *rcpts = json_array();
+    json_t *ev;
+
+    for (int i = 0; i < env->recipient_count; i++)
+        json_array_append_new(rcpts, json_string(env->recipients[i]));
+    ev = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s?, s:s, s:f, s:i, s:s}",
+                   "time", events_time(time(NULL), when, sizeof(when)),
+                   "queue_id", env->id,
+                   "tenant", ctx->route_key,
+                   "message_id", env->message_id,
+                   "sender", sender,
+                   "recipients", rcpts,
+                   "relay", relay,
+                   "tls", tls,
+                   "status", status,
+                   "delay", delay,
+                   "attempt", attempt,
+                   "reply", reply);
+    if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
+        msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
+                  strerror(errno));
+    json_decref(ev);
+}
+
+void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res)
+{
+    const struct route *route = ctx->route;
+    struct spool_envelope env;
+    struct spool_state st;
+    struct mapped mm = { -1, NULL, 0 };
+    struct dbuf headers = DBUF_INIT;
+    struct smtpc_result sr;
+    struct smtpc_rcpt_result *rcpt_res = NULL;
+    const char **rcpts = NULL;
+    size_t nrcpts = 0;
+    const char *sender;
+    const char *status;
+    char relay[300];
+    char err[512];
+    bool have_env = false;
+    bool have_state = false;
+    bool permanent_rcpt = false;
+    bool temp_rcpt = false;
+    time_t now = time(NULL);
+
+    memset(res, 0, sizeof(*res));
+    memset(&sr, 0, sizeof(sr));
+    res->session_ok = true;
+    res->auth_ok = true;
+    snprintf(relay, sizeof(relay), "%s:%d", route->host, route->port);
+
+    if (spool_envelope_read(ctx->spool, m->qid, &env, err, sizeof(err)) < 0) {
+        msg_error(m->qid, "cannot read envelope: %s", err);
+        res->outcome = ATTEMPT_DEFERRED;
+        res->next_attempt = now + 60;
+        snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        goto done;
+    }
+    have_env = true;
+    if (spool_state_read(ctx->spool, m->qid, &st, err, sizeof(err)) < 0) {
+        msg_error(m->qid, "cannot read state: %s", err);
+        res->outcome = ATTEMPT_DEFERRED;
+        res->next_attempt = now + 60;
+        snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        goto done;
+    }
+    have_state = true;
+    sender = route->rewrite_sender ? route->sender : env.sender;
+
+    if (map_message(ctx->spool, m->qid, &mm, err, sizeof(err)) < 0) {
+        res->outcome = ATTEMPT_DEFERRED;
+        snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        goto outcome;
+    }
+    {
+        size_t hlen = rewrite_header_length(mm.data ? mm.data : "", mm.len);
+        const char *remove[] = { ctx->conf->tenant_header, NULL };
+        struct rewrite_opts ro = { remove, route->rewrite_from ? route->sender : NULL, true, NULL };
+        struct rewrite_report rr;
+        enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
+        struct smtpc_source src[2];
+        struct smtpc_envelope se;
+
+        if (rs != REWRITE_OK) {
+            res->outcome = ATTEMPT_FAILED;
+            snprintf(res->reply, sizeof(res->reply), "550 5.6.0 %s",
+                     rs == REWRITE_MULTIPLE_FROM ? "message has more than one From: header"
+                                                 : "malformed header section");
+            goto outcome;
+        }
+        rcpts = mycalloc((size_t)env.recipient_count + 1, sizeof(*rcpts));
+        for (int i = 0; i < env.recipient_count; i++)
+            if (!in_list(st.done_recipients, env.recipients[i]))
+                rcpts[nrcpts++] = env.recipients[i];
+        if (nrcpts == 0) {
+            res->outcome = ATTEMPT_SENT;
+            snprintf(res->reply, sizeof(res->reply), "every recipient already delivered");
+            goto outcome;
+        }
+        rcpt_res = mycalloc(nrcpts, sizeof(*rcpt_res));
+
+        /* A reused session is reset first; if that fails, a fresh one. */
+        if (*ctx->session && (!smtpc_usable(*ctx->session) || smtpc_rset(*ctx->session, &sr) < 0)) {
+            smtpc_session_free(*ctx->session);
+            *ctx->session = NULL;
+        }
+        if (*ctx->session && *ctx->session_messages >= ctx->conf->delivery.messages_per_session) {
+            struct smtpc_result qr;
+
+            smtpc_quit(*ctx->session, &qr);
+            smtpc_session_free(*ctx->session);
+            *ctx->session = NULL;
+        }
+        if (*ctx->session == NULL && open_session(ctx, &sr, &res->auth_ok) < 0) {
+            res->session_ok = false;
+            describe(&sr, res->reply, sizeof(res->reply));
+            /* Unreachable, TLS or certificate trouble: the route's problem,
+             * not this message's; delivery backs the whole route off. */
+            res->route_down = sr.err != SMTPC_ERR_AUTH_FAILED && sr.err != SMTPC_ERR_LOCAL
+                              && sr.err != SMTPC_ERR_AUTH_NOT_OFFERED && smtpc_err_is_transient(sr.err);
+            if (sr.err == SMTPC_ERR_AUTH_FAILED)
+                res->outcome = ATTEMPT_AUTH_FAILED;
+            else if (smtpc_err_is_transient(sr.err) || sr.err == SMTPC_ERR_LOCAL)
+                res->outcome = ATTEMPT_DEFERRED;
+            else
+                res->outcome = ATTEMPT_FAILED;
+            goto outcome;
+        }
+        memset(&se, 0, sizeof(se));
+        se.sender = sender;
+        se.rcpts = rcpts;
+        se.nrcpts = nrcpts;
+        se.body_8bit = (env.flags & SPOOL_FLAG_8BITMIME) != 0;
+        se.smtputf8 = (env.flags & SPOOL_FLAG_SMTPUTF8) != 0;
+        se.size = headers.len + (mm.len - hlen);
+        src[0].buf = headers.data;
+        src[0].len = headers.len;
+        src[0].fd = -1;
+        src[1].buf = mm.data ? mm.data + hlen : "";
+        src[1].len = mm.len - hlen;
+        src[1].fd = -1;
+        (*ctx->session_messages)++;
+        if (smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr) < 0) {
+            describe(&sr, res->reply, sizeof(res->reply));
+            res->session_ok = smtpc_usable(*ctx->session);
+            /* Refusals of single recipients are sorted out below. */
+            if (strcmp(sr.stage ? sr.stage : "", "rcpt") != 0) {
+                res->outcome = smtpc_err_is_transient(sr.err) ? ATTEMPT_DEFERRED : ATTEMPT_FAILED;
+                goto outcome;
+            }
+        }
+        /* Per recipient: accepted ones are done (the data went through, or
+         * every one was refused and the message did not). */
+        for (size_t i = 0; i < nrcpts; i++) {
+            if (rcpt_res[i].err == SMTPC_OK) {
+                if (strcmp(sr.stage ? sr.stage : "", "rcpt") != 0 || sr.err == SMTPC_OK)
+                    add_done(&st, rcpts[i]);
+            } else if (rcpt_res[i].err == SMTPC_ERR_REPLY_5XX) {
+                permanent_rcpt = true;
+                snprintf(res->reply, sizeof(res->reply), "<%s>: %s", rcpts[i], rcpt_res[i].reply.text);
+            } else {
+                temp_rcpt = true;
+                snprintf(res->reply, sizeof(res->reply), "<%s>: %s", rcpts[i], rcpt_res[i].reply.text);
+            }
+        }
+        if (temp_rcpt)
+            res->outcome = ATTEMPT_DEFERRED;
+        else if (permanent_rcpt)
+            res->outcome = ATTEMPT_FAILED;
+        else {
+            res->outcome = ATTEMPT_SENT;
+            describe(&sr, res->reply, sizeof(res->reply));
+        }
+    }
+
+outcome:
+    st.attempts++;
+    st.last_attempt = now;
+    myfree(st.last_reply);
+    st.last_reply = mystrdup(res->reply);
+    if (res->outcome == ATTEMPT_DEFERRED || res->outcome == ATTEMPT_AUTH_FAILED) {
+        if (retry_next_attempt(&ctx->conf->retry, st.attempts, env.arrival, now, &res->next_attempt)) {
+            st.state = SPOOL_DEFERRED;
+            st.next_attempt = res->next_attempt;
+        } else {
+            /* max_age reached: fail, keeping the last reply. */
+            res->outcome = ATTEMPT_FAILED;
+        }
+    }
+    if (res->outcome == ATTEMPT_FAILED) {
+        st.state = SPOOL_FAILED;
+        st.next_attempt = 0;
+    }
+    status = res->outcome == ATTEMPT_SENT ? "sent" : res->outcome == ATTEMPT_FAILED ? "failed" : "deferred";
+    msg_info(m->qid, "to=%s%s tenant=%s relay=%s tls=%s delay=%.2f attempts=%d status=%s (%s)",
+             env.recipient_count > 0 ? env.recipients[0] : "", env.recipient_count > 1 ? ",..." : "",
+             ctx->route_key, relay,
+             *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : "none",
+             difftime(now, env.arrival), st.attempts, status, res->reply);
+    emit_event(ctx, &env, sender, relay,
+               *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : NULL,
+               status, st.attempts, difftime(now, env.arrival), res->reply);
+    if (res->outcome == ATTEMPT_SENT) {
+        if (spool_remove(ctx->spool, m->qid, err, sizeof(err)) < 0)
+            msg_error(m->qid, "delivered but cannot remove from the spool: %s", err);
+    } else if (spool_state_save(ctx->spool, m->qid, &st, err, sizeof(err)) < 0) {
+        msg_error(m->qid, "cannot save delivery state: %s", err);
+    }
+done:
+    unmap_message(&mm);
+    dbuf_free(&headers);
+    myfree(rcpts);
+    myfree(rcpt_res);
+    if (have_state)
+        spool_state_free(&st);
+    if (have_env)
+        spool_envelope_free(&env);
+}

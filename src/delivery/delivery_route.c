@@ -1,0 +1,449 @@
+/*
+ * delivery_route.c - routes as delivery runs them: settings from the current
+ * tenant record, a ready queue, up to max_connections workers each reusing
+ * one upstream session, the per-minute rate limit and the AUTH circuit
+ * breaker.  A route's workers only ever carry that route's mail, so a
+ * session authenticated for one tenant never carries another's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "delivery_int.h"
+#include "tenantrelay/events.h"
+#include "tenantrelay/msg.h"
+#include "tenantrelay/mymalloc.h"
+#include "tenantrelay/retry.h"
+
+static bool str_equal(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two routes would deliver the same way (host, credentials, ...). */
+static bool route_same(const struct route *a, const struct route *b)
+{
+    return str_equal(a->host, b->host) && a->port == b->port && a->tls == b->tls
+        && str_equal(a->username, b->username) && str_equal(a->password, b->password)
+        && str_equal(a->sender, b->sender) && str_equal(a->ca_file, b->ca_file)
+        && a->tls_verify == b->tls_verify && a->rewrite_sender == b->rewrite_sender
+        && a->rewrite_from == b->rewrite_from && a->max_connections == b->max_connections
+        && a->rate_limit == b->rate_limit && str_equal(a->bind_address, b->bind_address)
+        && a->insecure_plaintext == b->insecure_plaintext;
+}
+
+/* The settings route key should use now, or NULL when the key is no longer
+ * a route (tenant removed or disabled). */
+static const struct route *current_settings(const char *key)
+{
+    const struct tenant *t;
+
+    if (strcmp(key, DELIVERY_DEFAULT_KEY) == 0)
+        return &delivery.conf->default_route;
+    t = delivery.store ? tenant_store_find(delivery.store, key) : NULL;
+    return t && t->enabled ? &t->route : NULL;
+}
+
+static void set_rate(struct droute *r)
+{
+    myfree(r->starts);
+    r->starts = NULL;
+    r->starts_len = r->route.rate_limit;
+    r->starts_pos = r->starts_count = 0;
+    if (r->starts_len > 0)
+        r->starts = mycalloc((size_t)r->starts_len, sizeof(*r->starts));
+}
+
+const char *droute_key_of(const char *tenant)
+{
+    return tenant && current_settings(tenant) ? tenant : DELIVERY_DEFAULT_KEY;
+}
+
+struct droute *droute_for_tenant(const char *tenant)
+{
+    const char *key = droute_key_of(tenant);
+    const struct route *settings;
+    struct droute *r;
+
+    for (r = delivery.routes; r; r = r->next)
+        if (r->present && strcmp(r->key, key) == 0)
+            return r;
+    settings = current_settings(key);
+    r = mycalloc(1, sizeof(*r));
+    r->key = mystrdup(key);
+    r->seal_tenant = mystrdup(key);
+    route_copy(&r->route, settings);
+    r->present = true;
+    pthread_cond_init(&r->cond, NULL);
+    set_rate(r);
+    r->next = delivery.routes;
+    delivery.routes = r;
+    return r;
+}
+
+/* When the route may start its next message (rate_limit per minute:
+ * at most N starts in any 60 seconds). */
+static time_t rate_next_start(const struct droute *r, time_t now)
+{
+    if (r->starts_len == 0 || r->starts_count < r->starts_len)
+        return now;
+    /* The ring is full: the oldest start must be a minute old. */
+    return r->starts[r->starts_pos] + 60;
+}
+
+static void rate_record(struct droute *r, time_t now)
+{
+    if (r->starts_len == 0)
+        return;
+    r->starts[r->starts_pos] = now;
+    r->starts_pos = (r->starts_pos + 1) % r->starts_len;
+    if (r->starts_count < r->starts_len)
+        r->starts_count++;
+}
+
+static struct dmsg *pop(struct droute *r)
+{
+    struct dmsg *m = r->head;
+
+    if (m) {
+        r->head = m->route_next;
+        if (r->head == NULL)
+            r->tail = NULL;
+        m->route_next = NULL;
+        m->on_route = false;
+        r->queued--;
+    }
+    return m;
+}
+
+/* Apply an attempt's outcome to the index, the stats and the breaker. */
+static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt_result *res)
+{
+    struct dstats *st = dstats_get(r->key);
+    time_t now = time(NULL);
+
+    m->in_flight = false;
+    m->attempts++;
+    m->last_attempt = now;
+    if (!res->route_down) {
+        r->down_failures = 0;
+        r->down_until = 0;
+    }
+    if (res->outcome == ATTEMPT_SENT) {
+        st->sent++;
+        st->last_success = now;
+        r->auth_failures = 0;
+        dindex_remove(m);
+        return;
+    }
+    myfree(st->last_error);
+    st->last_error = mystrdup(res->reply);
+    st->last_error_time = now;
+    if (res->outcome == ATTEMPT_FAILED) {
+        m->state = SPOOL_FAILED;
+        return;
+    }
+    m->state = SPOOL_DEFERRED;
+    m->next_attempt = res->next_attempt;
+    if (res->route_down) {
+        /* Like Postfix's dead destination: the messages waiting for this
+         * route wait for the next try instead of each hammering a dead host. */
+        struct dmsg *w;
+
+        r->down_failures++;
+        r->down_until = res->next_attempt;
+        while ((w = pop(r)) != NULL)
+            w->next_attempt = r->down_until;
+    }
+    /* The scheduler may be sleeping past this retry time. */
+    pthread_cond_signal(&delivery.sched_cond);
+    if (res->outcome == ATTEMPT_AUTH_FAILED) {
+        r->auth_failures++;
+        if (r->auth_failures >= delivery.conf->retry.auth_failures_before_hold && !r->held) {
+            char reason[SMTPC_REPLY_MAX + 128];
+
+            r->held = true;
+            snprintf(reason, sizeof(reason),
+                     "held: AUTH failed %d times in a row (circuit breaker); fix the credentials or run queue release: %s",
+                     r->auth_failures, res->reply);
+            msg_warn("-", "route=%s status=held reason=\"AUTH failed %d times in a row\"", r->key,
+                     r->auth_failures);
+            droute_hold_messages(r->key, reason);
+        }
+    } else if (res->outcome == ATTEMPT_DEFERRED && res->auth_ok) {
+        r->auth_failures = 0;
+    }
+    if (m->hold_requested) {
+        m->hold_requested = false;
+        m->state = SPOOL_HELD;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct droute *r = arg;
+    struct smtpc_session *session = NULL;
+    int session_messages = 0;
+    unsigned session_generation = r->generation;
+    struct attempt_result res;
+
+    pthread_mutex_lock(&delivery.lock);
+    while (!delivery.stopping) {
+        time_t now = time(NULL);
+        struct attempt_ctx ctx;
+        struct route settings;
+        struct dmsg *m;
+        time_t start;
+
+        if (r->head == NULL || r->held || !r->present) {
+            struct timespec until;
+            int rc;
+
+            /* Keep the session open a while for the next message. */
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += delivery.conf->delivery.idle_timeout;
+            r->idle_workers++;
+            rc = pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
+            r->idle_workers--;
+            if (rc == ETIMEDOUT && (r->head == NULL || r->held || !r->present))
+                break;
+            continue;
+        }
+        if (r->head->delete_requested || r->head->state == SPOOL_HELD) {
+            /* An operator deleted or held it while it waited here. */
+            m = pop(r);
+            m->hold_requested = false;
+            if (m->delete_requested)
+                dindex_remove(m);
+            continue;
+        }
+        if ((start = rate_next_start(r, now)) > now) {
+            struct timespec until = { start, 0 };
+
+            pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
+            continue;
+        }
+        m = pop(r);
+        m->in_flight = true;
+        rate_record(r, now);
+        if (r->generation != session_generation) {
+            /* New settings (a corrected password, another host): new session. */
+            smtpc_session_free(session);
+            session = NULL;
+            session_generation = r->generation;
+        }
+        route_copy(&settings, &r->route);
+        ctx.conf = conf_ref(delivery.conf);
+        ctx.spool = delivery.spool;
+        ctx.vault = delivery.vault;
+        ctx.route_key = r->key;
+        ctx.route = &settings;
+        ctx.seal_tenant = r->seal_tenant;
+        ctx.session = &session;
+        ctx.session_messages = &session_messages;
+        pthread_mutex_unlock(&delivery.lock);
+
+        attempt_run(&ctx, m, &res);
+        if (!res.session_ok) {
+            smtpc_session_free(session);
+            session = NULL;
+        }
+        conf_unref((struct conf *)ctx.conf);
+        route_free(&settings);
+
+        pthread_mutex_lock(&delivery.lock);
+        if (m->delete_requested && res.outcome != ATTEMPT_SENT) {
+            char err[256];
+
+            if (spool_remove(delivery.spool, m->qid, err, sizeof(err)) == 0) {
+                msg_info(m->qid, "removed by operator request");
+                dindex_remove(m);
+                continue;
+            }
+        }
+        apply_outcome(r, m, &res);
+    }
+    r->workers--;
+    delivery.total_workers--;
+    pthread_cond_broadcast(&delivery.workers_done);
+    pthread_mutex_unlock(&delivery.lock);
+    if (session) {
+        struct smtpc_result qr;
+
+        smtpc_quit(session, &qr);
+        smtpc_session_free(session);
+    }
+    return NULL;
+}
+
+void droute_push(struct droute *r, struct dmsg *m)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+
+    if (r->down_until > time(NULL)) {
+        /* The route is backing off: wait with it (the scheduler brings it back). */
+        m->next_attempt = r->down_until;
+        return;
+    }
+    m->on_route = true;
+    m->route_next = NULL;
+    if (r->tail)
+        r->tail->route_next = m;
+    else
+        r->head = m;
+    r->tail = m;
+    r->queued++;
+    if (r->idle_workers > 0) {
+        pthread_cond_signal(&r->cond);
+        return;
+    }
+    if (r->workers >= r->route.max_connections || r->held)
+        return;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&tid, &attr, worker_main, r) == 0) {
+        r->workers++;
+        delivery.total_workers++;
+    } else {
+        msg_error("-", "route=%s cannot start a delivery worker: %s", r->key, strerror(errno));
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Put every queued message of r back to the scheduler (it re-routes them). */
+static void drain(struct droute *r)
+{
+    struct dmsg *m;
+
+    while ((m = pop(r)) != NULL)
+        m->next_attempt = 0;
+}
+
+void droute_hold_messages(const char *key, const char *reason)
+{
+    for (struct dmsg *m = delivery.first; m; m = m->next) {
+        struct droute *r;
+        struct spool_state st;
+        char err[256];
+
+        if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD)
+            continue;
+        if (strcmp(droute_key_of(m->tenant), key) != 0)
+            continue;
+        r = droute_for_tenant(m->tenant);
+        if (m->in_flight) {
+            m->hold_requested = true;
+            continue;
+        }
+        if (m->on_route) {
+            /* Unlink from the ready queue. */
+            struct dmsg **pp = &r->head;
+
+            while (*pp && *pp != m)
+                pp = &(*pp)->route_next;
+            if (*pp) {
+                *pp = m->route_next;
+                if (r->tail == m) {
+                    r->tail = NULL;
+                    for (struct dmsg *t = r->head; t; t = t->route_next)
+                        r->tail = t;
+                }
+                r->queued--;
+            }
+            m->on_route = false;
+            m->route_next = NULL;
+        }
+        m->state = SPOOL_HELD;
+        m->held_by_breaker = true;
+        if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
+            st.state = SPOOL_HELD;
+            myfree(st.last_reply);
+            st.last_reply = mystrdup(reason);
+            if (spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err)) < 0)
+                msg_error(m->qid, "cannot save state: %s", err);
+            spool_state_free(&st);
+        }
+    }
+}
+
+/* Release what the breaker held on route key (settings changed). */
+static void release_breaker(const char *key)
+{
+    for (struct dmsg *m = delivery.first; m; m = m->next) {
+        struct spool_state st;
+        char err[256];
+
+        if (!m->held_by_breaker || m->state != SPOOL_HELD
+            || strcmp(droute_key_of(m->tenant), key) != 0)
+            continue;
+        m->held_by_breaker = false;
+        m->state = SPOOL_QUEUED;
+        m->next_attempt = 0;
+        if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
+            st.state = SPOOL_QUEUED;
+            st.next_attempt = 0;
+            if (spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err)) < 0)
+                msg_error(m->qid, "cannot save state: %s", err);
+            spool_state_free(&st);
+        }
+    }
+}
+
+void droute_release(struct droute *r)
+{
+    r->held = false;
+    r->auth_failures = 0;
+    release_breaker(r->key);
+    pthread_cond_broadcast(&r->cond);
+}
+
+void droute_refresh_all(void)
+{
+    for (struct droute *r = delivery.routes; r; r = r->next) {
+        const struct route *settings;
+
+        if (!r->present)
+            continue;
+        settings = current_settings(r->key);
+        if (settings == NULL) {
+            /* Tenant removed or disabled: its mail goes by the default route. */
+            r->present = false;
+            drain(r);
+            pthread_cond_broadcast(&r->cond);
+            continue;
+        }
+        if (!route_same(&r->route, settings)) {
+            int old_rate = r->route.rate_limit;
+
+            route_free(&r->route);
+            route_copy(&r->route, settings);
+            r->generation++;
+            if (r->route.rate_limit != old_rate)
+                set_rate(r);
+            msg_info("-", "route=%s settings changed: sessions renewed%s", r->key,
+                     r->held ? ", circuit breaker released" : "");
+            droute_release(r);
+        }
+    }
+}
+
+void droute_free_all(void)
+{
+    struct droute *r = delivery.routes;
+
+    while (r) {
+        struct droute *next = r->next;
+
+        myfree(r->key);
+        myfree(r->seal_tenant);
+        route_free(&r->route);
+        myfree(r->starts);
+        pthread_cond_destroy(&r->cond);
+        myfree(r);
+        r = next;
+    }
+    delivery.routes = NULL;
+}
