@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
 
     msg_open("tenantrelayctl", true);
     daemon_disable_core_dumps();
+    /* OpenSSL writes with write(2): a peer that goes away must give an
+     * error, not kill the tool (the probe talks to arbitrary servers). */
+    signal(SIGPIPE, SIG_IGN);
     /* -c FILE and --json are accepted anywhere on the line, as every command
      * takes them; -h alone asks for help. */
     for (int i = 0; i < nrest;) {
