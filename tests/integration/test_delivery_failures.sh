@@ -7,7 +7,9 @@
 #   upstream down -> deferred; 451 then recovery -> delivered exactly once;
 #   550 -> failed and kept with the reply; STARTTLS not offered, self-signed,
 #   wrong-name and expired certificates, bytes after the 220 to STARTTLS ->
-#   deferred with no AUTH sent; upstream dying mid-DATA -> retried, delivered.
+#   deferred with no AUTH sent; upstream dying mid-DATA -> retried, delivered;
+#   a broken config refused by `reload`; a removed tenant's queued mail goes
+#   by the default route.
 . "$(dirname "$0")/lib.sh"
 
 make_ca "$T/ca"
@@ -114,6 +116,19 @@ printf 'the-right-one' | tr_ctl tenant set badpw --password-stdin --no-test >> "
 ok "reload" tr_ctl reload
 ok "badpw: delivered once the password is corrected" wait_eml "$T/badpw.mail" 1 20
 ok "badpw: logged in as its user" grep -q '"auth_user": "badpw-user"' "$T/badpw.mail/000001.json"
+
+# A broken configuration is refused by reload; the old one keeps running.
+cp "$TR_CONF" "$T/relay.conf.good"
+echo 'limits = { max_recipients = "many"; };' >> "$TR_CONF"
+ok "reload of a broken config -> 78" bash -c '"$0" -c "$1" reload 2>"$2"; [ $? = 78 ]' "$TR_BIN_CTL" "$TR_CONF" "$T/reload.err"
+ok "the refusal names FILE:LINE" grep -q "relay.conf:[0-9]*: key 'max_recipients'" "$T/reload.err"
+cp "$T/relay.conf.good" "$TR_CONF"
+
+# A removed tenant's queued mail goes by the default route again.
+ok "tenant 'down' removed" tr_ctl tenant remove down
+ok "reload" tr_ctl reload
+ok "its deferred message left by the default route" wait_eml "$T/default.mail" 1 20
+ok "as the platform's sender" grep -q '"mail_from": "notifications@platform.test"' "$T/default.mail/000001.json"
 
 for secret in wrong-password-123 the-right-one; do
     ok "password $secret absent from logs, events and spool" \
