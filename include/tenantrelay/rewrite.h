@@ -3,9 +3,11 @@
  *
  * Pure functions over a message's header section held in memory: CRLF
  * lines, folded continuations allowed, ending with (and including) the empty
- * line, or at the end of the buffer when the message has no body.  The body
- * is never read or touched: callers split the message with
- * rewrite_header_length() and send the body bytes as they are.
+ * line; or, like the listener decides it, just before the first line that is
+ * not a header field ("Name:" without white space before the colon), or at
+ * the end of the buffer.  The body is never read or touched: callers split
+ * the message with rewrite_header_length() and send the body bytes as they
+ * are.
  *
  * All output goes to a caller-owned struct dbuf; nothing is kept here.
  */
@@ -23,8 +25,10 @@ enum rewrite_status {
     REWRITE_BAD_HEADER,         /* the header section is not well-formed (no colon, NUL, ...) */
 };
 
-/* Length of the header section of msg, including the empty line that ends
- * it (CRLF CRLF); the whole of len when there is no empty line. */
+/* Length of the header section of msg: through the empty line that ends
+ * it; or up to the first line that is neither a header field nor a
+ * continuation (the body starts there, with no empty line), an
+ * unterminated last line counting as body; or len. */
 size_t rewrite_header_length(const char *msg, size_t len);
 
 /* How many headers named name (any case) the section holds. */
@@ -61,8 +65,10 @@ struct rewrite_report {
 
 /* Rewrite the header section hdr (len bytes, as rewrite_header_length()
  * delimits it) into out: remove, rewrite From:, add Reply-To:, prepend.
- * On REWRITE_MULTIPLE_FROM / REWRITE_BAD_HEADER out is left empty.
- * The output always ends with the empty line and uses CRLF only; the
+ * On REWRITE_MULTIPLE_FROM / REWRITE_BAD_HEADER out is left empty
+ * (BAD_HEADER also for a sender or a prepended header that would inject
+ * lines).  The output uses CRLF only and ends with the empty line when the
+ * input section did (the body then follows unchanged either way); the
  * rewritten From: keeps the display name (plain, quoted with escapes,
  * RFC 2047 encoded words, comments) and holds exactly one address. */
 enum rewrite_status rewrite_headers(const char *hdr, size_t len, const struct rewrite_opts *opts,

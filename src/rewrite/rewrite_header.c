@@ -31,7 +31,25 @@ struct fields {
     struct field *f;
     size_t n;
     size_t cap;
+    bool empty_line;            /* the section ended with the empty line */
 };
+
+static bool is_name_char(unsigned char c)
+{
+    return c >= 33 && c <= 126 && c != ':';
+}
+
+/* "Name:" at the start of line: the listener's rule exactly (no white
+ * space before the colon), so that both agree where the body starts. */
+static size_t field_name_len(const char *line, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && line[i] != ':'; i++)
+        if (!is_name_char((unsigned char)line[i]))
+            return 0;
+    return i < len && i > 0 ? i : 0;
+}
 
 size_t rewrite_header_length(const char *msg, size_t len)
 {
@@ -39,21 +57,23 @@ size_t rewrite_header_length(const char *msg, size_t len)
 
     while (i < len) {
         const char *nl = memchr(msg + i, '\n', len - i);
-        size_t line;
+        size_t line, body;
 
         if (nl == NULL)
-            return len;
+            return i;           /* an unterminated last line is body */
         line = (size_t)(nl - (msg + i));
-        if (line == 0 || (line == 1 && msg[i] == '\r'))
+        body = line > 0 && msg[i + line - 1] == '\r' ? line - 1 : line;
+        if (body == 0)
             return i + line + 1;
+        if (msg[i] == ' ' || msg[i] == '\t') {
+            if (i == 0)
+                return 0;       /* nothing to continue: all body */
+        } else if (field_name_len(msg + i, body) == 0) {
+            return i;           /* not a header field: the body starts here */
+        }
         i += line + 1;
     }
     return len;
-}
-
-static bool is_name_char(unsigned char c)
-{
-    return c >= 33 && c <= 126 && c != ':';
 }
 
 /* Split hdr into fields.  0, or -1 when malformed. */
@@ -63,6 +83,7 @@ static int fields_parse(const char *hdr, size_t len, struct fields *fs)
 
     fs->f = NULL;
     fs->n = fs->cap = 0;
+    fs->empty_line = false;
     while (i < len) {
         const char *line = hdr + i;
         const char *nl = memchr(line, '\n', len - i);
@@ -73,28 +94,22 @@ static int fields_parse(const char *hdr, size_t len, struct fields *fs)
             body--;
         if (memchr(line, '\r', body) || memchr(line, 0, body))
             return -1;
-        if (body == 0)
+        if (body == 0) {
+            fs->empty_line = true;
             break;              /* the empty line: end of the section */
+        }
         if (line[0] == ' ' || line[0] == '\t') {
             if (fs->n == 0)
                 return -1;      /* a continuation with nothing to continue */
             fs->f[fs->n - 1].len += llen;
             fs->f[fs->n - 1].value_len += llen;
         } else {
-            const char *colon = memchr(line, ':', body);
-            size_t k, nlen;
+            size_t nlen = field_name_len(line, body);
+            const char *colon = line + nlen;
             struct field *f;
 
-            if (colon == NULL || colon == line)
-                return -1;
-            nlen = (size_t)(colon - line);
-            while (nlen > 0 && (line[nlen - 1] == ' ' || line[nlen - 1] == '\t'))
-                nlen--;         /* obs-optional: "Name :" */
             if (nlen == 0)
                 return -1;
-            for (k = 0; k < nlen; k++)
-                if (!is_name_char((unsigned char)line[k]))
-                    return -1;
             if (fs->n == fs->cap) {
                 fs->cap = fs->cap ? fs->cap * 2 : 32;
                 fs->f = myrealloc(fs->f, fs->cap * sizeof(*fs->f));
@@ -172,12 +187,9 @@ int rewrite_remove_header(const char *hdr, size_t len, const char *name, struct 
             break;
         }
         {
-            const char *colon = memchr(hdr + i, ':', llen);
-            size_t nlen = colon ? (size_t)(colon - (hdr + i)) : 0;
+            size_t nlen = field_name_len(hdr + i, llen);
 
-            while (nlen > 0 && (hdr[i + nlen - 1] == ' ' || hdr[i + nlen - 1] == '\t'))
-                nlen--;
-            if (colon && nlen == strlen(name) && strncasecmp(hdr + i, name, nlen) == 0) {
+            if (nlen > 0 && nlen == strlen(name) && strncasecmp(hdr + i, name, nlen) == 0) {
                 skipping = true;
                 removed++;
             } else {
@@ -244,7 +256,7 @@ static bool sender_ok(const char *s)
 enum rewrite_status rewrite_headers(const char *hdr, size_t len, const struct rewrite_opts *opts,
                                     struct dbuf *out, struct rewrite_report *report)
 {
-    struct fields fs = { NULL, 0, 0 };
+    struct fields fs = { NULL, 0, 0, false };
     struct rewrite_report local;
     enum rewrite_status st = REWRITE_OK;
     size_t i, k, from_count = 0, reply_to_count = 0;
@@ -324,7 +336,8 @@ enum rewrite_status rewrite_headers(const char *hdr, size_t len, const struct re
         rewrite_from_line("", 0, opts->from_sender, out);
         report->from_added = true;
     }
-    dbuf_append(out, "\r\n", 2);
+    if (fs.empty_line)
+        dbuf_append(out, "\r\n", 2);
 
 done:
     if (st != REWRITE_OK) {

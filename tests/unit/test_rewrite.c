@@ -193,7 +193,7 @@ static void test_multiple_from(void **state)
     static const char *const inputs[] = {
         "From: a@example.com\r\nFrom: b@example.com\r\n\r\n",
         "From: a@example.com\r\nSubject: x\r\nfrom: a@example.com\r\n\r\n",
-        "FROM: a@example.com\r\nFrom : b@example.com\r\n\r\n",
+        "FROM: a@example.com\r\nfrom:b@example.com\r\n\r\n",
     };
     struct rewrite_opts o = { NULL, SENDER, true, NULL };
     struct rewrite_opts off = { NULL, NULL, false, NULL };
@@ -234,8 +234,10 @@ static const struct remove_case remove_cases[] = {
     { "X-Tenant-ID: t1\r\nSubject: s\r\n\r\n", "X-Tenant-ID", "Subject: s\r\n\r\n", 1 },
     { "x-tenant-id: t1\r\nSubject: s\r\nX-TENANT-ID: t2\r\n\r\n", "X-Tenant-ID", "Subject: s\r\n\r\n", 2 },
     { "X-Tenant-ID: t1\r\n\tcontinued\r\n  and more\r\nSubject: s\r\n\r\n", "X-Tenant-ID", "Subject: s\r\n\r\n", 1 },
-    { "Subject: s\r\nX-Tenant-ID : t1\r\n\r\nX-Tenant-ID: body\r\n", "X-Tenant-ID",
+    { "Subject: s\r\nX-Tenant-ID:t1\r\n\r\nX-Tenant-ID: body\r\n", "X-Tenant-ID",
       "Subject: s\r\n\r\nX-Tenant-ID: body\r\n", 1 },
+    /* White space before the colon: not a header field for the listener either. */
+    { "Subject: s\r\nX-Tenant-ID : t1\r\n", "X-Tenant-ID", "Subject: s\r\nX-Tenant-ID : t1\r\n", 0 },
     { "X-Tenant-IDx: t1\r\nX-Tenant: t2\r\n\r\n", "X-Tenant-ID", "X-Tenant-IDx: t1\r\nX-Tenant: t2\r\n\r\n", 0 },
     { "Subject: s\r\nX-Tenant-ID: last", "X-Tenant-ID", "Subject: s\r\n", 1 },
 };
@@ -298,6 +300,35 @@ static void test_header_length(void **state)
     assert_int_equal(rewrite_header_length("\r\nbody", 6), 2);
     assert_int_equal(rewrite_header_length("A: b\n\nbody", 10), 6);
     assert_int_equal(rewrite_header_length("", 0), 0);
+    /* Where the listener starts the body without an empty line. */
+    static const struct { const char *msg; size_t want; } cases[] = {
+        { "A: b\r\nbody line\r\n\r\n", 6 },
+        { "A: b\r\nB : c\r\n\r\n", 6 },
+        { " cont\r\nA: b\r\n\r\n", 0 },
+        { "A: b\r\n c\r\nD: e\r\n\r\nX", 18 },
+        { "A: b\r\nC: unterminated", 6 },
+        { "A: b\r\n\tc\r\n", 10 },
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        if (rewrite_header_length(cases[i].msg, strlen(cases[i].msg)) != cases[i].want)
+            fail_msg("header length case %zu: %zu", i, rewrite_header_length(cases[i].msg, strlen(cases[i].msg)));
+}
+
+static void test_no_empty_line(void **state)
+{
+    /* A body that starts right after the fields: no empty line is made up. */
+    const char *msg = "Subject: a\r\nFrom: x@y.example\r\nthis is body\r\n";
+    const char *remove[] = { "X-Tenant-ID", NULL };
+    struct rewrite_opts o = { remove, SENDER, true, NULL };
+    struct dbuf out = DBUF_INIT;
+    size_t hlen = rewrite_header_length(msg, strlen(msg));
+
+    assert_int_equal(hlen, 31);
+    assert_int_equal(rewrite_headers(msg, hlen, &o, &out, NULL), REWRITE_OK);
+    assert_string_equal(out.data, "Subject: a\r\nFrom: " SENDER "\r\nReply-To: x@y.example\r\n");
+    assert_string_equal(msg + hlen, "this is body\r\n");
+    dbuf_free(&out);
 }
 
 static void test_crlf_and_bad(void **state)
@@ -360,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_remove_table),
         cmocka_unit_test(test_full_rewrite),
         cmocka_unit_test(test_header_length),
+        cmocka_unit_test(test_no_empty_line),
         cmocka_unit_test(test_crlf_and_bad),
         cmocka_unit_test(test_parse_mailbox),
     };

@@ -157,6 +157,12 @@ static void test_pipelined_envelope(void **state)
         { "DATA\r\n", "354 go\r\n" },
         { "Subject: x\r\n\r\n..dot\r\n.\r\n", "250 2.0.0 queued as X\r\n" },
         { "RSET\r\n", "250 ok\r\n" },
+        /* The session carries a second message (reuse). */
+        { "MAIL FROM:<s@example.test> BODY=8BITMIME SIZE=10\r\nRCPT TO:<a@example.test>\r\n"
+          "RCPT TO:<b@example.test>\r\n",
+          "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n" },
+        { "DATA\r\n", "354 go\r\n" },
+        { "Subject: x\r\n\r\n..dot\r\n.\r\n", "250 2.0.0 queued as Y\r\n" },
         { "QUIT\r\n", "221 bye\r\n" },
         { NULL, NULL },
     };
@@ -182,6 +188,9 @@ static void test_pipelined_envelope(void **state)
     assert_string_equal(res.stage, "dot");
     assert_true(smtpc_usable(s));
     assert_int_equal(smtpc_rset(s, &res), 0);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
+    assert_int_equal(rr[1].err, SMTPC_OK);
+    assert_string_equal(res.reply.text, "250 2.0.0 queued as Y");
     assert_int_equal(smtpc_quit(s, &res), 0);
     assert_false(smtpc_usable(s));
     smtpc_session_free(s);
