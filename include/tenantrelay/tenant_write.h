@@ -70,8 +70,8 @@ struct tenant_store *tenant_store_load_for_update(const char *path, const char *
 
 /* The file a loaded tenant came from (owned by the store). */
 const char *tenant_store_file_of(const struct tenant_store *store, const struct tenant *t);
-/* True when path names a directory store (or does not exist yet: a new
- * store is a directory). */
+/* True when path names a directory store, or does not exist yet and does
+ * not end in ".conf" (a new store is a directory unless named like a file). */
 bool tenant_store_is_dir(const char *path);
 /* The file a new tenant with this id goes to (caller frees with myfree):
  * "<dir>/shard-XX.conf" for a directory store, the path itself for a file. */

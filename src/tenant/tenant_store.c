@@ -349,45 +349,37 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
  * domain be claimed twice. */
 static bool text_mentions(const char *p, const char *end, const char *const *names)
 {
-    bool after_string = false;
-
+    /* p[end - p] is a NUL the caller put there: strcspn stops at it. */
     while (p < end) {
-        char c = *p;
+        p += strcspn(p, "\"#/@");
+        if (p >= end)
+            break;
+        if (*p == 0 || *p == '@')
+            return true;                        /* a NUL byte, or @include */
+        if (*p == '"') {
+            const char *q = memchr(p + 1, '"', (size_t)(end - p - 1)), *r;
 
-        if (c == '"') {
-            const char *q = ++p;
-
-            if (after_string)
-                return true;                    /* "a" "b" concatenation */
-            while (q < end && *q != '"' && *q != '\\')
-                q++;
-            if (q >= end || *q == '\\')
-                return true;
+            if (q == NULL || memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL)
+                return true;                    /* escapes: let libconfig decide */
             for (const char *const *n = names; *n; n++)
-                if (strlen(*n) == (size_t)(q - p) && strncasecmp(*n, p, (size_t)(q - p)) == 0)
+                if (strlen(*n) == (size_t)(q - p - 1) && strncasecmp(*n, p + 1, (size_t)(q - p - 1)) == 0)
                     return true;
+            for (r = q + 1; r < end && (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r'); r++)
+                ;
+            if (r < end && (*r == '"' || *r == '/' || *r == '#'))
+                return true;                    /* "a" "b" is one string to libconfig */
             p = q + 1;
-            after_string = true;
-            continue;
-        }
-        if (c == '#' || (c == '/' && p + 1 < end && p[1] == '/')) {
-            while (p < end && *p != '\n')
-                p++;
-            continue;
-        }
-        if (c == '/' && p + 1 < end && p[1] == '*') {
-            const char *q = p + 2;
+        } else if (*p == '#' || (p + 1 < end && p[1] == '/')) {
+            const char *q = memchr(p, '\n', (size_t)(end - p));
 
-            while (q + 1 < end && !(q[0] == '*' && q[1] == '/'))
-                q++;
-            p = q + 2;
-            continue;
+            p = q ? q + 1 : end;
+        } else if (p + 1 < end && p[1] == '*') {
+            const char *q = memmem(p + 2, (size_t)(end - p - 2), "*/", 2);
+
+            p = q ? q + 2 : end;
+        } else {
+            p++;                                /* a lone '/' */
         }
-        if (c == '@')
-            return true;                        /* @include */
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            after_string = false;
-        p++;
     }
     return false;
 }
@@ -419,6 +411,7 @@ static int file_mentions(const char *file, const char *const *names, bool *yes,
             break;
         len += (size_t)r;
     }
+    buf[len] = 0;
     *yes = text_mentions(buf, buf + len, names);
     rc = 0;
 out:

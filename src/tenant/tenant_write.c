@@ -23,8 +23,13 @@
 bool tenant_store_is_dir(const char *path)
 {
     struct stat st;
+    size_t len = strlen(path);
 
-    return stat(path, &st) < 0 ? errno == ENOENT : S_ISDIR(st.st_mode);
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode);
+    /* Absent: a directory, unless the name says it is meant to be one
+     * file ("tenants.conf"). */
+    return errno == ENOENT && !(len > 5 && strcmp(path + len - 5, ".conf") == 0);
 }
 
 char *tenant_store_file_for(const char *store_path, const char *id)

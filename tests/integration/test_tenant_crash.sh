@@ -19,6 +19,8 @@ rate_of() { "$CTL" -c "$1" --json tenant show "$2" 2>/dev/null | /usr/bin/python
 
 if command -v strace > /dev/null; then
     for at in fsync rename; do
+        # Only this writer's temp file may be seen below.
+        find "$T/etc/tenants" -name '.*.tmp.*' -delete
         strace -f -qq -o /dev/null -e "trace=$at" -e "inject=$at:delay_enter=3000000:when=1" \
             "$CTL" "${C[@]}" tenant set t3 --rate-limit 2 --no-test > /dev/null 2>&1 &
         spid=$!

@@ -110,6 +110,10 @@ static void test_absent_is_empty(void **state)
     assert_null(tenant_store_find(s, "x"));
     assert_null(tenant_store_find_by_sender(s, "a@b.example"));
     tenant_store_free(s);
+    /* A new store is a directory unless named like one file. */
+    assert_true(tenant_store_is_dir(sub));
+    snprintf(sub, sizeof(sub), "%s/absent.conf", dir);
+    assert_false(tenant_store_is_dir(sub));
 }
 
 struct bad_case {
