@@ -2,10 +2,11 @@
 # The demo: installs dependencies, builds, starts a local TLS upstream that
 # requires AUTH (standing in for the platform's SMTP service), and runs
 # tenantrelayd in the foreground on 127.0.0.1:10025 in front of it; sends one
-# message for the demo tenant "acme" and shows it accepted and spooled
-# ("250 2.0.0 Ok: queued as ID", then `tenantrelayctl queue list`).  Delivery
-# upstream is the next step of the project: until it lands, messages wait in
-# the spool.  Ctrl-C stops everything.
+# message for the platform (default route) and one for the demo tenant
+# "acme", whose own SMTP server is down: both are accepted and spooled
+# ("250 2.0.0 Ok: queued as ID"); the first reaches the upstream mailbox, the
+# second waits in the queue (`tenantrelayctl queue list`), deferred and never
+# sent by the default route instead.  Ctrl-C stops everything.
 #
 #   DEMO_ONESHOT=1     stop after the demo message instead of staying up
 #   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
@@ -56,12 +57,13 @@ for _ in $(seq 1 100); do [ -s "$dir/upstream.ready" ] && break; sleep 0.1; done
 
 user=nobody
 [ "$(id -u)" = 0 ] && chown "$user" "$dir/spool" "$dir/run" "$dir/log"
-# One demo tenant: its mail is recognised by the X-Tenant-ID header or by
-# its sender domain.
+# One demo tenant, recognised by the X-Tenant-ID header or its sender
+# domain, whose own server (a closed port here) is down.
+acme_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$dir/etc/tenants" <<STORE
 tenants = (
-  { id = "acme"; host = "smtp.acme.demo.test"; port = 587; sender = "notifications@acme.demo.test";
-    domains = [ "acme.demo.test" ]; }
+  { id = "acme"; host = "127.0.0.1"; port = $acme_port; tls = "implicit"; ca_file = "$dir/ca/ca.pem";
+    sender = "notifications@acme.demo.test"; domains = [ "acme.demo.test" ]; }
 );
 STORE
 cat > "$dir/tenantrelay.conf" <<CONF
@@ -90,23 +92,29 @@ echo "tenantrelayd is listening on 127.0.0.1:$port (config: $dir/tenantrelay.con
 echo "Send it mail, for example:"
 echo "  swaks --server 127.0.0.1:$port --from app@platform.demo.test --to someone@example.test --header 'X-Tenant-ID: acme'"
 echo
-echo "Sending a demo message now:"
-swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@example.test \
-    --header "X-Tenant-ID: acme" --header "Subject: tenantrelay demo" --body "Hello from the demo." \
-    --timeout 10 2>&1 | grep -E '^ *(<-|<~|<\*\*|\*\*\*) ' | tail -n 3 || true
-echo
-echo "The queue (tenantrelayctl -c $dir/tenantrelay.conf queue list):"
-"$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list
-qid=$("$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list --json \
-    | /usr/bin/python3 -c 'import json,sys; m=json.load(sys.stdin)["messages"]; print(m[-1]["id"] if m else "")')
+send() {  # send FROM [swaks options]: the last replies of the dialogue
+    swaks --server "127.0.0.1:$port" --from "$1" --to someone@example.test "${@:2}" \
+        --header "Subject: tenantrelay demo" --body "Hello from the demo." \
+        --timeout 10 2>&1 | grep -E '^ *(<-|<~|<\*\*|\*\*\*) ' | tail -n 2 | head -n 1 || true
+}
+echo "1. A platform message (no tenant: the default route):"
+send app@platform.demo.test
+echo "2. A message of tenant acme (X-Tenant-ID: acme), whose own server is down:"
+send app@platform.demo.test --header "X-Tenant-ID: acme"
+qid=$(ls -t "$dir/spool/queue" | grep '\.msg$' | head -n 1 | sed 's/\.msg$//')
 if [ -n "$qid" ]; then
     echo
-    echo "The spooled message ($dir/spool/queue/$qid.msg), tenant header removed, Received: added:"
-    sed -n '1,8p' "$dir/spool/queue/$qid.msg" | tr -d '\r' | sed 's/^/    /'
+    echo "Spooled $qid.msg (tenant header removed, Received: added):"
+    sed -n '1,7p' "$dir/spool/queue/$qid.msg" | tr -d '\r' | sed 's/^/    /'
 fi
+for _ in $(seq 1 50); do
+    [ "$(ls "$dir/upstream" | grep -c '\.eml$' || true)" -ge 1 ] && break
+    sleep 0.1
+done
 echo
-echo "Delivery upstream is not built yet: the message waits in the spool."
-echo "Upstream mailbox ($dir/upstream): $(ls "$dir/upstream" | grep -c '\.eml$' || true) message(s)."
+echo "Upstream mailbox ($dir/upstream): $(ls "$dir/upstream" | grep -c '\.eml$' || true) message(s) (the platform's)."
+echo "The queue (tenantrelayctl -c $dir/tenantrelay.conf queue list): acme's message waits for acme's server."
+"$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
     exit 0
 fi
