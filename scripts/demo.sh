@@ -2,11 +2,10 @@
 # The demo: installs dependencies, builds, starts a local TLS upstream that
 # requires AUTH (standing in for the platform's SMTP service), and runs
 # tenantrelayd in the foreground on 127.0.0.1:10025 in front of it; sends one
-# message for the platform (default route) and one for the demo tenant
-# "acme", whose own SMTP server is down: both are accepted and spooled
-# ("250 2.0.0 Ok: queued as ID"); the first reaches the upstream mailbox, the
-# second waits in the queue (`tenantrelayctl queue list`), deferred and never
-# sent by the default route instead.  Ctrl-C stops everything.
+# message for the demo tenant "acme" and shows it accepted and spooled
+# ("250 2.0.0 Ok: queued as ID", then `tenantrelayctl queue list`).  Delivery
+# upstream is the next step of the project: until it lands, messages wait in
+# the spool.  Ctrl-C stops everything.
 #
 #   DEMO_ONESHOT=1     stop after the demo message instead of staying up
 #   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
@@ -49,24 +48,25 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$dir/ca/server.ext"
 openssl x509 -req -in "$dir/ca/server.csr" -CA "$dir/ca/ca.pem" -CAkey "$dir/ca/ca.key" \
     -CAcreateserial -days 30 -extfile "$dir/ca/server.ext" -out "$dir/ca/server.pem" 2>/dev/null
 
-/usr/bin/python3 tests/integration/upstream.py --port "$up_port" --tls implicit \
-    --cert "$dir/ca/server.pem" --key "$dir/ca/server.key" --maildir "$dir/upstream" \
-    --ready-file "$dir/upstream.ready" > "$dir/upstream.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$dir/upstream.ready" ] && break; sleep 0.1; done
+# Two real upstreams (aiosmtpd, implicit TLS, AUTH required): the
+# platform's own SMTP service, and the server tenant "acme" registered.
+start_upstream() {  # start_upstream NAME PORT USER:PASSWORD
+    mkdir -p "$dir/$1"
+    /usr/bin/python3 tests/integration/upstream.py --port "$2" --tls implicit --auth "$3" \
+        --cert "$dir/ca/server.pem" --key "$dir/ca/server.key" --maildir "$dir/$1" \
+        --ready-file "$dir/$1.ready" > "$dir/$1.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do [ -s "$dir/$1.ready" ] && break; sleep 0.1; done
+}
+acme_port=$((up_port + 1))
+start_upstream upstream "$up_port" "platform:platform-demo-password"
+start_upstream acme-upstream "$acme_port" "acme-relay:acme-demo-password"
 
 user=nobody
 [ "$(id -u)" = 0 ] && chown "$user" "$dir/spool" "$dir/run" "$dir/log"
-# One demo tenant, recognised by the X-Tenant-ID header or its sender
-# domain, whose own server (a closed port here) is down.
-acme_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/etc/tenants" <<STORE
-tenants = (
-  { id = "acme"; host = "127.0.0.1"; port = $acme_port; tls = "implicit"; ca_file = "$dir/ca/ca.pem";
-    sender = "notifications@acme.demo.test"; domains = [ "acme.demo.test" ]; }
-);
-STORE
-cat > "$dir/tenantrelay.conf" <<CONF
+conf="$dir/tenantrelay.conf"
+write_conf() {  # write_conf DEFAULT-ROUTE-EXTRA
+    cat > "$conf" <<CONF
 hostname = "relay.demo.test";
 user = "$user";
 listen = ( { address = "127.0.0.1"; port = $port; } );
@@ -76,11 +76,24 @@ events_file = "$dir/log/events.jsonl";
 tenant_store = "$dir/etc/tenants";
 change_log = "$dir/log/tenant-changes.log";
 key_file = "$dir/etc/master.key";
+retry = { schedule = [ 5, 30, 60 ]; };
 default_route = { host = "127.0.0.1"; port = $up_port; tls = "implicit";
-  sender = "notifications@platform.demo.test"; ca_file = "$dir/ca/ca.pem"; };
+  sender = "notifications@platform.demo.test"; ca_file = "$dir/ca/ca.pem"; $1 };
 CONF
-"$bin/tenantrelayd" -t -c "$dir/tenantrelay.conf"
-"$bin/tenantrelayd" -f -c "$dir/tenantrelay.conf" &
+}
+ctl() { "$bin/tenantrelayctl" -c "$conf" "$@"; }
+write_conf ""
+echo "== keyring, the platform's sealed password, tenant acme"
+ctl key init
+token=$(printf 'platform-demo-password' | ctl seal --tenant default --field password)
+write_conf "username = \"platform\"; password = \"$token\";"
+printf 'acme-demo-password' | ctl tenant set acme --host 127.0.0.1 --port "$acme_port" --tls implicit \
+    --username acme-relay --password-stdin --sender notifications@acme.demo.test \
+    --domain acme.demo.test --ca-file "$dir/ca/ca.pem" --no-test
+[ "$(id -u)" = 0 ] && chown -R "$user" "$dir/etc"
+ctl tenant list
+"$bin/tenantrelayd" -t -c "$conf"
+"$bin/tenantrelayd" -f -c "$conf" &
 pids+=($!)
 for _ in $(seq 1 100); do
     /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))" && break
@@ -88,33 +101,42 @@ for _ in $(seq 1 100); do
 done
 
 echo
-echo "tenantrelayd is listening on 127.0.0.1:$port (config: $dir/tenantrelay.conf)."
+echo "tenantrelayd is listening on 127.0.0.1:$port (config: $conf)."
 echo "Send it mail, for example:"
 echo "  swaks --server 127.0.0.1:$port --from app@platform.demo.test --to someone@example.test --header 'X-Tenant-ID: acme'"
 echo
-send() {  # send FROM [swaks options]: the last replies of the dialogue
-    swaks --server "127.0.0.1:$port" --from "$1" --to someone@example.test "${@:2}" \
-        --header "Subject: tenantrelay demo" --body "Hello from the demo." \
-        --timeout 10 2>&1 | grep -E '^ *(<-|<~|<\*\*|\*\*\*) ' | tail -n 2 | head -n 1 || true
-}
-echo "1. A platform message (no tenant: the default route):"
-send app@platform.demo.test
-echo "2. A message of tenant acme (X-Tenant-ID: acme), whose own server is down:"
-send app@platform.demo.test --header "X-Tenant-ID: acme"
-qid=$(ls -t "$dir/spool/queue" | grep '\.msg$' | head -n 1 | sed 's/\.msg$//')
-if [ -n "$qid" ]; then
-    echo
-    echo "Spooled $qid.msg (tenant header removed, Received: added):"
-    sed -n '1,7p' "$dir/spool/queue/$qid.msg" | tr -d '\r' | sed 's/^/    /'
-fi
-for _ in $(seq 1 50); do
-    [ "$(ls "$dir/upstream" | grep -c '\.eml$' || true)" -ge 1 ] && break
+echo "== sending two messages: one of the platform's own, one for tenant acme"
+swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@example.test \
+    --header "From: Platform App <app@platform.demo.test>" --header "Subject: platform notice" \
+    --body "Hello from the platform." --timeout 10 2>&1 | grep -E '^ *<- +250 2.0.0' || true
+swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@example.test \
+    --header "X-Tenant-ID: acme" --header "From: Jane (via Platform) <jane@platform.demo.test>" \
+    --header "Subject: a new comment for acme" --body "Hello from the demo." \
+    --timeout 10 2>&1 | grep -E '^ *<- +250 2.0.0' || true
+for _ in $(seq 1 100); do
+    [ "$(ls "$dir/upstream" "$dir/acme-upstream" | grep -c '\.eml$')" -ge 2 ] && break
     sleep 0.1
 done
+show_mailbox() {  # show_mailbox NAME
+    local f
+    for f in "$dir/$1"/*.json; do
+        [ -e "$f" ] || continue
+        echo "  $f:"
+        /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("    envelope from=%s auth_user=%s tls=%s" % (d["mail_from"], d["auth_user"], d["tls"]))' "$f"
+        grep -E '^(From|Reply-To|Subject):' "${f%.json}.eml" | tr -d '\r' | sed 's/^/    /'
+    done
+}
 echo
-echo "Upstream mailbox ($dir/upstream): $(ls "$dir/upstream" | grep -c '\.eml$' || true) message(s) (the platform's)."
-echo "The queue (tenantrelayctl -c $dir/tenantrelay.conf queue list): acme's message waits for acme's server."
-"$bin/tenantrelayctl" -c "$dir/tenantrelay.conf" queue list
+echo "== the platform's upstream ($dir/upstream):"
+show_mailbox upstream
+echo "== acme's own upstream ($dir/acme-upstream):"
+show_mailbox acme-upstream
+echo
+echo "== events ($dir/log/events.jsonl):"
+sed 's/^/  /' "$dir/log/events.jsonl" 2>/dev/null || true
+echo
+echo "== tenantrelayctl status:"
+ctl status
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
     exit 0
 fi

@@ -1,8 +1,8 @@
 /*
  * ctl_queue.c - tenantrelayctl queue: list and show read the spool
  * directly (spool.h), so they work whether or not the daemon runs.
- * retry, hold, release and delete belong to delivery and are not built
- * yet: they say so and exit 69.
+ * retry, hold, release and delete are asked of the running daemon over
+ * its control socket (69 when it is not running).
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "tenantrelay/control.h"
 #include "tenantrelay/ctl.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/spool.h"
@@ -231,6 +232,60 @@ static int queue_show(struct ctl_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* retry|hold|release|delete QID | --tenant ID | --all: applied by the
+ * running daemon, so its scheduler and the spool never disagree. */
+static int queue_act(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    const char *action = argv[1];
+    struct conf *conf;
+    json_t *req;
+    json_t *resp = NULL;
+    char err[512];
+    int status = 0;
+
+    if (argc == 3 && strcmp(argv[2], "--all") == 0) {
+        if (strcmp(action, "delete") == 0)
+            return ctl_fail(EX_USAGE, "queue delete --all is refused: delete by id or --tenant");
+        req = json_pack("{s:s, s:s, s:b}", "cmd", "queue", "action", action, "all", 1);
+    } else if (argc == 4 && strcmp(argv[2], "--tenant") == 0) {
+        req = json_pack("{s:s, s:s, s:s}", "cmd", "queue", "action", action, "tenant", argv[3]);
+    } else if (argc == 3 && argv[2][0] != '-') {
+        if (!spool_qid_is_valid(argv[2]))
+            return ctl_fail(EX_USAGE, "\"%s\" is not a queue id", argv[2]);
+        req = json_pack("{s:s, s:s, s:s}", "cmd", "queue", "action", action, "id", argv[2]);
+    } else {
+        return ctl_fail(EX_USAGE, "usage: queue %s QID | --tenant ID%s", action,
+                        strcmp(action, "delete") == 0 ? "" : " | --all");
+    }
+    if ((conf = ctl_conf(ctx)) == NULL) {
+        json_decref(req);
+        return EX_CONFIG;
+    }
+    if (control_call(conf->control_socket, req, &resp, 30000, err, sizeof(err)) < 0) {
+        json_decref(req);
+        return ctl_fail(EX_UNAVAILABLE, "%s", err);
+    }
+    json_decref(req);
+    if (!json_is_true(json_object_get(resp, "ok"))) {
+        const char *why = json_string_value(json_object_get(resp, "error"));
+
+        status = ctl_fail(why && strstr(why, "no such message") ? EX_DATAERR : EX_SOFTWARE,
+                          "queue %s: %s", action, why ? why : "refused");
+    } else if (ctx->json) {
+        json_object_del(resp, "ok");
+        json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+    } else {
+        printf("%s: %zu message(s)", action, json_array_size(json_object_get(resp, "affected")));
+        if (json_array_size(json_object_get(resp, "in_flight")) > 0)
+            printf(", %zu in delivery now (applied when the attempt ends)",
+                   json_array_size(json_object_get(resp, "in_flight")));
+        printf("\n");
+    }
+    json_decref(resp);
+    return status;
+}
+
 int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
@@ -241,6 +296,6 @@ int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv)
         return queue_show(ctx, argc, argv);
     if (strcmp(argv[1], "retry") == 0 || strcmp(argv[1], "hold") == 0
         || strcmp(argv[1], "release") == 0 || strcmp(argv[1], "delete") == 0)
-        return ctl_fail(EX_UNAVAILABLE, "'queue %s' is not built yet in this version (it comes with delivery)", argv[1]);
+        return queue_act(ctx, argc, argv);
     return ctl_fail(EX_USAGE, "unknown queue command \"%s\"", argv[1]);
 }

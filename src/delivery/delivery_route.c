@@ -175,8 +175,18 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
         r->auth_failures = 0;
     }
     if (m->hold_requested) {
+        /* An operator held it during the attempt: record it now. */
+        struct spool_state sst;
+        char err[256];
+
         m->hold_requested = false;
         m->state = SPOOL_HELD;
+        if (spool_state_read(delivery.spool, m->qid, &sst, err, sizeof(err)) == 0) {
+            sst.state = SPOOL_HELD;
+            if (spool_state_save(delivery.spool, m->qid, &sst, err, sizeof(err)) < 0)
+                msg_error(m->qid, "cannot save state: %s", err);
+            spool_state_free(&sst);
+        }
     }
 }
 

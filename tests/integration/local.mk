@@ -3,9 +3,11 @@ INTEGRATION_TESTS = \
 	tests/integration/test_config_check.sh \
 	tests/integration/test_daemon_lifecycle.sh \
 	tests/integration/test_ctl_basics.sh \
-	tests/integration/test_systemd_units.sh
+	tests/integration/test_systemd_units.sh \
+	tests/integration/test_demo.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/upstream.py
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/upstream.py \
+	scripts/demo.sh scripts/test.sh scripts/install-deps.sh
 
 # Each area lists its own integration tests in its own fragment.
 include $(srcdir)/tests/integration/vault.mk
