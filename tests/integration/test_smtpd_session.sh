@@ -89,7 +89,8 @@ d = json.load(open(sys.argv[1]))
 m = [x for x in d["messages"] if x["id"] == sys.argv[2]][0]
 assert set(m) == {"id","tenant","sender","recipients","arrival","attempts","next_attempt","state","last_reply"}, m
 assert m["sender"] == "app@platform.test" and m["recipients"] == ["user@example.test"]
-assert m["state"] in ("queued", "deferred") and m["tenant"] is None
+# delivery may already have tried the (absent) upstream of this test
+assert m["state"] in ("queued", "deferred") and isinstance(m["attempts"], int) and m["tenant"] is None
 import re; assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", m["arrival"])
 ' "$T/list.json" "$qid"
 ok "queue list (text) shows the id" bash -c '"$0" -c "$1" queue list | grep -q "^$2 "' "$TR_BIN_CTL" "$T/relay.conf" "$qid"
