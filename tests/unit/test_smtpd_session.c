@@ -370,6 +370,26 @@ static void test_line_limits(void **state)
     }
 }
 
+/* A header section without end is cut at SMTPD_MAX_HEADER: 552, nothing kept. */
+static void test_header_section_bounded(void **state)
+{
+    struct smtpd_params p = params();
+    struct run r;
+    struct dbuf in = DBUF_INIT;
+
+    p.max_message_size = 4 * SMTPD_MAX_HEADER;
+    dbuf_append_str(&in, EHLO TXN);
+    while (in.len < 2 * SMTPD_MAX_HEADER)
+        dbuf_append_str(&in, "X-Filler: 0123456789012345678901234567890123456789\r\n");
+    dbuf_append_str(&in, "\r\nbody\r\n.\r\n");
+    run_session(&r, in.data, in.len, 4096, &p);
+    assert_non_null(strstr(r.out.data, "552 5.3.4 Error: header section exceeds"));
+    assert_int_equal(r.m.committed, 0);
+    assert_int_equal(r.m.begun, r.m.aborted);
+    run_free(&r);
+    dbuf_free(&in);
+}
+
 static void test_tls_restarts_session(void **state)
 {
     struct smtpd_params p = params();
@@ -408,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_tenant_values_and_flags),
         cmocka_unit_test(test_overlong_rest_not_a_command),
         cmocka_unit_test(test_line_limits),
+        cmocka_unit_test(test_header_section_bounded),
         cmocka_unit_test(test_tls_restarts_session),
         cmocka_unit_test(test_quit_closes),
     };
