@@ -1,11 +1,11 @@
 #!/bin/bash
-# The demo: installs dependencies, builds, starts a local TLS upstream that
-# requires AUTH (standing in for the platform's SMTP service), and runs
-# tenantrelayd in the foreground on 127.0.0.1:10025 in front of it; sends one
-# message for the demo tenant "acme" and shows it accepted and spooled
-# ("250 2.0.0 Ok: queued as ID", then `tenantrelayctl queue list`).  Delivery
-# upstream is the next step of the project: until it lands, messages wait in
-# the spool.  Ctrl-C stops everything.
+# The demo: installs dependencies, builds, starts two local TLS upstreams
+# that require AUTH (the platform's SMTP service, and tenant acme's own
+# server), creates a keyring, seals both passwords, registers acme, and runs
+# tenantrelayd in the foreground on 127.0.0.1:10025 in front of them; sends a
+# platform message and an acme message and shows where each arrived, as which
+# envelope sender, From: and login, then the events and `tenantrelayctl
+# status`.  Ctrl-C stops everything.
 #
 #   DEMO_ONESHOT=1     stop after the demo message instead of staying up
 #   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
