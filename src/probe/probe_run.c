@@ -273,7 +273,11 @@ static int run_open(struct probe_options *o, int timeout_ms, struct probe_report
         enum route_tls other = mode == ROUTE_TLS_IMPLICIT ? ROUTE_TLS_STARTTLS : ROUTE_TLS_IMPLICIT;
 
         attempt_run(o, other, autodetect || timeout_ms < DETECT_TIMEOUT_MS ? timeout_ms : DETECT_TIMEOUT_MS, &b);
-        if (autodetect && (handshake_done(&b) || !looks_like_other_mode(&b))) {
+        /* auto keeps the other mode when its TLS came up, or when the port
+         * turned out to speak plaintext SMTP (its STARTTLS failure is then
+         * the real story); otherwise the first failure stands. */
+        if (autodetect && (handshake_done(&b) || (other == ROUTE_TLS_STARTTLS && !looks_like_other_mode(&b)
+                                                  && b.failed == 2))) {
             attempt_free(&a);
             a = b;
             detected = true;

@@ -150,6 +150,8 @@ probe stall "$pt" --tls implicit --timeout 2
 ok "stalling server: timeout" test "$(code stall):$RC" = "timeout:1"
 probe stall_st "$pt" --tls starttls --timeout 2
 ok "stalling server, STARTTLS: timeout (no TLS handshake either)" test "$(code stall_st):$RC" = "timeout:1"
+probe stall_auto "$pt" --tls auto --timeout 1
+ok "stalling server, auto: timeout" test "$(code stall_auto):$RC" = "timeout:1"
 
 # --- usage and secrets -----------------------------------------------------------
 "$CTL" test --host localhost --sender s@tenant.test --password "$PW" > /dev/null 2>&1
