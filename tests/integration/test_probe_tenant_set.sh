@@ -75,6 +75,9 @@ ok "passing update: exit 0" test $? = 0
 ok "  rate limit saved" test "$(jget "$T/acme2.json" 'd["rate_limit"]')" = 30
 ok "  verified time renewed" test "$(jget "$T/acme2.json" 'd["verified"]')" != "$v1"
 ok "  (the checksum sees a saved change)" test "$(store_sum)" != "$before"
+n=$(count_eml "$T/good.mail")
+"$CTL" "${C[@]}" tenant set acme --rate-limit 31 --to postmaster@acme.test > "$T/to.out" 2>&1
+ok "tenant set --to: the test message goes there" test "$?:$(jget "$T/good.mail/$(printf %06d $((n + 1))).json" 'd["rcpt_tos"]')" = "0:['postmaster@acme.test']"
 
 # --- --no-test: saved, unverified, said plainly ---------------------------------------
 "$CTL" "${C[@]}" tenant set acme --port "$pb" --no-test > "$T/nt.out" 2> "$T/nt.err"
