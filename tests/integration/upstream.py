@@ -84,7 +84,7 @@ class NoAuthHandler(Handler):
         return [r for r in responses if not r.startswith("250-AUTH")]
 
 
-def make_authenticator(users):
+def make_authenticator(users, fail_reply=None):
     def authenticator(server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
@@ -92,7 +92,7 @@ def make_authenticator(users):
         if users.get(user) == auth_data.password.decode():
             # handled=False keeps our auth_data in session.auth_data.
             return AuthResult(success=True, handled=False, auth_data=user)
-        return AuthResult(success=False, handled=False)
+        return AuthResult(success=False, handled=False, message=fail_reply)
     return authenticator
 
 
@@ -123,7 +123,7 @@ class UpstreamController(Controller):
             data_size_limit=64 * 1024 * 1024,
         )
         if a.users:
-            kw["authenticator"] = make_authenticator(a.users)
+            kw["authenticator"] = make_authenticator(a.users, a.auth_fail_reply)
             kw["auth_required"] = True
             # Implicit TLS is not counted as TLS by aiosmtpd 1.4: the
             # connection is already encrypted, so do not hide AUTH.
@@ -301,6 +301,9 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD")
+    p.add_argument("--auth-fail-reply", default=None,
+                   help="reply to a refused login instead of aiosmtpd's 535 5.7.8, e.g. "
+                        "'535 5.7.139 Authentication unsuccessful, basic authentication is disabled.'")
     p.add_argument("--maildir", required=True)
     p.add_argument("--ready-file", help="written once the server accepts connections")
     p.add_argument("--reject-mail", help="reply to every MAIL FROM, e.g. '553 5.7.1 not allowed'")
