@@ -68,6 +68,12 @@ struct tenant_store *tenant_store_load_for_update(const char *path, const char *
                                                   char *const *domains, char *const *addresses,
                                                   struct conf_error *err);
 
+/* Loading reads files in the canonical layout (what tenant_store_write_file
+ * produces) with a strict fast reader, and everything else with libconfig;
+ * both give the same records.  Off: libconfig only (for tests and fuzzing,
+ * which compare the two).  Not thread-safe: set it before loading. */
+void tenant_store_fast_reader(bool on);
+
 /* The file a loaded tenant came from (owned by the store). */
 const char *tenant_store_file_of(const struct tenant_store *store, const struct tenant *t);
 /* True when path names a directory store, or does not exist yet and does

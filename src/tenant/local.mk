@@ -1,6 +1,8 @@
 # The tenant store: records, lookups, atomic writes, change log.
 libtenantrelay_a_SOURCES += \
 	src/tenant/tenant_changelog.c \
+	src/tenant/tenant_fast.c \
+	src/tenant/tenant_int.h \
 	src/tenant/tenant_record.c \
 	src/tenant/tenant_store.c \
 	src/tenant/tenant_write.c

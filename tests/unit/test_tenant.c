@@ -15,6 +15,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant.h"
 #include "tenantrelay/tenant_write.h"
+#include "../../src/tenant/tenant_int.h"
 
 static char dir[64];
 
@@ -178,6 +179,30 @@ static void test_ids(void **state)
             fail_msg("id \"%s\"", cases[i].id);
 }
 
+static void count_add(void *ctx, struct tenant *t, const char *file, unsigned line)
+{
+    (void)file;
+    (void)line;
+    (*(int *)ctx)++;
+    tenant_free_fields(t);
+}
+
+/* What the writer produces is what the fast reader takes. */
+static void assert_fast_takes(const char *file, int expect)
+{
+    FILE *fp = fopen(file, "r");
+    char buf[65536];
+    size_t len;
+    int count = 0;
+    struct tenant_fast_out out = { &count, count_add };
+
+    assert_non_null(fp);
+    len = fread(buf, 1, sizeof(buf), fp);
+    fclose(fp);
+    assert_int_equal(tenant_fast_parse(buf, len, file, &out), 0);
+    assert_int_equal(count, expect);
+}
+
 static void test_write_round_trip(void **state)
 {
     struct conf_error err = { "" };
@@ -230,6 +255,17 @@ static void test_write_round_trip(void **state)
     assert_int_equal(r->verified, 0);
     assert_string_equal(tenant_store_file_of(s, r), file);
     tenant_store_free(s);
+    /* Without the escaped username, the fast reader takes the writer's
+     * output as it is (the escape made it hand the file to libconfig). */
+    myfree(t.route.username);
+    t.route.username = mystrdup("user@acme.example");
+    t.route.ca_file = mystrdup("/etc/ssl/ca.pem");
+    t.verified = 1700000002;
+    t.enabled = false;
+    t.route.insecure_plaintext = true;
+    t.route.rewrite_from = false;
+    assert_int_equal(tenant_store_write_file(file, recs, 1, &err), 0);
+    assert_fast_takes(file, 1);
     /* n = 0 removes the file. */
     assert_int_equal(tenant_store_write_file(file, recs, 0, &err), 0);
     assert_int_equal(access(file, F_OK), -1);
@@ -284,6 +320,65 @@ static void test_load_for_update(void **state)
     }
 }
 
+/* The fast reader of the canonical layout and libconfig agree: the same
+ * records, and the same errors with the same lines. */
+static void test_fast_reader(void **state)
+{
+    static const char canonical[] =
+        "# tenantrelay tenant store\n"
+        "tenants = (\n"
+        "  {\n    id = \"acme\";\n    enabled = false;\n    host = \"smtp.acme.example\";\n"
+        "    port = 465;\n    username = \"u\";\n    password = \"trv1:abc:def\";\n"
+        "    sender = \"n@acme.example\";\n    domains = [ \"Acme.example\", \"b.example\" ];\n"
+        "    addresses = [ ];\n    tls_verify = false;\n    created = \"2026-01-02T03:04:05Z\";\n"
+        "    verified = 1700000000;\n  },\n"
+        "  {\n    id = \"beta\";\n    host = \"127.0.0.1\";\n    tls = \"none\";\n"
+        "    insecure_plaintext = true;\n    sender = \"n@beta.example\";\n  }\n"
+        ");\n";
+    static const char dup[] =
+        "tenants = (\n"
+        "  {\n    id = \"a\";\n    host = \"h.example\";\n    sender = \"n@a.example\";\n  },\n"
+        "  {\n    id = \"a\";\n    host = \"h.example\";\n    sender = \"n@a.example\";\n  }\n"
+        ");\n";
+    const char *texts[] = { canonical, dup };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+        struct conf_error e1 = { "" }, e2 = { "" };
+        char *path = write_file("fast.conf", texts[i]);
+        struct tenant_store *fast, *slow;
+
+        tenant_store_fast_reader(false);
+        slow = tenant_store_load(path, &e1);
+        tenant_store_fast_reader(true);
+        fast = tenant_store_load(path, &e2);
+        assert_string_equal(e1.text, e2.text);
+        assert_int_equal(fast == NULL, slow == NULL);
+        if (i == 0) {
+            const struct tenant *a = tenant_store_find(fast, "acme"), *b = tenant_store_find(slow, "acme");
+
+            assert_non_null(a);
+            assert_non_null(b);
+            assert_int_equal(a->route.port, b->route.port);
+            assert_int_equal(a->route.tls, ROUTE_TLS_IMPLICIT);
+            assert_int_equal(a->route.tls, b->route.tls);
+            assert_false(a->enabled);
+            assert_false(a->route.tls_verify);
+            assert_string_equal(a->domains[0], "acme.example");
+            assert_string_equal(a->domains[0], b->domains[0]);
+            assert_int_equal(a->created, b->created);
+            assert_int_equal(a->verified, 1700000000);
+            assert_int_equal(tenant_store_find(fast, "beta")->route.tls, ROUTE_TLS_NONE);
+        } else {
+            if (!strstr(e2.text, ":7: tenant id 'a' is defined twice (also"))
+                fail_msg("%s", e2.text);
+            assert_non_null(strstr(e2.text, ":2)"));
+        }
+        tenant_store_free(fast);
+        tenant_store_free(slow);
+    }
+}
+
 static void test_times(void **state)
 {
     char buf[64];
@@ -309,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_write_round_trip),
         cmocka_unit_test(test_load_for_update),
+        cmocka_unit_test(test_fast_reader),
         cmocka_unit_test(test_times),
     };
 
