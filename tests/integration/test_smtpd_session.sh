@@ -17,7 +17,8 @@ swaks --server "127.0.0.1:$TR_PORT" --from app@platform.test --to user@example.t
 ok "swaks: 250 2.0.0 Ok: queued as ID" grep -Eq '<- +250 2.0.0 Ok: queued as [0-9A-Z]{16}' "$T/swaks1"
 qid=$(grep -Eo 'queued as [0-9A-Z]{16}' "$T/swaks1" | awk '{print $3}')
 ok "the message is in queue/ (.msg and .env)" test -s "$T/spool/queue/$qid.msg" -a -s "$T/spool/queue/$qid.env"
-ok "tmp/ is empty after the commit" test -z "$(ls -A "$T/spool/tmp")"
+# (delivery may be saving a .state through tmp/ meanwhile: only the message files count)
+ok "no temp file of the message is left in tmp/ after the commit" bash -c '! ls -A "$0" | grep -E "^$1\\.(msg|env)"' "$T/spool/tmp" "$qid"
 ok "EHLO advertises PIPELINING" grep -q '250-PIPELINING' "$T/swaks1"
 for ext in 'SIZE 1048576' 8BITMIME SMTPUTF8 ENHANCEDSTATUSCODES; do
     ok "EHLO advertises $ext" grep -q "250[- ]$ext" "$T/swaks1"
