@@ -14,3 +14,4 @@ include $(srcdir)/tests/integration/vault.mk
 include $(srcdir)/tests/integration/smtpd.mk
 include $(srcdir)/tests/integration/smtpc.mk
 include $(srcdir)/tests/integration/delivery.mk
+include $(srcdir)/tests/integration/perf.mk
