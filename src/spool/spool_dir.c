@@ -113,6 +113,8 @@ struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->sync_lock, NULL);
+    pthread_cond_init(&s->sync_cond, NULL);
     s->seq = (unsigned)getpid() * 7919u;
     return s;
 }
@@ -148,6 +150,60 @@ int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/*
+ * Group commit.  A caller takes a ticket after its renames or unlinks; an
+ * fsync(queue/) that *starts* after the ticket was taken covers it.  When
+ * no fsync is running, the caller leads one for every ticket handed out so
+ * far; otherwise it waits for the running one to end and looks again.  So
+ * while one directory fsync is in progress the next callers gather, and
+ * the next fsync serves them all: one per batch, never a timer.  A failed
+ * fsync fails every caller that was waiting while it ran (conservative:
+ * its messages are not acknowledged and the client retries).
+ */
+int spool_sync_queue(struct spool *s, char *err, size_t errlen)
+{
+    unsigned long long mine, failures;
+    int rc = 0;
+
+    pthread_mutex_lock(&s->sync_lock);
+    mine = ++s->sync_ticket;
+    failures = s->sync_failures;
+    for (;;) {
+        if (s->sync_failures != failures) {
+            errno = s->sync_errno;
+            spool_seterr(err, errlen, "fsync queue/: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (s->sync_done >= mine)
+            break;
+        if (!s->syncing) {
+            unsigned long long upto = s->sync_ticket;
+            int e = 0;
+
+            s->syncing = 1;
+            pthread_mutex_unlock(&s->sync_lock);
+            if (fsync(s->queue_fd) < 0)
+                e = errno;
+            pthread_mutex_lock(&s->sync_lock);
+            s->syncing = 0;
+            if (e == 0) {
+                s->sync_done = upto;
+            } else {
+                s->sync_failures++;
+                s->sync_errno = e;
+            }
+            pthread_cond_broadcast(&s->sync_cond);
+            continue;
+        }
+        pthread_cond_wait(&s->sync_cond, &s->sync_lock);
+    }
+    pthread_mutex_unlock(&s->sync_lock);
+    if (rc < 0)
+        errno = s->sync_errno;
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -230,7 +286,7 @@ int spool_remove(struct spool *s, const char *qid, char *err, size_t errlen)
     unlinkat(s->queue_fd, name, 0);
     snprintf(name, sizeof(name), "%s.msg", qid);
     unlinkat(s->queue_fd, name, 0);
-    return spool_fsync_dir(s->queue_fd, "queue/", err, errlen);
+    return spool_sync_queue(s, err, errlen);
 }
 
 /* Remove every file of dirfd (tmp/ holds only unacknowledged data). */

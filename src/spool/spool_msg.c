@@ -229,7 +229,8 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
         unlinkat(s->queue_fd, from, 0);
         goto cleanup;
     }
-    if (spool_fsync_dir(s->queue_fd, "queue/", err, errlen) < 0) {
+    /* Grouped with the other sessions committing now (spool_dir.c). */
+    if (spool_sync_queue(s, err, errlen) < 0) {
         /* Not acknowledged, so it must not stay: take it back out. */
         int saved = errno;
 
