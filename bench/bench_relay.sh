@@ -185,7 +185,7 @@ TR_UPSTREAM_PORT=$P_TLS write_conf "$TR_CONF" 'limits = { max_sessions = 1000; }
 tr_ctl key init > "$T/key.out" 2>&1
 token=$(printf 'platform-pw' | tr_ctl seal --tenant default --field password)
 set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $P_TLS; tls = \"implicit\";
-  username = \"platform\"; password = \"$token\"; max_connections = 4;
+  username = \"platform\"; password = \"$token\"; max_connections = 10;
   sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
 for i in $(seq 1 "$NT"); do
     printf 'pw-%d' "$i" | tr_ctl tenant set "t$i" --host 127.0.0.1 --port "$P_TLS" --tls implicit \
@@ -207,6 +207,8 @@ esac
 TR_DAEMON_PID=$!
 tr_track "$TR_DAEMON_PID"
 wait_port "$P_TR" 60 || { say "tenantrelayd did not start"; cat "$T/daemon.log" >&2; exit 1; }
+# The daemon drops root: let it write its profile at exit.
+[ -n "${PROFILE:-}" ] && chown nobody "$T"/perf.data "$T"/callgrind.out 2>/dev/null
 DPID=$TR_DAEMON_PID
 [ -n "${PROFILE:-}" ] && DPID=$(pgrep -P "$TR_DAEMON_PID" tenantrelayd || echo "$TR_DAEMON_PID")
 say "== tenantrelayd (pid $DPID)"

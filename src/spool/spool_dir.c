@@ -113,8 +113,8 @@ struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->sync_lock, NULL);
-    pthread_cond_init(&s->sync_cond, NULL);
+    pthread_mutex_init(&s->dir_sync.lock, NULL);
+    pthread_cond_init(&s->dir_sync.cond, NULL);
     s->seq = (unsigned)getpid() * 7919u;
     return s;
 }
@@ -162,48 +162,55 @@ int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen)
  * fsync fails every caller that was waiting while it ran (conservative:
  * its messages are not acknowledged and the client retries).
  */
-int spool_sync_queue(struct spool *s, char *err, size_t errlen)
+static int group_sync(struct spool_gsync *g, int (*op)(int), int fd, const char *what, char *err,
+                      size_t errlen)
 {
     unsigned long long mine, failures;
-    int rc = 0;
+    int rc = 0, e = 0;
 
-    pthread_mutex_lock(&s->sync_lock);
-    mine = ++s->sync_ticket;
-    failures = s->sync_failures;
+    pthread_mutex_lock(&g->lock);
+    mine = ++g->ticket;
+    failures = g->failures;
     for (;;) {
-        if (s->sync_failures != failures) {
-            errno = s->sync_errno;
-            spool_seterr(err, errlen, "fsync queue/: %s", strerror(errno));
+        if (g->failures != failures) {
+            e = g->error;
             rc = -1;
             break;
         }
-        if (s->sync_done >= mine)
+        if (g->done >= mine)
             break;
-        if (!s->syncing) {
-            unsigned long long upto = s->sync_ticket;
-            int e = 0;
+        if (!g->syncing) {
+            unsigned long long upto = g->ticket;
+            int fe = 0;
 
-            s->syncing = 1;
-            pthread_mutex_unlock(&s->sync_lock);
-            if (fsync(s->queue_fd) < 0)
-                e = errno;
-            pthread_mutex_lock(&s->sync_lock);
-            s->syncing = 0;
-            if (e == 0) {
-                s->sync_done = upto;
+            g->syncing = 1;
+            pthread_mutex_unlock(&g->lock);
+            if (op(fd) < 0)
+                fe = errno;
+            pthread_mutex_lock(&g->lock);
+            g->syncing = 0;
+            if (fe == 0) {
+                g->done = upto;
             } else {
-                s->sync_failures++;
-                s->sync_errno = e;
+                g->failures++;
+                g->error = fe;
             }
-            pthread_cond_broadcast(&s->sync_cond);
+            pthread_cond_broadcast(&g->cond);
             continue;
         }
-        pthread_cond_wait(&s->sync_cond, &s->sync_lock);
+        pthread_cond_wait(&g->cond, &g->lock);
     }
-    pthread_mutex_unlock(&s->sync_lock);
-    if (rc < 0)
-        errno = s->sync_errno;
+    pthread_mutex_unlock(&g->lock);
+    if (rc < 0) {
+        errno = e;
+        spool_seterr(err, errlen, "%s: %s", what, strerror(e));
+    }
     return rc;
+}
+
+int spool_sync_queue(struct spool *s, char *err, size_t errlen)
+{
+    return group_sync(&s->dir_sync, fsync, s->queue_fd, "fsync queue/", err, errlen);
 }
 
 static int cmp_str(const void *a, const void *b)

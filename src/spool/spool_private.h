@@ -8,20 +8,24 @@
 
 #include "tenantrelay/spool.h"
 
+/* One group-commit channel (spool_dir.c), guarded by its own lock. */
+struct spool_gsync {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned long long ticket;  /* last ticket handed out */
+    unsigned long long done;    /* every ticket up to this one is synced */
+    unsigned long long failures;        /* count of failed syncs */
+    int error;                  /* errno of the last failure */
+    int syncing;                /* a leader is syncing now */
+};
+
 struct spool {
     char *dir;
     int queue_fd;               /* queue/, kept open to fsync it */
     int tmp_fd;                 /* tmp/ */
     pthread_mutex_t lock;       /* guards seq */
     unsigned seq;
-    /* Group commit of queue/ (spool_sync_queue), guarded by sync_lock. */
-    pthread_mutex_t sync_lock;
-    pthread_cond_t sync_cond;
-    unsigned long long sync_ticket;     /* last ticket handed out */
-    unsigned long long sync_done;       /* every ticket up to this one is synced */
-    unsigned long long sync_failures;   /* count of failed directory fsyncs */
-    int sync_errno;                     /* errno of the last failure */
-    int syncing;                        /* a leader is in fsync(queue/) now */
+    struct spool_gsync dir_sync;        /* fsync(queue/) for spool_sync_queue */
 };
 
 void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
