@@ -345,6 +345,11 @@ void droute_push(struct droute *r, struct dmsg *m)
     }
     if (r->workers >= r->route.max_connections || r->held)
         return;
+    /* Slow start: one more connection only when the backlog outgrows the
+     * sessions open (each costs a TLS handshake, a login at the provider,
+     * a thread and its TLS buffers); a burst still opens up to the limit. */
+    if (r->workers > 0 && r->queued <= r->workers)
+        return;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
