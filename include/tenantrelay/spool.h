@@ -95,10 +95,13 @@ bool spool_qid_is_valid(const char *id);
  * Commit sequence: .msg flushed and fsynced; .env written to tmp/ and
  * fsynced; tmp/QID.msg then tmp/QID.env renamed into queue/; queue/ fsynced.
  * The ordering makes the .env the commit record.  spool_msg_commit() is
- * synchronous towards its caller and the only function that syncs, so a
- * later group commit (one committer thread collecting the messages ready
- * in a short window, syncing them, one directory fsync for the batch, then
- * waking every waiting caller) replaces its body without changing callers.
+ * synchronous towards its caller: it returns only once the message is on
+ * stable storage.  The files are fsynced by the calling thread (sessions
+ * sync in parallel and the file system batches their journal commits); the
+ * directory fsync is a group commit: callers arriving while one fsync of
+ * queue/ runs are all served by the next one (leader/follower, no timer),
+ * so N concurrent commits cost about two directory fsyncs, not N.
+ * spool_remove() and spool_state_save() share the same group sync.
  *
  * Reader (delivery, tenantrelayctl):
  *   spool_list()                  queue ids in queue/, sorted = arrival order

@@ -54,7 +54,7 @@ struct droute {
     int down_failures;          /* consecutive connection-level failures */
     time_t down_until;          /* the upstream is unreachable until then */
     bool held;                  /* circuit breaker open */
-    time_t *starts;             /* ring of recent message starts (rate_limit) */
+    long long *starts;          /* ring of recent message starts, monotonic ms (rate_limit) */
     int starts_len, starts_pos, starts_count;
     struct droute *next;
 };

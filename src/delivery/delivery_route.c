@@ -82,24 +82,49 @@ struct droute *droute_for_tenant(const char *tenant)
     return r;
 }
 
-/* When the route may start its next message (rate_limit per minute:
- * at most N starts in any 60 seconds). */
-static time_t rate_next_start(const struct droute *r, time_t now)
+/* Milliseconds of the monotonic clock: rate-limit starts are kept at this
+ * resolution, since whole seconds would let N+1 starts into 59.x seconds. */
+static long long mono_ms(void)
 {
-    if (r->starts_len == 0 || r->starts_count < r->starts_len)
-        return now;
-    /* The ring is full: the oldest start must be a minute old. */
-    return r->starts[r->starts_pos] + 60;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void rate_record(struct droute *r, time_t now)
+/* How many milliseconds until the route may start its next message
+ * (rate_limit per minute: at most N starts in any 60 seconds); 0: now. */
+static long long rate_wait_ms(const struct droute *r, long long now)
 {
+    long long next;
+
+    if (r->starts_len == 0 || r->starts_count < r->starts_len)
+        return 0;
+    /* The ring is full: the oldest start must be a minute old. */
+    next = r->starts[r->starts_pos] + 60000;
+    return next > now ? next - now : 0;
+}
+
+/* Record a start; the slot it took, or -1 (no limit). */
+static int rate_record(struct droute *r, long long now)
+{
+    int slot = r->starts_pos;
+
     if (r->starts_len == 0)
-        return;
-    r->starts[r->starts_pos] = now;
+        return -1;
+    r->starts[slot] = now;
     r->starts_pos = (r->starts_pos + 1) % r->starts_len;
     if (r->starts_count < r->starts_len)
         r->starts_count++;
+    return slot;
+}
+
+/* The message of slot is done: count it from its end, not its start, so
+ * that the upstream (which sees acceptances) never sees N+1 in a minute. */
+static void rate_finish(struct droute *r, int slot, long long started)
+{
+    if (slot >= 0 && slot < r->starts_len && r->starts[slot] == started)
+        r->starts[slot] = mono_ms();
 }
 
 static struct dmsg *pop(struct droute *r)
@@ -200,11 +225,11 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&delivery.lock);
     while (!delivery.stopping) {
-        time_t now = time(NULL);
         struct attempt_ctx ctx;
         struct route settings;
         struct dmsg *m;
-        time_t start;
+        long long wait_ms, started;
+        int slot;
 
         if (r->head == NULL || r->held || !r->present) {
             struct timespec until;
@@ -228,15 +253,23 @@ static void *worker_main(void *arg)
                 dindex_remove(m);
             continue;
         }
-        if ((start = rate_next_start(r, now)) > now) {
-            struct timespec until = { start, 0 };
+        if ((wait_ms = rate_wait_ms(r, mono_ms())) > 0) {
+            struct timespec until;
 
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += (time_t)(wait_ms / 1000);
+            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
             pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             continue;
         }
         m = pop(r);
         m->in_flight = true;
-        rate_record(r, now);
+        started = mono_ms();
+        slot = rate_record(r, started);
         if (r->generation != session_generation) {
             /* New settings (a corrected password, another host): new session. */
             smtpc_session_free(session);
@@ -263,6 +296,7 @@ static void *worker_main(void *arg)
         route_free(&settings);
 
         pthread_mutex_lock(&delivery.lock);
+        rate_finish(r, slot, started);
         if (m->delete_requested && res.outcome != ATTEMPT_SENT) {
             char err[256];
 
@@ -310,6 +344,11 @@ void droute_push(struct droute *r, struct dmsg *m)
         return;
     }
     if (r->workers >= r->route.max_connections || r->held)
+        return;
+    /* Slow start: one more connection only when the backlog outgrows the
+     * sessions open (each costs a TLS handshake, a login at the provider,
+     * a thread and its TLS buffers); a burst still opens up to the limit. */
+    if (r->workers > 0 && r->queued <= r->workers)
         return;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -304,7 +304,7 @@ static int auth_plain(struct smtpc_session *s, const struct smtpc_cred *cred, st
     }
     if (secret_command(s, line, llen, res) < 0)
         goto done;
-    if (res->reply.code != 235) {
+    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
         auth_refused(res);
         goto done;
     }
@@ -353,7 +353,7 @@ static int auth_login(struct smtpc_session *s, const struct smtpc_cred *cred, st
     }
     if (secret_command(s, line, llen, res) < 0)
         goto done;
-    if (res->reply.code != 235) {
+    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
         auth_refused(res);
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -289,6 +290,11 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
         tried++;
         e = connect_one(s, ai, &fd, one, sizeof(one));
         if (e == 0) {
+            int one_flag = 1;
+
+            /* Commands, the header section and the body go out as separate
+             * writes before a reply is read: Nagle would hold the later ones. */
+            (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_flag, sizeof(one_flag));
             s->fd = fd;
             format_peer(ai->ai_addr, s->peer, sizeof(s->peer));
             smtpc_step_end(res, t0);

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -611,6 +613,13 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     pthread_mutex_unlock(&srv.lock);
 
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    {
+        int on = 1;
+
+        /* A pipelining client's replies go out as they come: Nagle would
+         * hold the 250 after DATA behind an ACK. */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    }
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, SERVER_THREAD_STACK);

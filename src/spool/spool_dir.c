@@ -113,6 +113,8 @@ struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->dir_sync.lock, NULL);
+    pthread_cond_init(&s->dir_sync.cond, NULL);
     s->seq = (unsigned)getpid() * 7919u;
     return s;
 }
@@ -148,6 +150,67 @@ int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/*
+ * Group commit.  A caller takes a ticket after its renames or unlinks; an
+ * fsync(queue/) that *starts* after the ticket was taken covers it.  When
+ * no fsync is running, the caller leads one for every ticket handed out so
+ * far; otherwise it waits for the running one to end and looks again.  So
+ * while one directory fsync is in progress the next callers gather, and
+ * the next fsync serves them all: one per batch, never a timer.  A failed
+ * fsync fails every caller that was waiting while it ran (conservative:
+ * its messages are not acknowledged and the client retries).
+ */
+static int group_sync(struct spool_gsync *g, int (*op)(int), int fd, const char *what, char *err,
+                      size_t errlen)
+{
+    unsigned long long mine, failures;
+    int rc = 0, e = 0;
+
+    pthread_mutex_lock(&g->lock);
+    mine = ++g->ticket;
+    failures = g->failures;
+    for (;;) {
+        if (g->failures != failures) {
+            e = g->error;
+            rc = -1;
+            break;
+        }
+        if (g->done >= mine)
+            break;
+        if (!g->syncing) {
+            unsigned long long upto = g->ticket;
+            int fe = 0;
+
+            g->syncing = 1;
+            pthread_mutex_unlock(&g->lock);
+            if (op(fd) < 0)
+                fe = errno;
+            pthread_mutex_lock(&g->lock);
+            g->syncing = 0;
+            if (fe == 0) {
+                g->done = upto;
+            } else {
+                g->failures++;
+                g->error = fe;
+            }
+            pthread_cond_broadcast(&g->cond);
+            continue;
+        }
+        pthread_cond_wait(&g->cond, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (rc < 0) {
+        errno = e;
+        spool_seterr(err, errlen, "%s: %s", what, strerror(e));
+    }
+    return rc;
+}
+
+int spool_sync_queue(struct spool *s, char *err, size_t errlen)
+{
+    return group_sync(&s->dir_sync, fsync, s->queue_fd, "fsync queue/", err, errlen);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -230,7 +293,7 @@ int spool_remove(struct spool *s, const char *qid, char *err, size_t errlen)
     unlinkat(s->queue_fd, name, 0);
     snprintf(name, sizeof(name), "%s.msg", qid);
     unlinkat(s->queue_fd, name, 0);
-    return spool_fsync_dir(s->queue_fd, "queue/", err, errlen);
+    return spool_sync_queue(s, err, errlen);
 }
 
 /* Remove every file of dirfd (tmp/ holds only unacknowledged data). */

@@ -248,7 +248,7 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
         spool_seterr(err, errlen, "%s: cannot replace the state: %s", qid, strerror(errno));
         goto cleanup;
     }
-    rc = spool_fsync_dir(s->queue_fd, "queue/", err, errlen);
+    rc = spool_sync_queue(s, err, errlen);
 cleanup:
     if (fd >= 0)
         close(fd);

@@ -7,7 +7,11 @@ accepted message to --maildir as N.eml (the bytes as received) with N.json
 delivery tests are injected with the --reject-* options, and for the client
 and probe tests with --fault (no-starttls, starttls-inject, stall, drop-data,
 see below).  Every AUTH attempt is logged to stdout as "cmd AUTH ..." (never
-its payload), so a test can assert that no AUTH was sent.
+its payload), so a test can assert that no AUTH was sent.  With
+--log-sessions each connection is numbered and logged as it goes:
+"sess N connect T", "sess N cmd VERB", "sess N auth USER",
+"sess N mail SENDER", "sess N disconnect T" (T: Unix time, float), and
+each N.json also holds "session" and "time".
 
 Run with /usr/bin/python3: the python3 first on PATH may lack aiosmtpd.
 """
@@ -21,6 +25,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -34,6 +39,8 @@ class Handler:
         self.temp_failures_left = args.tempfail_data
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if getattr(server, "sess_no", None) is not None:
+            log("sess %d mail %s" % (server.sess_no, address))
         if self.args.reject_mail:
             return self.args.reject_mail
         envelope.mail_from = address
@@ -66,6 +73,8 @@ class Handler:
             "auth_user": auth_user,
             "tls": bool(session.ssl) or self.args.tls == "implicit",
             "peer": list(session.peer) if session.peer else None,
+            "session": getattr(server, "sess_no", None),
+            "time": time.time(),
         }
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
@@ -90,6 +99,8 @@ def make_authenticator(users, fail_reply=None):
             return AuthResult(success=False, handled=False)
         user = auth_data.login.decode()
         if users.get(user) == auth_data.password.decode():
+            if getattr(server, "sess_no", None) is not None:
+                log("sess %d auth %s" % (server.sess_no, user))
             # handled=False keeps our auth_data in session.auth_data.
             return AuthResult(success=True, handled=False, auth_data=user)
         return AuthResult(success=False, handled=False, message=fail_reply)
@@ -103,9 +114,44 @@ def log(text):
 class LoggingSMTP(SMTP):
     """aiosmtpd's server, logging each AUTH attempt (not its data)."""
 
+    log_sessions = False
+    sessions = 0
+    sessions_lock = threading.Lock()
+    sess_no = None
+
     async def smtp_AUTH(self, arg):
         log("cmd AUTH %s" % (arg.split()[0] if arg else ""))
+        self._log_verb("AUTH")
         return await super().smtp_AUTH(arg)
+
+    def _log_verb(self, verb):
+        if self.sess_no is not None:
+            log("sess %d cmd %s" % (self.sess_no, verb))
+
+    def connection_made(self, transport):
+        if self.log_sessions and self.sess_no is None:  # again after STARTTLS
+            with LoggingSMTP.sessions_lock:
+                LoggingSMTP.sessions += 1
+                self.sess_no = LoggingSMTP.sessions
+            log("sess %d connect %.6f" % (self.sess_no, time.time()))
+        super().connection_made(transport)
+
+    def connection_lost(self, error):
+        if self.sess_no is not None and not getattr(self, "sess_gone", False):
+            self.sess_gone = True
+            log("sess %d disconnect %.6f" % (self.sess_no, time.time()))
+        super().connection_lost(error)
+
+
+def _verb_logger(verb):
+    async def method(self, arg):
+        self._log_verb(verb)
+        return await getattr(SMTP, "smtp_" + verb)(self, arg)
+    return method
+
+
+for _verb in ("EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "STARTTLS"):
+    setattr(LoggingSMTP, "smtp_" + _verb, _verb_logger(_verb))
 
 
 class UpstreamController(Controller):
@@ -320,7 +366,11 @@ def main():
                    help="do not announce AUTH in EHLO (aiosmtpd always does otherwise)")
     p.add_argument("--line-length-limit", type=int, default=1001,
                    help="longest line accepted, CRLF included (aiosmtpd's default 1001)")
+    p.add_argument("--log-sessions", action="store_true",
+                   help="number each connection and log its connect, commands, AUTH user, "
+                        "senders and disconnect (with times) to stdout")
     args = p.parse_args()
+    LoggingSMTP.log_sessions = args.log_sessions
     LoggingSMTP.line_length_limit = args.line_length_limit
     args.users = dict(u.split(":", 1) for u in args.auth)
     os.makedirs(args.maildir, exist_ok=True)

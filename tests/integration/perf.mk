@@ -1,0 +1,9 @@
+# Integration tests of fast delivery (session reuse, limits, isolation).
+PERF_INTEGRATION_TESTS = \
+	tests/integration/test_perf_reuse.sh \
+	tests/integration/test_perf_rate.sh \
+	tests/integration/test_perf_isolation.sh
+TESTS += $(PERF_INTEGRATION_TESTS)
+EXTRA_DIST += $(PERF_INTEGRATION_TESTS)
+# The benchmark ships with the sources (not run by make check).
+EXTRA_DIST += bench/bench_relay.sh bench/README.md
