@@ -213,6 +213,14 @@ int delivery_reload(struct conf *conf, char *err, size_t errlen)
         delivery.old_vaults[delivery.old_vault_count++] = delivery.vault;
         delivery.vault = vault;
     }
+    /* A reload rereads CA files too: new sessions get fresh contexts. */
+    while (delivery.tls_contexts) {
+        struct dtls *d = delivery.tls_contexts;
+
+        delivery.tls_contexts = d->next;
+        d->next = delivery.old_tls_contexts;
+        delivery.old_tls_contexts = d;
+    }
     droute_refresh_all();
     pthread_cond_broadcast(&delivery.sched_cond);
     pthread_mutex_unlock(&delivery.lock);

@@ -110,6 +110,7 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     opts.connect_timeout_ms = ctx->conf->delivery.connect_timeout * 1000;
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
     opts.data_timeout_ms = ctx->conf->delivery.data_timeout * 1000;
+    opts.tls_ctx = ctx->tls_ctx;
     *auth_ok = false;
     if ((*ctx->session = smtpc_session_new(&opts, sr)) == NULL)
         return -1;

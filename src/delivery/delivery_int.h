@@ -69,6 +69,16 @@ struct dstats {
     struct dstats *next;
 };
 
+/* One TLS client context per (ca_file, verify) pair, shared by every route
+ * and worker that uses it: building a context re-reads the CA file, the
+ * largest single cost of opening a session. */
+struct dtls {
+    char *ca_file;              /* NULL: the system trust store */
+    bool verify;
+    struct tls_client_ctx *ctx;
+    struct dtls *next;
+};
+
 struct delivery {
     pthread_mutex_t lock;
     pthread_cond_t sched_cond;
@@ -85,6 +95,8 @@ struct delivery {
     struct dmsg *first, *last;
     struct droute *routes;
     struct dstats *stats;
+    struct dtls *tls_contexts;
+    struct dtls *old_tls_contexts;  /* before the last reload: may still be in use */
     int total_workers;
     pthread_cond_t workers_done;
     /* Old keyrings stay alive until stop: a worker may still use one. */
@@ -115,6 +127,7 @@ void droute_hold_messages(const char *key, const char *reason);
 enum attempt_outcome { ATTEMPT_SENT, ATTEMPT_DEFERRED, ATTEMPT_FAILED, ATTEMPT_AUTH_FAILED };
 struct attempt_ctx {
     const struct conf *conf;
+    struct tls_client_ctx *tls_ctx;     /* shared; NULL: the session builds its own */
     struct spool *spool;
     struct vault *vault;
     const char *route_key;
@@ -132,6 +145,10 @@ struct attempt_result {
     bool session_ok;                /* the session may carry the next message */
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);
+
+/* The shared TLS context for a route's settings, or NULL (built on demand;
+ * lives until delivery_stop).  Call with the lock held. */
+struct tls_client_ctx *dtls_context(const struct route *route);
 
 /* Statistics (delivery_control.c). */
 struct dstats *dstats_get(const char *id);

@@ -15,6 +15,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
+#include "tenantrelay/tls.h"
 
 static bool str_equal(const char *a, const char *b)
 {
@@ -278,6 +279,7 @@ static void *worker_main(void *arg)
         }
         route_copy(&settings, &r->route);
         ctx.conf = conf_ref(delivery.conf);
+        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(&settings);
         ctx.spool = delivery.spool;
         ctx.vault = delivery.vault;
         ctx.route_key = r->key;
@@ -479,8 +481,45 @@ void droute_refresh_all(void)
     }
 }
 
+struct tls_client_ctx *dtls_context(const struct route *route)
+{
+    struct tls_error terr;
+    struct dtls *d;
+
+    for (d = delivery.tls_contexts; d; d = d->next)
+        if (d->verify == route->tls_verify && str_equal(d->ca_file, route->ca_file))
+            return d->ctx;
+    d = mycalloc(1, sizeof(*d));
+    d->ca_file = mystrdup_or_null(route->ca_file);
+    d->verify = route->tls_verify;
+    if ((d->ctx = tls_client_ctx_new(route->ca_file, route->tls_verify, &terr)) == NULL) {
+        /* Not cached: the session builds its own and reports the error. */
+        myfree(d->ca_file);
+        myfree(d);
+        return NULL;
+    }
+    d->next = delivery.tls_contexts;
+    delivery.tls_contexts = d;
+    return d->ctx;
+}
+
+static void dtls_free_list(struct dtls *d)
+{
+    while (d) {
+        struct dtls *next = d->next;
+
+        tls_client_ctx_free(d->ctx);
+        myfree(d->ca_file);
+        myfree(d);
+        d = next;
+    }
+}
+
 void droute_free_all(void)
 {
+    dtls_free_list(delivery.tls_contexts);
+    dtls_free_list(delivery.old_tls_contexts);
+    delivery.tls_contexts = delivery.old_tls_contexts = NULL;
     struct droute *r = delivery.routes;
 
     while (r) {
