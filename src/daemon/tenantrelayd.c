@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
@@ -144,6 +145,9 @@ int main(int argc, char **argv)
         return 0;
     }
     daemon_disable_core_dumps();
+    /* One thread per session and per upstream connection: glibc's default
+     * of an arena per thread multiplies idle heap; two arenas suffice. */
+    mallopt(M_ARENA_MAX, 2);
     msg_open("tenantrelayd", args.foreground);
     fds = mycalloc((size_t)conf->listen_count, sizeof(*fds));
     if (daemon_listen_all(conf, fds, err, sizeof(err)) < 0)
