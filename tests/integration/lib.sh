@@ -185,12 +185,17 @@ CONF
     fi
 }
 
-# start_daemon CONF: tenantrelayd -f in the background, log in $T/daemon.log.
+# start_daemon CONF: tenantrelayd -f in the background, log in $T/daemon.log;
+# returns once it accepts connections and has logged that it started (the
+# port accepts as soon as it is bound, a little before the start-up lines).
 start_daemon() {
+    local before
+    before=$(grep -c "daemon started" "$T/daemon.log" 2>/dev/null)
     "$TR_BIN_DAEMON" -f -c "$1" >> "$T/daemon.log" 2>&1 &
     TR_DAEMON_PID=$!
     tr_track "$TR_DAEMON_PID"
-    wait_port "${TR_PORT:-2525}" 15
+    wait_port "${TR_PORT:-2525}" 15 &&
+        wait_for 15 bash -c '[ "$(grep -c "daemon started" "$0")" -gt "$1" ]' "$T/daemon.log" "${before:-0}"
 }
 
 # make_selfsigned_cert DIR NAME CN SAN: DIR/NAME.pem + .key, self-signed

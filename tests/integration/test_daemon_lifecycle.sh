@@ -9,7 +9,7 @@ export TR_PORT
 write_conf "$T/relay.conf"
 start_daemon "$T/relay.conf"
 ok "daemon listens on its loopback port" kill -0 "$TR_DAEMON_PID"
-ok "startup is logged with key=value fields" grep -q "listening on address=127.0.0.1 port=$TR_PORT" "$T/daemon.log"
+ok "startup is logged with key=value fields" wait_for 10 grep -q "listening on address=127.0.0.1 port=$TR_PORT" "$T/daemon.log"
 
 if [ "$(id -u)" = 0 ]; then
     ok "privileges dropped to the configured user" \

@@ -13,7 +13,7 @@ export TR_PORT
 write_conf "$T/relay.conf"
 sed -i "s|^listen = .*|listen = ( { address = \"127.0.0.1\"; port = $TR_PORT; tls_cert = \"$T/ca/server.pem\"; tls_key = \"$T/ca/server.key\"; } );|" "$T/relay.conf"
 start_daemon "$T/relay.conf"
-ok "the listener says starttls=yes" grep -q "port=$TR_PORT starttls=yes" "$T/daemon.log"
+ok "the listener says starttls=yes" wait_for 10 grep -q "port=$TR_PORT starttls=yes" "$T/daemon.log"
 
 swaks --server "127.0.0.1:$TR_PORT" --tls --from app@platform.test --to user@example.test \
     --timeout 10 > "$T/swaks" 2>&1
