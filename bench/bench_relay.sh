@@ -61,6 +61,7 @@ make_ca "$T/ca" || { say "cannot make the test CA"; exit 1; }
 P_SINK=$(free_port); P_TLS=$(free_port); P_CLI=$(free_port)
 P_TR=$(free_port); P_PF=$(free_port)
 smtp-sink -u nobody -R "$T" 127.0.0.1:"$P_SINK" 1024 > "$T/sink.log" 2>&1 &
+SINK_PID=$!
 tr_track $!
 cat > "$T/stunnel-server.conf" <<CONF
 foreground = yes
@@ -75,6 +76,7 @@ cert = $T/ca/server.pem
 key = $T/ca/server.key
 CONF
 stunnel "$T/stunnel-server.conf" > /dev/null 2>&1 &
+STUNNEL_PID=$!
 tr_track $!
 cat > "$T/stunnel-client.conf" <<CONF
 foreground = yes
@@ -123,10 +125,27 @@ pf_queue_first() {
     find "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/deferred" "$PF/queue/maildrop" \
         -type f -print -quit 2>/dev/null
 }
+# CPU accounting, in clock ticks: the machine's busy time (all cores) and
+# one process's user+system time, so each case shows where the cores went.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# relay_ticks: CPU of RELAY_ROOT (the relay's main process, set per case),
+# its reaped children (cutime/cstime) and its live children: exact across
+# Postfix processes that start or exit during a case.
+relay_ticks() {
+    local p sum v
+    [ -n "${RELAY_ROOT:-}" ] || { echo 0; return; }
+    sum=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$RELAY_ROOT/stat" 2>/dev/null || echo 0)
+    for p in $(pgrep -P "$RELAY_ROOT" 2>/dev/null); do
+        v=$(proc_ticks "$p"); sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
 # timed NAME QUEUE-CHECK LOAD...: run the load, wait for the queue, print msgs/s.
 timed() {
-    local name=$1 check=$2 t0 t1 ta rate
+    local name=$1 check=$2 t0 t1 ta rate b0 b1 r0 r1 s0 s1 k0 k1
     shift 2
+    b0=$(busy_ticks); r0=$(relay_ticks); s0=$(proc_ticks "$STUNNEL_PID"); k0=$(proc_ticks "$SINK_PID")
     t0=$(now)
     "$@"
     ta=$(now)
@@ -134,7 +153,12 @@ timed() {
         say "$name: the queue did not empty"
     fi
     t1=$(now)
+    b1=$(busy_ticks); r1=$(relay_ticks); s1=$(proc_ticks "$STUNNEL_PID"); k1=$(proc_ticks "$SINK_PID")
     rate=$(awk -v n="$MSGS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+    awk -v n="$name" -v hz="$(getconf CLK_TCK)" -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+        -v busy=$((b1 - b0)) -v relay=$((r1 - r0)) -v tls=$((s1 - s0)) -v sink=$((k1 - k0)) -v m="$MSGS" \
+        'BEGIN { printf "%s_cpu %.2f %.2f %.2f %.2f %.0f\n", n, busy / hz, relay / hz, tls / hz, sink / hz,
+                 relay / hz * 1e6 / m }' >> "$T/results"
     say "$name: $MSGS messages in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s = $rate msgs/s (all accepted after $(awk -v a="$t0" -v b="$ta" 'BEGIN { printf "%.2f", b - a }') s)"
     echo "$name $rate" >> "$T/results"
 }
@@ -173,6 +197,7 @@ pf_rss() {  # sum and largest VmHWM (kB) over the Postfix master and its childre
 # ---- the no-relay limits ---------------------------------------------------
 : > "$T/results"; : > "$T/latency"
 say "== limits (smtp-source, $SESS sessions, $MSGS x $SIZE bytes)"
+RELAY_ROOT=
 timed "limit_plain_sink" none source_one "$P_SINK" app@platform.test "$MSGS" "$SESS"
 timed "limit_tls_upstream" none source_one "$P_CLI" app@platform.test "$MSGS" "$SESS"
 
@@ -194,7 +219,7 @@ for i in $(seq 1 "$NT"); do
 done
 case "${PROFILE:-}" in
 perf)
-    perf record -g -o "$T/perf.data" -- "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
+    perf record -e cpu-clock -g -o "$T/perf.data" -- "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
     ;;
 callgrind)
     valgrind --tool=callgrind --callgrind-out-file="$T/callgrind.out" \
@@ -212,6 +237,7 @@ wait_port "$P_TR" 60 || { say "tenantrelayd did not start"; cat "$T/daemon.log" 
 DPID=$TR_DAEMON_PID
 [ -n "${PROFILE:-}" ] && DPID=$(pgrep -P "$TR_DAEMON_PID" tenantrelayd || echo "$TR_DAEMON_PID")
 say "== tenantrelayd (pid $DPID)"
+RELAY_ROOT=$TR_DAEMON_PID
 timed "relay_A" tr_queue_first source_one "$P_TR" app@platform.test "$MSGS" "$SESS"
 echo "relay_A_rss $(hwm_kb "$DPID")" >> "$T/results"
 timed "relay_B" tr_queue_first source_tenants "$P_TR"
@@ -297,12 +323,14 @@ pf_stop() {
 if [ "$ONLY" = all ] || [ "$ONLY" = postfix ]; then
     say "== Postfix $(postconf -d -h mail_version) (private instance in $PF)"
     pf_config A && pf_start || exit 1
+    RELAY_ROOT=$(tr -d ' ' < "$PF/queue/pid/master.pid")
     timed "postfix_A" pf_queue_first source_one "$P_PF" app@platform.test "$MSGS" "$SESS"
     latency postfix_A "$P_PF" app@platform.test
     wait_empty pf_queue_first
     echo "postfix_A_rss $(pf_rss)" >> "$T/results"
     pf_stop
     pf_config B && pf_start || exit 1
+    RELAY_ROOT=$(tr -d ' ' < "$PF/queue/pid/master.pid")
     timed "postfix_B" pf_queue_first source_tenants "$P_PF"
     latency postfix_B "$P_PF" app@t7.test
     wait_empty pf_queue_first
@@ -345,6 +373,18 @@ for k, name in (("limit_tls_upstream", "smtp-source -> stunnel -> TLS upstream (
                 ("limit_plain_sink", "smtp-source -> smtp-sink, plaintext (no relay)")):
     if k in res:
         print("| %s | %.0f | | | | |" % (name, rate(k)))
+cpu = [(k[:-4], res[k]) for k in ("limit_plain_sink_cpu", "limit_tls_upstream_cpu", "relay_A_cpu",
+                                    "relay_B_cpu", "postfix_A_cpu", "postfix_B_cpu") if k in res]
+if cpu:
+    print()
+    print("CPU seconds per case (2 cores: busy can reach 2 x wall time; 'rest' is the load generator, kernel threads and others):")
+    print()
+    print("| case | machine busy | relay | stunnel (TLS upstream) | smtp-sink | rest | relay CPU per message |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, f in cpu:
+        busy, relay, tls, sink, per = (float(x) for x in f)
+        print("| %s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %s |" % (
+            name, busy, relay, tls, sink, busy - relay - tls - sink, "%.0f us" % per if relay else "-"))
 print()
 print("Case A: one route (tenantrelayd default route; Postfix relayhost + connection cache + smtp_tls_connection_reuse/tlsproxy).")
 print("Case B: %s tenants by sender domain, each its own credentials (Postfix sender_dependent_relayhost_maps + smtp_sender_dependent_authentication)." % nt)
