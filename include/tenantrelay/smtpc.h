@@ -22,7 +22,7 @@
  *   smtpc_ehlo()             greeting (when not read yet) and EHLO; after
  *                            STARTTLS the old capabilities are discarded
  *   smtpc_auth()             PLAIN or LOGIN (XOAUTH2 later), only over TLS
- *   smtpc_envelope()         MAIL + RCPTs (one write under PIPELINING)
+ *   smtpc_envelope()         [RSET] MAIL + RCPTs (one write under PIPELINING)
  *   smtpc_data()             DATA, the body dot-stuffed, the final reply
  *   smtpc_rset()             between messages of a reused session
  *   smtpc_quit()             polite end
@@ -176,6 +176,8 @@ struct smtpc_envelope {
     bool body_8bit;                 /* 8-bit body: BODY=8BITMIME, refused without it */
     bool smtputf8;                  /* SMTPUTF8 needed (also implied by non-ASCII addresses) */
     unsigned long size;             /* SIZE= hint when offered; 0: none */
+    bool reset_first;               /* a reused session: RSET first (pipelined
+                                     * with MAIL when PIPELINING is offered) */
 };
 
 /* The message content, sent in order: headers from a buffer, then the body
@@ -235,7 +237,12 @@ int smtpc_quit(struct smtpc_session *s, struct smtpc_result *res);
  * NULL) AUTH.  res holds the failing step's result. */
 int smtpc_open(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
     __attribute__((warn_unused_result));
-/* Convenience for delivery: envelope then data on an open session. */
+/* Delivery's transaction on an open session: envelope then data.  Under
+ * PIPELINING the whole envelope is one write, DATA included (RFC 2920
+ * allows it last in a group): [RSET] MAIL RCPT... DATA, then the content,
+ * so a message costs two round trips.  A failure with res->stage "rset"
+ * means the reused session was gone before the message started: the
+ * caller may retry at once on a new session. */
 int smtpc_send(struct smtpc_session *s, const struct smtpc_envelope *env,
                struct smtpc_rcpt_result *rcpt_res, const struct smtpc_source *src, size_t nsrc,
                struct smtpc_result *res) __attribute__((warn_unused_result));

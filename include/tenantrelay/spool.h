@@ -158,8 +158,14 @@ void spool_state_free(struct spool_state *st);
 /* Path of QID.msg (or .env/.state by suffix) into buf; returns buf. */
 const char *spool_path(const struct spool *spool, const char *qid, const char *suffix,
                        char *buf, size_t len);
-/* Remove a message and its state. */
+/* Remove a message and its state (synced: it cannot come back). */
 int spool_remove(struct spool *spool, const char *qid, char *err, size_t errlen);
+/* Remove a message its caller has just delivered and no one else has open
+ * or mapped (the delivery worker): the files are emptied and reused for new
+ * messages (spool_recycle.c), and the caller does not wait for a sync, so
+ * a crash right after may bring the message back: delivered twice, never
+ * lost (the at-least-once window). */
+int spool_remove_delivered(struct spool *spool, const char *qid, char *err, size_t errlen);
 /* Start-up recovery (see above); *ids as for spool_list(). */
 int spool_recover(struct spool *spool, char ***ids, size_t *count, char *err, size_t errlen);
 

@@ -27,10 +27,16 @@
 #include "tenantrelay/vault.h"
 
 /* The message as mapped from the spool. */
+/* The message body: read into memory when small (most notifications),
+ * mapped when large.  Mapping a 4 KB file cost more than reading it: each
+ * munmap of a threaded process interrupts the other cores. */
+#define MAP_THRESHOLD (256 * 1024)
+
 struct mapped {
     int fd;
     const char *data;
     size_t len;
+    bool is_mapped;
 };
 
 static int map_message(struct spool *spool, const char *qid, struct mapped *mm, char *err,
@@ -42,12 +48,31 @@ static int map_message(struct spool *spool, const char *qid, struct mapped *mm, 
     mm->fd = open(spool_path(spool, qid, ".msg", path, sizeof(path)), O_RDONLY | O_CLOEXEC);
     mm->data = NULL;
     mm->len = 0;
+    mm->is_mapped = false;
     if (mm->fd < 0 || fstat(mm->fd, &st) < 0) {
         snprintf(err, errlen, "cannot read the queue file: %s", strerror(errno));
         return -1;
     }
     mm->len = (size_t)st.st_size;
-    if (mm->len > 0) {
+    if (mm->len > 0 && mm->len <= MAP_THRESHOLD) {
+        char *buf = mymalloc(mm->len);
+        size_t got = 0;
+
+        while (got < mm->len) {
+            ssize_t n = read(mm->fd, buf + got, mm->len - got);
+
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                snprintf(err, errlen, "cannot read the queue file: %s",
+                         n == 0 ? "shorter than its size" : strerror(errno));
+                myfree(buf);
+                return -1;
+            }
+            got += (size_t)n;
+        }
+        mm->data = buf;
+    } else if (mm->len > 0) {
         void *p = mmap(NULL, mm->len, PROT_READ, MAP_PRIVATE, mm->fd, 0);
 
         if (p == MAP_FAILED) {
@@ -55,16 +80,22 @@ static int map_message(struct spool *spool, const char *qid, struct mapped *mm, 
             return -1;
         }
         mm->data = p;
+        mm->is_mapped = true;
     }
     return 0;
 }
 
+/* Release the body and its file; safe to call twice. */
 static void unmap_message(struct mapped *mm)
 {
-    if (mm->data)
+    if (mm->data && mm->is_mapped)
         munmap((void *)mm->data, mm->len);
+    else if (mm->data)
+        myfree((void *)mm->data);
+    mm->data = NULL;
     if (mm->fd >= 0)
         close(mm->fd);
+    mm->fd = -1;
 }
 
 static bool in_list(char **list, const char *s)
@@ -191,7 +222,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     const struct route *route = ctx->route;
     struct spool_envelope env;
     struct spool_state st;
-    struct mapped mm = { -1, NULL, 0 };
+    struct mapped mm = { -1, NULL, 0, false };
     struct dbuf headers = DBUF_INIT;
     struct smtpc_result sr;
     struct smtpc_rcpt_result *rcpt_res = NULL;
@@ -244,6 +275,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
         struct smtpc_source src[2];
         struct smtpc_envelope se;
+        int send_rc = -1;
 
         if (rs != REWRITE_OK) {
             res->outcome = ATTEMPT_FAILED;
@@ -263,33 +295,6 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         }
         rcpt_res = mycalloc(nrcpts, sizeof(*rcpt_res));
 
-        /* A reused session is reset first; if that fails, a fresh one. */
-        if (*ctx->session && (!smtpc_usable(*ctx->session) || smtpc_rset(*ctx->session, &sr) < 0)) {
-            smtpc_session_free(*ctx->session);
-            *ctx->session = NULL;
-        }
-        if (*ctx->session && *ctx->session_messages >= ctx->conf->delivery.messages_per_session) {
-            struct smtpc_result qr;
-
-            smtpc_quit(*ctx->session, &qr);
-            smtpc_session_free(*ctx->session);
-            *ctx->session = NULL;
-        }
-        if (*ctx->session == NULL && open_session(ctx, &sr, &res->auth_ok) < 0) {
-            res->session_ok = false;
-            describe(&sr, res->reply, sizeof(res->reply));
-            /* Unreachable, TLS or certificate trouble: the route's problem,
-             * not this message's; delivery backs the whole route off. */
-            res->route_down = sr.err != SMTPC_ERR_AUTH_FAILED && sr.err != SMTPC_ERR_LOCAL
-                              && sr.err != SMTPC_ERR_AUTH_NOT_OFFERED && smtpc_err_is_transient(sr.err);
-            if (sr.err == SMTPC_ERR_AUTH_FAILED)
-                res->outcome = ATTEMPT_AUTH_FAILED;
-            else if (smtpc_err_is_transient(sr.err) || sr.err == SMTPC_ERR_LOCAL)
-                res->outcome = ATTEMPT_DEFERRED;
-            else
-                res->outcome = ATTEMPT_FAILED;
-            goto outcome;
-        }
         memset(&se, 0, sizeof(se));
         se.sender = sender;
         se.rcpts = rcpts;
@@ -303,8 +308,45 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         src[1].buf = mm.data ? mm.data + hlen : "";
         src[1].len = mm.len - hlen;
         src[1].fd = -1;
-        (*ctx->session_messages)++;
-        if (smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr) < 0) {
+        /* A reused session sends RSET with the envelope (one write under
+         * PIPELINING); if it turns out gone at the RSET (the server's idle
+         * timeout), the message starts again at once on a fresh one. */
+        for (int round = 0; round < 2; round++) {
+            if (*ctx->session && !smtpc_usable(*ctx->session)) {
+                smtpc_session_free(*ctx->session);
+                *ctx->session = NULL;
+            }
+            if (*ctx->session && *ctx->session_messages >= ctx->conf->delivery.messages_per_session) {
+                struct smtpc_result qr;
+
+                smtpc_quit(*ctx->session, &qr);
+                smtpc_session_free(*ctx->session);
+                *ctx->session = NULL;
+            }
+            if (*ctx->session == NULL && open_session(ctx, &sr, &res->auth_ok) < 0) {
+                res->session_ok = false;
+                describe(&sr, res->reply, sizeof(res->reply));
+                /* Unreachable, TLS or certificate trouble: the route's problem,
+                 * not this message's; delivery backs the whole route off. */
+                res->route_down = sr.err != SMTPC_ERR_AUTH_FAILED && sr.err != SMTPC_ERR_LOCAL
+                                  && sr.err != SMTPC_ERR_AUTH_NOT_OFFERED && smtpc_err_is_transient(sr.err);
+                if (sr.err == SMTPC_ERR_AUTH_FAILED)
+                    res->outcome = ATTEMPT_AUTH_FAILED;
+                else if (smtpc_err_is_transient(sr.err) || sr.err == SMTPC_ERR_LOCAL)
+                    res->outcome = ATTEMPT_DEFERRED;
+                else
+                    res->outcome = ATTEMPT_FAILED;
+                goto outcome;
+            }
+            se.reset_first = *ctx->session_messages > 0;
+            (*ctx->session_messages)++;
+            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr);
+            if (send_rc == 0 || !se.reset_first || strcmp(sr.stage ? sr.stage : "", "rset") != 0)
+                break;
+            smtpc_session_free(*ctx->session);
+            *ctx->session = NULL;
+        }
+        if (send_rc < 0) {
             describe(&sr, res->reply, sizeof(res->reply));
             res->session_ok = smtpc_usable(*ctx->session);
             /* Refusals of single recipients are sorted out below. */
@@ -365,7 +407,9 @@ outcome:
                *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : NULL,
                status, st.attempts, difftime(now, env.arrival), res->reply);
     if (res->outcome == ATTEMPT_SENT) {
-        if (spool_remove(ctx->spool, m->qid, err, sizeof(err)) < 0)
+        /* Closed first: the files are reused for the next messages. */
+        unmap_message(&mm);
+        if (spool_remove_delivered(ctx->spool, m->qid, err, sizeof(err)) < 0)
             msg_error(m->qid, "delivered but cannot remove from the spool: %s", err);
     } else if (spool_state_save(ctx->spool, m->qid, &st, err, sizeof(err)) < 0) {
         msg_error(m->qid, "cannot save delivery state: %s", err);

@@ -38,6 +38,7 @@ struct smtpc_session {
     const char *auth_used;
     bool broken;                    /* an I/O or protocol error: the session cannot go on */
     bool in_data;                   /* between 354 and the final reply */
+    bool data_ready;                /* a pipelined DATA got its 354: content next */
 };
 
 long smtpc_now_ms(void);

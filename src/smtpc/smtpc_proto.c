@@ -435,8 +435,52 @@ static void rcpt_fill(struct smtpc_rcpt_result *rr, const struct smtpc_result *r
         rr->err = SMTPC_ERR_PROTOCOL;
 }
 
-int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
-                   struct smtpc_rcpt_result *rcpt_res, struct smtpc_result *res)
+/* The reply to a pipelined RSET: anything but 2xx leaves the session in
+ * an unknown state (its other replies are dropped with it). */
+static int rset_reply(struct smtpc_session *s, struct smtpc_result *res)
+{
+    smtpc_step_begin(res, "rset");
+    if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0)
+        return -1;
+    if (reply_class(res, 2, "RSET") < 0) {
+        s->broken = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* The reply to a pipelined DATA, read after the RCPTs' (accepted of them
+ * accepted).  With no recipient the server must refuse it (RFC 2920
+ * 3.1); one that says 354 anyway is not trusted with another message. */
+static int data_reply(struct smtpc_session *s, size_t accepted, struct smtpc_result *res)
+{
+    struct smtpc_result r;
+
+    smtpc_step_begin(&r, "data");
+    if (smtpc_io_reply(s, s->o.command_timeout_ms, &r) < 0) {
+        *res = r;
+        return -1;
+    }
+    if (accepted == 0) {
+        if (r.reply.code == 354)
+            s->broken = true;
+        return 0;
+    }
+    if (reply_class(&r, 3, "DATA") < 0 || r.reply.code != 354) {
+        if (r.reply.code / 100 == 3 || r.reply.code / 100 == 2) {
+            smtpc_fail(&r, SMTPC_ERR_PROTOCOL, "unexpected reply to DATA: %s", r.reply.text);
+            s->broken = true;
+        }
+        *res = r;
+        return -1;
+    }
+    s->data_ready = true;
+    return 0;
+}
+
+/* MAIL and RCPTs; with_data: DATA too, pipelined (smtpc_send). */
+static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *env,
+                        struct smtpc_rcpt_result *rcpt_res, bool with_data, struct smtpc_result *res)
 {
     long t0 = smtpc_now_ms();
     bool utf8 = env->smtputf8, pipelined;
@@ -445,6 +489,7 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
     int first_refusal = -1, rc = -1;
 
     smtpc_step_begin(res, "mail");
+    s->data_ready = false;
     for (i = 0; i < env->nrcpts; i++) {
         memset(&rcpt_res[i], 0, sizeof(rcpt_res[i]));
         rcpt_res[i].err = SMTPC_ERR_LOCAL;
@@ -481,7 +526,22 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
                         env->size, s->host, s->caps.size_max);
         goto done;
     }
+    pipelined = s->caps.pipelining;
+    if (env->reset_first && !pipelined) {
+        dbuf_reset(&s->out);
+        dbuf_append_str(&s->out, "RSET");
+        smtpc_step_begin(res, "rset");
+        if (command(s, s->o.command_timeout_ms, res) < 0)
+            goto done;
+        if (reply_class(res, 2, "RSET") < 0) {
+            s->broken = true;
+            goto done;
+        }
+        smtpc_step_begin(res, "mail");
+    }
     dbuf_reset(&s->out);
+    if (env->reset_first && pipelined)
+        dbuf_append_str(&s->out, "RSET\r\n");
     dbuf_printf(&s->out, "MAIL FROM:<%s>", env->sender);
     if (env->body_8bit)
         dbuf_append_str(&s->out, " BODY=8BITMIME");
@@ -490,25 +550,38 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
     if (env->size && s->caps.size)
         dbuf_printf(&s->out, " SIZE=%lu", env->size);
     dbuf_append(&s->out, "\r\n", 2);
-    pipelined = s->caps.pipelining;
     if (pipelined) {
-        /* RFC 2920: MAIL and every RCPT in one write, replies in order. */
+        /* RFC 2920: MAIL and every RCPT in one write, replies in order;
+         * DATA may close the group. */
         for (i = 0; i < env->nrcpts; i++)
             dbuf_printf(&s->out, "RCPT TO:<%s>\r\n", env->rcpts[i]);
+        if (with_data)
+            dbuf_append_str(&s->out, "DATA\r\n");
     }
-    if (smtpc_io_write(s, s->out.data, s->out.len, s->o.command_timeout_ms, res) < 0)
+    if (smtpc_io_write(s, s->out.data, s->out.len, s->o.command_timeout_ms, res) < 0) {
+        if (env->reset_first)
+            res->stage = "rset";
         goto done;
+    }
     dbuf_reset(&s->out);
+    if (env->reset_first && pipelined) {
+        if (rset_reply(s, res) < 0)
+            goto done;
+        smtpc_step_begin(res, "mail");
+    }
     if (smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0)
         goto done;
     if (reply_class(res, 2, "MAIL FROM") < 0) {
-        /* Keep the stream in step: the pipelined RCPTs are answered too. */
+        /* Keep the stream in step: the pipelined RCPTs (and DATA) are
+         * answered too. */
         if (pipelined) {
             for (i = 0; i < env->nrcpts; i++) {
                 smtpc_step_begin(&r, "rcpt");
                 if (smtpc_io_reply(s, s->o.command_timeout_ms, &r) < 0)
                     break;
             }
+            if (with_data && i == env->nrcpts)
+                (void)data_reply(s, 0, &r);
         }
         goto done;
     }
@@ -533,6 +606,8 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
         else if (first_refusal < 0)
             first_refusal = (int)i;
     }
+    if (with_data && pipelined && data_reply(s, accepted, res) < 0)
+        goto done;
     if (accepted == 0) {
         res->stage = "rcpt";
         res->reply = rcpt_res[first_refusal].reply;
@@ -543,6 +618,12 @@ int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
 done:
     smtpc_step_end(res, t0);
     return rc;
+}
+
+int smtpc_envelope(struct smtpc_session *s, const struct smtpc_envelope *env,
+                   struct smtpc_rcpt_result *rcpt_res, struct smtpc_result *res)
+{
+    return envelope_run(s, env, rcpt_res, false, res);
 }
 
 /* Write what the stuffer produced once enough is pending (or force). */
@@ -571,16 +652,21 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not ready for DATA");
         goto done;
     }
-    dbuf_reset(&s->out);
-    dbuf_append_str(&s->out, "DATA");
-    if (command(s, s->o.command_timeout_ms, res) < 0)
-        goto done;
-    if (reply_class(res, 3, "DATA") < 0)
-        goto done;
-    if (res->reply.code != 354) {
-        rc = smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to DATA: %s", res->reply.text);
-        s->broken = true;
-        goto done;
+    if (s->data_ready) {
+        /* DATA went with the envelope and got its 354. */
+        s->data_ready = false;
+    } else {
+        dbuf_reset(&s->out);
+        dbuf_append_str(&s->out, "DATA");
+        if (command(s, s->o.command_timeout_ms, res) < 0)
+            goto done;
+        if (reply_class(res, 3, "DATA") < 0)
+            goto done;
+        if (res->reply.code != 354) {
+            rc = smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to DATA: %s", res->reply.text);
+            s->broken = true;
+            goto done;
+        }
     }
     s->in_data = true;
     smtpc_dotstuff_init(&d);
@@ -705,7 +791,7 @@ int smtpc_send(struct smtpc_session *s, const struct smtpc_envelope *env,
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    if (smtpc_envelope(s, env, rcpt_res, res) < 0 || smtpc_data(s, src, nsrc, res) < 0)
+    if (envelope_run(s, env, rcpt_res, true, res) < 0 || smtpc_data(s, src, nsrc, res) < 0)
         goto done;
     rc = 0;
 done:

@@ -127,6 +127,7 @@ void spool_close(struct spool *s)
         close(s->queue_fd);
     if (s->tmp_fd >= 0)
         close(s->tmp_fd);
+    spool_free_pool(s);
     myfree(s->dir);
     myfree(s);
 }
@@ -211,6 +212,26 @@ static int group_sync(struct spool_gsync *g, int (*op)(int), int fd, const char 
 int spool_sync_queue(struct spool *s, char *err, size_t errlen)
 {
     return group_sync(&s->dir_sync, fsync, s->queue_fd, "fsync queue/", err, errlen);
+}
+
+unsigned long long spool_sync_ticket(struct spool *s)
+{
+    unsigned long long t;
+
+    pthread_mutex_lock(&s->dir_sync.lock);
+    t = ++s->dir_sync.ticket;
+    pthread_mutex_unlock(&s->dir_sync.lock);
+    return t;
+}
+
+bool spool_sync_covers(struct spool *s, unsigned long long ticket)
+{
+    bool done;
+
+    pthread_mutex_lock(&s->dir_sync.lock);
+    done = s->dir_sync.done >= ticket;
+    pthread_mutex_unlock(&s->dir_sync.lock);
+    return done;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -22,6 +22,8 @@
 struct spool_msg {
     struct spool *spool;
     char id[SPOOL_QID_LEN + 1];
+    char tmp_msg[SPOOL_TMP_NAME];       /* its name in tmp/ until the commit */
+    char tmp_env[SPOOL_TMP_NAME];       /* the envelope's, once created */
     int fd;
     char *buf;
     size_t buflen;
@@ -76,16 +78,15 @@ struct spool_msg *spool_msg_begin(struct spool *s, char *err, size_t errlen)
 
     m->spool = s;
     m->fd = -1;
-    for (int tries = 0; tries < 100 && m->fd < 0; tries++) {
+    /* Ids are unique by construction (time and sequence); the check only
+     * guards against a clock stepped back onto a queued message. */
+    for (int tries = 0; tries < 100; tries++) {
         make_qid(s, m->id);
         snprintf(name, sizeof(name), "%s.env", m->id);
-        if (faccessat(s->queue_fd, name, F_OK, 0) == 0)
-            continue;
-        snprintf(name, sizeof(name), "%s.msg", m->id);
-        m->fd = openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (m->fd < 0 && errno != EEXIST)
+        if (faccessat(s->queue_fd, name, F_OK, 0) < 0)
             break;
     }
+    m->fd = spool_tmp_open(s, m->tmp_msg);
     if (m->fd < 0) {
         spool_seterr(err, errlen, "cannot create a spool file: %s", strerror(errno));
         myfree(m);
@@ -148,14 +149,12 @@ static void msg_free(struct spool_msg *m)
 
 void spool_msg_abort(struct spool_msg *m)
 {
-    char name[SPOOL_QID_LEN + 8];
-
     if (m == NULL)
         return;
-    snprintf(name, sizeof(name), "%s.msg", m->id);
-    unlinkat(m->spool->tmp_fd, name, 0);
-    snprintf(name, sizeof(name), "%s.env", m->id);
-    unlinkat(m->spool->tmp_fd, name, 0);
+    if (m->tmp_msg[0])
+        unlinkat(m->spool->tmp_fd, m->tmp_msg, 0);
+    if (m->tmp_env[0])
+        unlinkat(m->spool->tmp_fd, m->tmp_env, 0);
     msg_free(m);
 }
 
@@ -208,8 +207,7 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
         spool_seterr(err, errlen, "envelope field with a line break");
         goto cleanup;
     }
-    snprintf(from, sizeof(from), "%s.env", m->id);
-    efd = openat(s->tmp_fd, from, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    efd = spool_tmp_open(s, m->tmp_env);
     if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0) {
         spool_seterr(err, errlen, "cannot write the envelope: %s", strerror(errno));
         goto cleanup;
@@ -231,17 +229,19 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
     }
     /* The .msg first: a .env in queue/ always has its content next to it. */
     snprintf(from, sizeof(from), "%s.msg", m->id);
-    if (renameat(s->tmp_fd, from, s->queue_fd, from) < 0) {
+    if (renameat(s->tmp_fd, m->tmp_msg, s->queue_fd, from) < 0) {
         spool_seterr(err, errlen, "cannot queue the message: %s", strerror(errno));
         goto cleanup;
     }
+    m->tmp_msg[0] = 0;
     snprintf(from, sizeof(from), "%s.env", m->id);
-    if (renameat(s->tmp_fd, from, s->queue_fd, from) < 0) {
+    if (renameat(s->tmp_fd, m->tmp_env, s->queue_fd, from) < 0) {
         spool_seterr(err, errlen, "cannot queue the envelope: %s", strerror(errno));
         snprintf(from, sizeof(from), "%s.msg", m->id);
         unlinkat(s->queue_fd, from, 0);
         goto cleanup;
     }
+    m->tmp_env[0] = 0;
     /* Grouped with the other sessions committing now (spool_dir.c). */
     if (spool_sync_queue(s, err, errlen) < 0) {
         /* Not acknowledged, so it must not stay: take it back out. */

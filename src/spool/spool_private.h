@@ -5,6 +5,7 @@
 #define TENANTRELAY_SPOOL_PRIVATE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "tenantrelay/spool.h"
 
@@ -19,14 +20,26 @@ struct spool_gsync {
     int syncing;                /* a leader is syncing now */
 };
 
+/* An emptied file in tmp/ waiting to be reused (spool_recycle.c). */
+struct spool_free_file {
+    unsigned name;              /* tmp/fNNNNNNNN */
+    unsigned long long ticket;  /* dir_sync ticket of its removal from queue/ */
+};
+
 struct spool {
     char *dir;
     int queue_fd;               /* queue/, kept open to fsync it */
     int tmp_fd;                 /* tmp/ */
-    pthread_mutex_t lock;       /* guards seq */
+    pthread_mutex_t lock;       /* guards seq, tmp_seq and the free pool */
     unsigned seq;
+    unsigned tmp_seq;           /* names of files in tmp/ */
+    struct spool_free_file *free_files;     /* a ring of SPOOL_FREE_MAX, oldest at head */
+    size_t free_head, free_count;
     struct spool_gsync dir_sync;        /* fsync(queue/) for spool_sync_queue */
 };
+
+/* Longest tmp/ name: "f" and 8 hex digits. */
+#define SPOOL_TMP_NAME 16
 
 void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -34,6 +47,16 @@ int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen);
 /* Make every change of queue/ made by this thread before the call durable:
  * one fsync(queue/) serves every caller waiting at the time (group commit). */
 int spool_sync_queue(struct spool *s, char *err, size_t errlen);
+/* A ticket for a change of queue/ this thread just made, without waiting:
+ * the change is durable once spool_sync_covers(ticket) is true. */
+unsigned long long spool_sync_ticket(struct spool *s);
+bool spool_sync_covers(struct spool *s, unsigned long long ticket);
+/* An empty file in tmp/, open for writing: a recycled one when the pool
+ * has one whose removal is durable, else a new one.  Its name goes to
+ * name (SPOOL_TMP_NAME bytes).  -1 with errno on failure. */
+int spool_tmp_open(struct spool *s, char *name);
+/* Drop the pool (spool_close). */
+void spool_free_pool(struct spool *s);
 int spool_tenant_source_parse(const char *name);
 /* Write all of buf to fd (EINTR retried).  0 or -1 with errno. */
 int spool_write_all(int fd, const void *buf, size_t len);

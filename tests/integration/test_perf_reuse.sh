@@ -5,12 +5,13 @@
 # identity): concurrent connections never above the limits (2 per tenant,
 # 4 in all), each AUTH identity carried only its own tenant's mail, RSET
 # between the messages of a reused session, sessions were reused, and every
-# message arrived exactly once.
+# message arrived exactly once.  The upstream announces PIPELINING, so the
+# reused sessions send RSET, MAIL, RCPT and DATA in one write.
 . "$(dirname "$0")/lib.sh"
 
 make_ca "$T/ca"
 p_up=$(free_port)
-start_upstream up "$p_up" implicit --auth alpha-user:alpha-pw --auth beta-user:beta-pw --log-sessions
+start_upstream up "$p_up" implicit --auth alpha-user:alpha-pw --auth beta-user:beta-pw --log-sessions --pipelining
 
 TR_PORT=$(free_port)
 TR_CONF="$T/relay.conf"

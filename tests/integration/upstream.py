@@ -38,6 +38,14 @@ class Handler:
         self.lock = threading.Lock()
         self.temp_failures_left = args.tempfail_data
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.args.pipelining:
+            # aiosmtpd reads commands in order from the stream, so it copes
+            # with pipelined clients; it only does not say so.
+            responses = responses[:-1] + ["250-PIPELINING", responses[-1]]
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if getattr(server, "sess_no", None) is not None:
             log("sess %d mail %s" % (server.sess_no, address))
@@ -89,7 +97,7 @@ class NoAuthHandler(Handler):
     """aiosmtpd announces AUTH even with no authenticator: hide it."""
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
+        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
         return [r for r in responses if not r.startswith("250-AUTH")]
 
 
@@ -362,6 +370,8 @@ def main():
                    help="no-starttls: STARTTLS not offered (AUTH offered in plaintext when --auth); "
                         "starttls-inject(-late): bytes after the 220 to STARTTLS (same write, or 0.3 s later); stall: never greets; "
                         "drop-data: closes the connection in the middle of DATA")
+    p.add_argument("--pipelining", action="store_true",
+                   help="announce PIPELINING in EHLO (RFC 2920)")
     p.add_argument("--no-auth-advertise", action="store_true",
                    help="do not announce AUTH in EHLO (aiosmtpd always does otherwise)")
     p.add_argument("--line-length-limit", type=int, default=1001,

@@ -23,7 +23,8 @@
 #include "tenantrelay/smtpc.h"
 
 /* One exchange: the server reads exactly expect (all of it before it
- * answers), then writes reply.  expect NULL ends the script. */
+ * answers), then writes reply.  expect NULL ends the script; reply NULL
+ * closes the connection at once (a server that went away). */
 struct exchange {
     const char *expect;
     const char *reply;
@@ -72,6 +73,10 @@ static void *server_main(void *arg)
         if (n > 0 && (read_exact(fd, buf, n) < 0 || strcmp(buf, e->expect) != 0)) {
             snprintf(sv->error, sizeof(sv->error), "expected \"%.200s\", got \"%.200s\"", e->expect, buf);
             break;
+        }
+        if (e->reply == NULL) {
+            close(fd);
+            return NULL;
         }
         if (e->reply[0] && send(fd, e->reply, strlen(e->reply), MSG_NOSIGNAL) < 0)
             break;
@@ -156,12 +161,11 @@ static void test_pipelined_envelope(void **state)
           "250 2.1.0 ok\r\n250 2.1.5 ok\r\n550 5.1.1 no such user\r\n" },
         { "DATA\r\n", "354 go\r\n" },
         { "Subject: x\r\n\r\n..dot\r\n.\r\n", "250 2.0.0 queued as X\r\n" },
-        { "RSET\r\n", "250 ok\r\n" },
-        /* The session carries a second message (reuse). */
-        { "MAIL FROM:<s@example.test> BODY=8BITMIME SIZE=10\r\nRCPT TO:<a@example.test>\r\n"
-          "RCPT TO:<b@example.test>\r\n",
-          "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n" },
-        { "DATA\r\n", "354 go\r\n" },
+        /* The session carries a second message (reuse): RSET, the
+         * envelope and DATA in one write (RFC 2920), then the content. */
+        { "RSET\r\nMAIL FROM:<s@example.test> BODY=8BITMIME SIZE=10\r\nRCPT TO:<a@example.test>\r\n"
+          "RCPT TO:<b@example.test>\r\nDATA\r\n",
+          "250 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n354 go\r\n" },
         { "Subject: x\r\n\r\n..dot\r\n.\r\n", "250 2.0.0 queued as Y\r\n" },
         { "QUIT\r\n", "221 bye\r\n" },
         { NULL, NULL },
@@ -170,7 +174,7 @@ static void test_pipelined_envelope(void **state)
     struct smtpc_result res;
     struct smtpc_rcpt_result rr[2];
     const char *rcpts[] = { "a@example.test", "b@example.test" };
-    struct smtpc_envelope env = { "s@example.test", rcpts, 2, true, false, 10 };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 2, true, false, 10, false };
     struct smtpc_source src = { "Subject: x\r\n\r\n.dot\r\n", 20, -1 };
     struct smtpc_session *s;
 
@@ -187,11 +191,119 @@ static void test_pipelined_envelope(void **state)
     assert_string_equal(res.reply.text, "250 2.0.0 queued as X");
     assert_string_equal(res.stage, "dot");
     assert_true(smtpc_usable(s));
-    assert_int_equal(smtpc_rset(s, &res), 0);
+    env.reset_first = true;
     assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
     assert_int_equal(rr[1].err, SMTPC_OK);
     assert_string_equal(res.reply.text, "250 2.0.0 queued as Y");
     assert_int_equal(smtpc_quit(s, &res), 0);
+    assert_false(smtpc_usable(s));
+    smtpc_session_free(s);
+    server_finish(&sv);
+}
+
+/* Pipelined DATA with every recipient refused: the server refuses DATA
+ * (RFC 2920 3.1), the stream stays in step and the session usable. */
+static void test_pipelined_data_no_recipient(void **state)
+{
+    static const struct exchange script[] = {
+        GREETING,
+        EHLO_PIPE,
+        { "MAIL FROM:<s@example.test>\r\nRCPT TO:<a@example.test>\r\nDATA\r\n",
+          "250 2.1.0 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n" },
+        { "RSET\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<a@example.test>\r\nDATA\r\n",
+          "250 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n451 4.3.0 try later\r\n" },
+        { "RSET\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<a@example.test>\r\nDATA\r\n",
+          "250 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n" },
+        { "x\r\n.\r\n", "250 2.0.0 queued as Z\r\n" },
+        { NULL, NULL },
+    };
+    struct server sv;
+    struct smtpc_result res;
+    struct smtpc_rcpt_result rr[1];
+    const char *rcpts[] = { "a@example.test" };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0, false };
+    struct smtpc_source src = { "x\r\n", 3, -1 };
+    struct smtpc_session *s;
+
+    server_start(&sv, script);
+    s = open_plain(&sv, &res);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), -1);
+    assert_string_equal(res.stage, "rcpt");
+    assert_int_equal(res.reply.code, 550);
+    assert_int_equal(rr[0].err, SMTPC_ERR_REPLY_5XX);
+    assert_true(smtpc_usable(s));
+    /* DATA refused although a recipient was accepted: its own reply. */
+    env.reset_first = true;
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), -1);
+    assert_string_equal(res.stage, "data");
+    assert_int_equal(res.err, SMTPC_ERR_REPLY_4XX);
+    assert_int_equal(res.reply.code, 451);
+    assert_true(smtpc_usable(s));
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
+    assert_string_equal(res.reply.text, "250 2.0.0 queued as Z");
+    smtpc_session_free(s);
+    server_finish(&sv);
+}
+
+/* A reused session the server has closed fails at "rset": the caller
+ * (delivery) starts the message again on a new session. */
+static void test_reused_session_gone(void **state)
+{
+    static const struct exchange script[] = {
+        GREETING,
+        EHLO_PIPE,
+        { "MAIL FROM:<s@example.test>\r\nRCPT TO:<a@example.test>\r\nDATA\r\n",
+          "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n" },
+        { "x\r\n.\r\n", "250 2.0.0 queued as A\r\n" },
+        { "", NULL },
+    };
+    struct server sv;
+    struct smtpc_result res;
+    struct smtpc_rcpt_result rr[1];
+    const char *rcpts[] = { "a@example.test" };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0, false };
+    struct smtpc_source src = { "x\r\n", 3, -1 };
+    struct smtpc_session *s;
+
+    server_start(&sv, script);
+    s = open_plain(&sv, &res);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
+    server_finish(&sv);
+    env.reset_first = true;
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), -1);
+    assert_string_equal(res.stage, "rset");
+    assert_int_equal(res.err, SMTPC_ERR_CONNECTION_LOST);
+    assert_false(smtpc_usable(s));
+    smtpc_session_free(s);
+}
+
+/* Without PIPELINING the RSET of a reused session is its own command. */
+static void test_sequential_reset(void **state)
+{
+    static const struct exchange script[] = {
+        GREETING,
+        EHLO_BARE,
+        { "RSET\r\n", "250 ok\r\n" },
+        { "MAIL FROM:<s@example.test>\r\n", "250 ok\r\n" },
+        { "RCPT TO:<a@example.test>\r\n", "250 ok\r\n" },
+        { "DATA\r\n", "354 go\r\n" },
+        { "x\r\n.\r\n", "250 2.0.0 queued as B\r\n" },
+        { "RSET\r\n", "421 4.4.2 closing\r\n" },
+        { NULL, NULL },
+    };
+    struct server sv;
+    struct smtpc_result res;
+    struct smtpc_rcpt_result rr[1];
+    const char *rcpts[] = { "a@example.test" };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0, true };
+    struct smtpc_source src = { "x\r\n", 3, -1 };
+    struct smtpc_session *s;
+
+    server_start(&sv, script);
+    s = open_plain(&sv, &res);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), -1);
+    assert_string_equal(res.stage, "rset");
     assert_false(smtpc_usable(s));
     smtpc_session_free(s);
     server_finish(&sv);
@@ -211,7 +323,7 @@ static void test_mail_refused_in_step(void **state)
     struct smtpc_result res;
     struct smtpc_rcpt_result rr[1];
     const char *rcpts[] = { "a@example.test" };
-    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0 };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0, false };
     struct smtpc_session *s;
 
     server_start(&sv, script);
@@ -242,7 +354,7 @@ static void test_sequential_envelope(void **state)
     struct smtpc_result res;
     struct smtpc_rcpt_result rr[2];
     const char *rcpts[] = { "a@example.test", "b@example.test" };
-    struct smtpc_envelope env = { "", rcpts, 2, false, false, 0 };
+    struct smtpc_envelope env = { "", rcpts, 2, false, false, 0, false };
     struct smtpc_session *s;
 
     server_start(&sv, script);
@@ -270,9 +382,9 @@ static void test_extensions_needed(void **state)
     struct smtpc_rcpt_result rr[1];
     const char *rcpts[] = { "j\xc3\xb6rg@example.test" };
     const char *ascii[] = { "a@example.test" };
-    struct smtpc_envelope utf8 = { "s@example.test", rcpts, 1, false, false, 0 };
-    struct smtpc_envelope eight = { "s@example.test", ascii, 1, true, false, 0 };
-    struct smtpc_envelope inject = { "s@example.test>\r\nRCPT TO:<x@evil.test", ascii, 1, false, false, 0 };
+    struct smtpc_envelope utf8 = { "s@example.test", rcpts, 1, false, false, 0, false };
+    struct smtpc_envelope eight = { "s@example.test", ascii, 1, true, false, 0, false };
+    struct smtpc_envelope inject = { "s@example.test>\r\nRCPT TO:<x@evil.test", ascii, 1, false, false, 0, false };
     struct smtpc_session *s;
 
     server_start(&sv, script);
@@ -329,7 +441,7 @@ static void test_helo_fallback_and_data_refused(void **state)
     struct smtpc_result res;
     struct smtpc_rcpt_result rr[1];
     const char *rcpts[] = { "a@example.test" };
-    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0 };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 1, false, false, 0, false };
     struct smtpc_source src = { "x\r\n", 3, -1 };
     struct smtpc_session *s;
 
@@ -427,6 +539,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipelined_envelope),
+        cmocka_unit_test(test_pipelined_data_no_recipient),
+        cmocka_unit_test(test_reused_session_gone),
+        cmocka_unit_test(test_sequential_reset),
         cmocka_unit_test(test_mail_refused_in_step),
         cmocka_unit_test(test_sequential_envelope),
         cmocka_unit_test(test_extensions_needed),

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,6 +51,33 @@ static void touch(const char *sub)
     fd = open(path, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
     close(fd);
+}
+
+/* Files in dir/sub (not . and ..). */
+static int count_files(const char *sub)
+{
+    char path[256];
+    DIR *d;
+    struct dirent *de;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    d = opendir(path);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static ino_t inode_of(struct spool *sp, const char *id, const char *suffix)
+{
+    char path[512];
+    struct stat st;
+
+    assert_int_equal(stat(spool_path(sp, id, suffix, path, sizeof(path)), &st), 0);
+    return st.st_ino;
 }
 
 static char *commit_one(struct spool *sp, const char *tenant, const char *body)
@@ -152,18 +180,18 @@ static void test_state_list_remove(void **state)
 
 static void test_abort_and_recover(void **state)
 {
-    char err[256], name[64];
+    char err[256];
     struct spool *sp = spool_open(dir, true, err, sizeof(err));
     struct spool_msg *m;
     char **ids;
     size_t n;
     char *keep;
 
+    assert_int_equal(count_files("tmp"), 0);
     m = spool_msg_begin(sp, err, sizeof(err));
-    snprintf(name, sizeof(name), "tmp/%s.msg", spool_msg_id(m));
-    assert_true(exists(name));
+    assert_int_equal(count_files("tmp"), 1);
     spool_msg_abort(m);
-    assert_false(exists(name));
+    assert_int_equal(count_files("tmp"), 0);
     keep = commit_one(sp, "acme", "x\r\n");
     /* crash debris: a temp file, a .msg and a .state without .env, an .env without .msg */
     touch("tmp/0000000000000001.msg");
@@ -179,6 +207,57 @@ static void test_abort_and_recover(void **state)
     assert_false(exists("queue/0000000000000003.state"));
     assert_false(exists("queue/0000000000000004.env"));
     myfree(keep);
+    spool_close(sp);
+}
+
+/* A delivered message's files are emptied and reused, but only once
+ * their removal from queue/ has been synced, and a reused file holds
+ * nothing of the message it carried before. */
+static void test_recycle(void **state)
+{
+    char err[256], path[512], buf[128] = "";
+    struct spool *sp = spool_open(dir, true, err, sizeof(err));
+    char *a, *b, *c, **ids;
+    ino_t a_msg, a_env;
+    size_t n;
+    FILE *fp;
+
+    assert_non_null(sp);
+    a = commit_one(sp, "acme", "Subject: a long first message\r\n\r\nwith a body\r\n");
+    a_msg = inode_of(sp, a, ".msg");
+    a_env = inode_of(sp, a, ".env");
+    assert_int_equal(spool_remove_delivered(sp, a, err, sizeof(err)), 0);
+    snprintf(buf, sizeof(buf), "queue/%s.env", a);
+    assert_false(exists(buf));
+    snprintf(buf, sizeof(buf), "queue/%s.msg", a);
+    assert_false(exists(buf));
+    assert_int_equal(spool_list(sp, &ids, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    spool_ids_free(ids);
+    /* Emptied in tmp/, waiting for a sync of queue/. */
+    assert_int_equal(count_files("tmp"), 2);
+    /* b's files are new (a's removal not synced yet); b's commit syncs. */
+    b = commit_one(sp, NULL, "b\r\n");
+    assert_true(inode_of(sp, b, ".msg") != a_msg && inode_of(sp, b, ".msg") != a_env);
+    assert_int_equal(count_files("tmp"), 2);
+    /* Now c takes a's files: no new inode, nothing of a left. */
+    c = commit_one(sp, "beta", "c\r\n");
+    assert_true(inode_of(sp, c, ".msg") == a_msg || inode_of(sp, c, ".msg") == a_env);
+    assert_true(inode_of(sp, c, ".env") == a_msg || inode_of(sp, c, ".env") == a_env);
+    assert_int_equal(count_files("tmp"), 0);
+    fp = fopen(spool_path(sp, c, ".msg", path, sizeof(path)), "r");
+    assert_non_null(fp);
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(fread(buf, 1, sizeof(buf) - 1, fp), 3);
+    fclose(fp);
+    assert_string_equal(buf, "c\r\n");
+    /* Removal of a message that is not there is reported, not recycled. */
+    assert_int_equal(spool_remove_delivered(sp, a, err, sizeof(err)), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(spool_remove_delivered(sp, "../../etc/passwd", err, sizeof(err)), -1);
+    myfree(a);
+    myfree(b);
+    myfree(c);
     spool_close(sp);
 }
 
@@ -207,6 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_list_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_and_recover, setup, teardown),
         cmocka_unit_test(test_qid_and_names),
         cmocka_unit_test(test_open_missing),
