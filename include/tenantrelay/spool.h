@@ -161,11 +161,17 @@ const char *spool_path(const struct spool *spool, const char *qid, const char *s
 /* Remove a message and its state (synced: it cannot come back). */
 int spool_remove(struct spool *spool, const char *qid, char *err, size_t errlen);
 /* Remove a message its caller has just delivered and no one else has open
- * or mapped (the delivery worker): the files are emptied and reused for new
- * messages (spool_recycle.c), and the caller does not wait for a sync, so
- * a crash right after may bring the message back: delivered twice, never
- * lost (the at-least-once window). */
+ * or mapped (the delivery worker): the files are reused for new messages
+ * (spool_recycle.c), and the caller does not wait for a sync, so a crash
+ * right after may bring the message back: delivered twice, never lost
+ * (the at-least-once window). */
 int spool_remove_delivered(struct spool *spool, const char *qid, char *err, size_t errlen);
+/* Delete the files of delivered messages that waited more than max_idle
+ * seconds for reuse (so no delivered content lingers); call it now and
+ * then.  Returns how many were deleted. */
+size_t spool_expire_free(struct spool *spool, int max_idle);
+/* How long a delivered message's file may wait for reuse (seconds). */
+#define SPOOL_FREE_IDLE 30
 /* Start-up recovery (see above); *ids as for spool_list(). */
 int spool_recover(struct spool *spool, char ***ids, size_t *count, char *err, size_t errlen);
 

@@ -84,6 +84,11 @@ static void *scheduler_main(void *arg)
             }
             m = next;
         }
+        /* Files of delivered messages not reused for a while are deleted:
+         * no delivered content stays on disk longer than that. */
+        spool_expire_free(delivery.spool, SPOOL_FREE_IDLE);
+        if (earliest > now + SPOOL_FREE_IDLE)
+            earliest = now + SPOOL_FREE_IDLE;
         until.tv_sec = earliest > now ? earliest : now + 1;
         until.tv_nsec = 0;
         pthread_cond_timedwait(&delivery.sched_cond, &delivery.lock, &until);

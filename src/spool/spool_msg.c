@@ -24,6 +24,7 @@ struct spool_msg {
     char id[SPOOL_QID_LEN + 1];
     char tmp_msg[SPOOL_TMP_NAME];       /* its name in tmp/ until the commit */
     char tmp_env[SPOOL_TMP_NAME];       /* the envelope's, once created */
+    off_t old_size;                     /* a reused file's old content, overwritten */
     int fd;
     char *buf;
     size_t buflen;
@@ -86,7 +87,7 @@ struct spool_msg *spool_msg_begin(struct spool *s, char *err, size_t errlen)
         if (faccessat(s->queue_fd, name, F_OK, 0) < 0)
             break;
     }
-    m->fd = spool_tmp_open(s, m->tmp_msg);
+    m->fd = spool_tmp_open(s, SPOOL_POOL_MSG, m->tmp_msg, &m->old_size);
     if (m->fd < 0) {
         spool_seterr(err, errlen, "cannot create a spool file: %s", strerror(errno));
         myfree(m);
@@ -193,6 +194,7 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
     struct dbuf b = DBUF_INIT;
     char from[SPOOL_QID_LEN + 8];
     int efd = -1;
+    off_t env_old_size = 0;
     int rc = -1;
 
     memcpy(env->id, m->id, sizeof(env->id));
@@ -207,9 +209,16 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
         spool_seterr(err, errlen, "envelope field with a line break");
         goto cleanup;
     }
-    efd = spool_tmp_open(s, m->tmp_env);
-    if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0) {
+    efd = spool_tmp_open(s, SPOOL_POOL_ENV, m->tmp_env, &env_old_size);
+    if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0
+        || (env_old_size > (off_t)b.len && ftruncate(efd, (off_t)b.len) < 0)) {
         spool_seterr(err, errlen, "cannot write the envelope: %s", strerror(errno));
+        goto cleanup;
+    }
+    /* A reused file keeps nothing of its last message past ours. */
+    if (m->old_size > (off_t)m->size && ftruncate(m->fd, (off_t)m->size) < 0) {
+        m->error = errno;
+        spool_seterr(err, errlen, "cannot write the message: %s", strerror(errno));
         goto cleanup;
     }
     /* Both files written before either is synced, and their write-back

@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "tenantrelay/spool.h"
 
@@ -20,10 +22,20 @@ struct spool_gsync {
     int syncing;                /* a leader is syncing now */
 };
 
-/* An emptied file in tmp/ waiting to be reused (spool_recycle.c). */
+/* A delivered message's file in tmp/ waiting to be reused (spool_recycle.c). */
 struct spool_free_file {
     unsigned name;              /* tmp/fNNNNNNNN */
     unsigned long long ticket;  /* dir_sync ticket of its removal from queue/ */
+    time_t freed;               /* when: unused files are deleted after a while */
+};
+
+/* Files are reused for the same kind (sizes alike: rarely a truncation). */
+enum spool_pool_kind { SPOOL_POOL_MSG, SPOOL_POOL_ENV, SPOOL_POOLS };
+
+/* A ring of SPOOL_FREE_MAX entries in removal order, oldest at head. */
+struct spool_pool {
+    struct spool_free_file *files;
+    size_t head, count;
 };
 
 struct spool {
@@ -33,8 +45,7 @@ struct spool {
     pthread_mutex_t lock;       /* guards seq, tmp_seq and the free pool */
     unsigned seq;
     unsigned tmp_seq;           /* names of files in tmp/ */
-    struct spool_free_file *free_files;     /* a ring of SPOOL_FREE_MAX, oldest at head */
-    size_t free_head, free_count;
+    struct spool_pool pools[SPOOL_POOLS];
     struct spool_gsync dir_sync;        /* fsync(queue/) for spool_sync_queue */
 };
 
@@ -51,10 +62,12 @@ int spool_sync_queue(struct spool *s, char *err, size_t errlen);
  * the change is durable once spool_sync_covers(ticket) is true. */
 unsigned long long spool_sync_ticket(struct spool *s);
 bool spool_sync_covers(struct spool *s, unsigned long long ticket);
-/* An empty file in tmp/, open for writing: a recycled one when the pool
- * has one whose removal is durable, else a new one.  Its name goes to
- * name (SPOOL_TMP_NAME bytes).  -1 with errno on failure. */
-int spool_tmp_open(struct spool *s, char *name);
+/* A file in tmp/ open for writing at offset 0: a recycled one of kind
+ * when the pool has one whose removal is durable, else a new one.  Its
+ * name goes to name (SPOOL_TMP_NAME bytes), its current size (old content
+ * to overwrite; the writer truncates to what it wrote) to *old_size.
+ * -1 with errno on failure. */
+int spool_tmp_open(struct spool *s, enum spool_pool_kind kind, char *name, off_t *old_size);
 /* Drop the pool (spool_close). */
 void spool_free_pool(struct spool *s);
 int spool_tenant_source_parse(const char *name);

@@ -210,9 +210,9 @@ static void test_abort_and_recover(void **state)
     spool_close(sp);
 }
 
-/* A delivered message's files are emptied and reused, but only once
- * their removal from queue/ has been synced, and a reused file holds
- * nothing of the message it carried before. */
+/* A delivered message's files are reused, but only once their removal
+ * from queue/ has been synced; a reused file holds nothing of the message
+ * it carried before; files not reused in time are deleted. */
 static void test_recycle(void **state)
 {
     char err[256], path[512], buf[128] = "";
@@ -234,13 +234,13 @@ static void test_recycle(void **state)
     assert_int_equal(spool_list(sp, &ids, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     spool_ids_free(ids);
-    /* Emptied in tmp/, waiting for a sync of queue/. */
+    /* In tmp/, waiting for a sync of queue/. */
     assert_int_equal(count_files("tmp"), 2);
     /* b's files are new (a's removal not synced yet); b's commit syncs. */
     b = commit_one(sp, NULL, "b\r\n");
     assert_true(inode_of(sp, b, ".msg") != a_msg && inode_of(sp, b, ".msg") != a_env);
     assert_int_equal(count_files("tmp"), 2);
-    /* Now c takes a's files: no new inode, nothing of a left. */
+    /* Now c takes a's files (overwritten, the tail cut): no new inode. */
     c = commit_one(sp, "beta", "c\r\n");
     assert_true(inode_of(sp, c, ".msg") == a_msg || inode_of(sp, c, ".msg") == a_env);
     assert_true(inode_of(sp, c, ".env") == a_msg || inode_of(sp, c, ".env") == a_env);
@@ -251,6 +251,13 @@ static void test_recycle(void **state)
     assert_int_equal(fread(buf, 1, sizeof(buf) - 1, fp), 3);
     fclose(fp);
     assert_string_equal(buf, "c\r\n");
+    /* Files waiting too long for reuse are deleted. */
+    assert_int_equal(spool_remove_delivered(sp, c, err, sizeof(err)), 0);
+    assert_int_equal(count_files("tmp"), 2);
+    assert_int_equal(spool_expire_free(sp, SPOOL_FREE_IDLE), 0);
+    assert_int_equal(count_files("tmp"), 2);
+    assert_int_equal(spool_expire_free(sp, -1), 2);
+    assert_int_equal(count_files("tmp"), 0);
     /* Removal of a message that is not there is reported, not recycled. */
     assert_int_equal(spool_remove_delivered(sp, a, err, sizeof(err)), -1);
     assert_int_equal(errno, ENOENT);
