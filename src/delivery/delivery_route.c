@@ -17,6 +17,9 @@
 #include "tenantrelay/retry.h"
 #include "tenantrelay/tls.h"
 
+/* Queued messages per open session before the route opens another. */
+#define SLOW_START_BACKLOG 4
+
 static bool str_equal(const char *a, const char *b)
 {
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
@@ -347,10 +350,12 @@ void droute_push(struct droute *r, struct dmsg *m)
     }
     if (r->workers >= r->route.max_connections || r->held)
         return;
-    /* Slow start: one more connection only when the backlog outgrows the
-     * sessions open (each costs a TLS handshake, a login at the provider,
-     * a thread and its TLS buffers); a burst still opens up to the limit. */
-    if (r->workers > 0 && r->queued <= r->workers)
+    /* Slow start: one more connection only when the backlog outgrows what
+     * the open sessions clear quickly (each new one costs a TLS handshake,
+     * a login at the provider, a thread and its TLS state, which is more
+     * than a reused session needs for a few messages); a deep burst still
+     * opens up to the limit. */
+    if (r->workers > 0 && r->queued <= r->workers * SLOW_START_BACKLOG)
         return;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

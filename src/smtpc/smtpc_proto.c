@@ -670,7 +670,6 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
     }
     s->in_data = true;
     smtpc_dotstuff_init(&d);
-    chunk = mymalloc(DATA_CHUNK);
     for (i = 0; i < nsrc; i++) {
         if (src[i].fd < 0) {
             size_t off = 0;
@@ -686,7 +685,13 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
             continue;
         }
         for (;;) {
-            ssize_t n = read(src[i].fd, chunk, DATA_CHUNK);
+            ssize_t n;
+
+            /* Only file sources need it: delivery passes buffers, and 64 KB
+             * per worker thread is most of a worker's memory. */
+            if (chunk == NULL)
+                chunk = mymalloc(DATA_CHUNK);
+            n = read(src[i].fd, chunk, DATA_CHUNK);
 
             if (n < 0 && errno == EINTR)
                 continue;

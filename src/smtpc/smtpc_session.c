@@ -382,7 +382,9 @@ int smtpc_io_write(struct smtpc_session *s, const void *buf, size_t len, int tim
 /* Read more bytes into s->in.  >0 read, -1 failed (res set). */
 static int io_fill(struct smtpc_session *s, long deadline, struct smtpc_result *res)
 {
-    char buf[16384];
+    /* Replies are short: a small buffer (every worker thread has one on
+     * its stack, resident for the thread's life). */
+    char buf[2048];
     long left = deadline - smtpc_now_ms();
     ssize_t n;
 

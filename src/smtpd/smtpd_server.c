@@ -24,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "smtpd_pool.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/netaddr.h"
@@ -388,7 +389,7 @@ static void session_end(struct session_ctx *c)
     pthread_mutex_unlock(&srv.lock);
 }
 
-static void *session_main(void *arg)
+static void session_main(void *arg)
 {
     struct session_ctx *c = arg;
     const struct conf *conf = c->snap->conf;
@@ -496,7 +497,6 @@ static void *session_main(void *arg)
     myfree(buf);
     session_end(c);
     myfree(c);
-    return NULL;
 }
 
 /* ---- server.h ---- */
@@ -553,8 +553,6 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     struct session_ctx *c;
     struct client_slot *slot = NULL;
     const struct conf *conf;
-    pthread_attr_t attr;
-    pthread_t tid;
     char addr[64];
     int rc;
 
@@ -620,11 +618,7 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
          * hold the 250 after DATA behind an ACK. */
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     }
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, SERVER_THREAD_STACK);
-    rc = pthread_create(&tid, &attr, session_main, c);
-    pthread_attr_destroy(&attr);
+    rc = smtpd_pool_run(session_main, c, SERVER_THREAD_STACK);
     if (rc != 0) {
         msg_error("-", "cannot start a session thread: %s", strerror(rc));
         char host[256];
@@ -659,6 +653,7 @@ void server_stop(void)
 
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += SERVER_STOP_WAIT;
+    smtpd_pool_stop();
     pthread_mutex_lock(&srv.lock);
     srv.stopping = true;
     while (srv.sessions > 0)
