@@ -12,7 +12,8 @@
 
 /* Start with conf (the server takes its own reference).  0 or -1 (logged). */
 int server_start(struct conf *conf) __attribute__((warn_unused_result));
-/* Serve an accepted connection; the server owns fd from here on. */
+/* Serve an accepted connection, already non-blocking (accept4 with
+ * SOCK_NONBLOCK); the server owns fd from here on. */
 void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerlen, int listen_index);
 /* Switch new sessions and deliveries to conf; sessions in flight keep the
  * snapshot they started with.  0, or -1 when conf cannot be used (logged). */

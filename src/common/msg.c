@@ -18,6 +18,27 @@ static const char *msg_ident = "tenantrelay";
 static bool msg_to_stderr = true;
 static enum msg_level msg_min_level = MSG_INFO;
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+/* getpid() is a system call each time (glibc no longer caches it): read
+ * once, and again in a forked child (single-threaded when the handler runs). */
+static pid_t msg_pid;
+static pthread_once_t msg_pid_once = PTHREAD_ONCE_INIT;
+
+static void msg_child_pid(void)
+{
+    msg_pid = getpid();
+}
+
+static void msg_init_pid(void)
+{
+    msg_pid = getpid();
+    pthread_atfork(NULL, NULL, msg_child_pid);
+}
+
+static long msg_getpid(void)
+{
+    pthread_once(&msg_pid_once, msg_init_pid);
+    return (long)msg_pid;
+}
 
 void msg_open(const char *ident, bool to_stderr)
 {
@@ -76,7 +97,7 @@ void msg_vlog(enum msg_level level, const char *id, const char *fmt, va_list ap)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
         pthread_mutex_lock(&msg_lock);
         fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s%s\n", when, ts.tv_nsec / 1000000,
-                msg_ident, (long)getpid(), id ? id : "-", level_name(level), text);
+                msg_ident, msg_getpid(), id ? id : "-", level_name(level), text);
         fflush(stderr);
         pthread_mutex_unlock(&msg_lock);
     } else {

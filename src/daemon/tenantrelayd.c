@@ -205,7 +205,7 @@ int main(int argc, char **argv)
             /* Accept a bounded batch so one busy listener cannot starve signals. */
             for (int k = 0; k < 64; k++) {
                 plen = sizeof(peer);
-                cfd = accept4(fds[i], (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+                cfd = accept4(fds[i], (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (cfd < 0) {
                     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
                         msg_warn("-", "accept: %s", strerror(errno));

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -610,7 +609,6 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     snprintf(c->id, sizeof(c->id), "s%06lu", ++srv.next_id);
     pthread_mutex_unlock(&srv.lock);
 
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     {
         int on = 1;
 
