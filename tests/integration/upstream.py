@@ -185,6 +185,9 @@ class UpstreamController(Controller):
         if a.tls == "starttls" and a.fault != "no-starttls":
             kw["tls_context"] = self.tls_context
             kw["require_starttls"] = True
+        if a.idle_timeout:
+            # aiosmtpd closes a connection silent for this long (421 first).
+            kw["timeout"] = a.idle_timeout
         if a.fault == "no-starttls" and a.users:
             # The worst case: AUTH offered in plaintext, which a client must
             # still never use.
@@ -370,6 +373,8 @@ def main():
                    help="no-starttls: STARTTLS not offered (AUTH offered in plaintext when --auth); "
                         "starttls-inject(-late): bytes after the 220 to STARTTLS (same write, or 0.3 s later); stall: never greets; "
                         "drop-data: closes the connection in the middle of DATA")
+    p.add_argument("--idle-timeout", type=float, default=0,
+                   help="close a connection idle this many seconds (aiosmtpd's timeout)")
     p.add_argument("--pipelining", action="store_true",
                    help="announce PIPELINING in EHLO (RFC 2920)")
     p.add_argument("--no-auth-advertise", action="store_true",
