@@ -348,11 +348,12 @@ static int seal_secret(struct ctl_ctx *ctx, const char *id, const unsigned char 
     return status;
 }
 
-/* The record tenant_set() would save given what the store holds now:
- * the arguments merged over store's record (in *t, changed fields named in
- * changed), this command's secret sealed afresh, and the whole checked
- * against store.  *existed: whether the store held the tenant.  0 or an
- * exit status; t is the caller's to free either way. */
+/* The record tenant_set() would save given what the store holds now: the
+ * arguments merged over store's record (in *t, changed fields named in
+ * changed), with this command's secret sealed afresh under the keyring's
+ * current primary key.  *existed: whether the store held the tenant.  0 or
+ * an exit status; t is the caller's to free either way.  The caller checks
+ * it with check_record(). */
 static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const struct tenant_store *store,
                         const unsigned char *secret, size_t secret_len, struct tenant *t,
                         struct dbuf *changed, bool *existed)
@@ -366,7 +367,7 @@ static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const str
         return status;
     merge_record(t, old, a, token, changed);
     myfree(token);
-    return check_record(t, store);
+    return 0;
 }
 
 /* The store's part that matters to this change, read under the lock (see
@@ -515,7 +516,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
         if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
             goto out;
         if ((status = build_record(ctx, &a, store, secret, secret_len, &probed, &changed,
-                                   &probed_existed)) != 0)
+                                   &probed_existed)) != 0
+            || (status = check_record(&probed, store)) != 0)
             goto out;
         tenant_store_free(store);
         store = NULL;
@@ -555,6 +557,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
             goto out;
         }
     }
+    if ((status = check_record(&t, store)) != 0)
+        goto out;
     if (existed && changed.len == 0) {
         printf("tenant %s: nothing changed\n", t.id);
         goto out;
