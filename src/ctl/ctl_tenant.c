@@ -26,6 +26,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define SET_USAGE "usage: tenant set ID [--host H] [--port P] [--tls implicit|starttls|none] " \
@@ -33,12 +34,14 @@
     "[--address A]... [--ca-file F] [--no-tls-verify | --tls-verify] [--insecure-plaintext] " \
     "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test]"
 
-/* What `tenant set` was asked to change; NULL / -1: not given. */
+/* What `tenant set` was asked to change; NULL / -1: not given.  The route
+ * flags (in r) are parsed as `test --host` parses them. */
 struct set_args {
-    const char *id, *host, *tls, *username, *sender, *ca_file, *password_file, *to;
-    bool password_stdin, no_test, insecure_plaintext;
-    int tls_verify;             /* -1 not given, 0 off, 1 on */
-    long port, max_connections, rate_limit;
+    const char *id;
+    struct ctl_route_flags r;
+    int tls_mode;               /* enum route_tls of r.tls, when given */
+    bool no_test;
+    long max_connections, rate_limit;
     char **domains, **addresses;        /* NULL-terminated when given */
     int ndomains, naddresses;
 };
@@ -62,19 +65,6 @@ static enum probe_result ctl_tenant_probe(const struct conf *conf, const struct 
     return rc == 0 ? PROBE_PASSED : PROBE_FAILED;
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *s == 0 || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void push(char ***v, int *n, const char *s)
 {
     *v = myrealloc(*v, (size_t)(*n + 2) * sizeof(char *));
@@ -85,51 +75,42 @@ static void push(char ***v, int *n, const char *s)
 static int parse_set(int argc, char **argv, struct set_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->tls_verify = -1;
-    a->port = a->max_connections = a->rate_limit = -1;
+    ctl_route_flags_init(&a->r);
+    a->max_connections = a->rate_limit = -1;
     if (argc < 3 || argv[2][0] == '-')
         return ctl_fail(EX_USAGE, SET_USAGE);
     a->id = argv[2];
     for (int i = 3; i < argc; i++) {
         const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
+        int status = 0;
 
-        if (strcmp(o, "--password-stdin") == 0) { a->password_stdin = true; takes = false; }
-        else if (strcmp(o, "--no-test") == 0) { a->no_test = true; takes = false; }
-        else if (strcmp(o, "--no-tls-verify") == 0) { a->tls_verify = 0; takes = false; }
-        else if (strcmp(o, "--tls-verify") == 0) { a->tls_verify = 1; takes = false; }
-        else if (strcmp(o, "--insecure-plaintext") == 0) { a->insecure_plaintext = true; takes = false; }
-        else if (strcmp(o, "--password") == 0 || strncmp(o, "--password=", 11) == 0)
-            return ctl_fail(EX_USAGE, "a password is never taken from the command line (it would show "
-                            "in the process list and shell history): use --password-stdin or --password-file");
-        else if (val == NULL)
-            return ctl_fail(EX_USAGE, "%s needs a value\n%s", o, SET_USAGE);
-        else if (strcmp(o, "--host") == 0) a->host = val;
-        else if (strcmp(o, "--tls") == 0) a->tls = val;
-        else if (strcmp(o, "--username") == 0) a->username = val;
-        else if (strcmp(o, "--sender") == 0) a->sender = val;
-        else if (strcmp(o, "--ca-file") == 0) a->ca_file = val;
-        else if (strcmp(o, "--password-file") == 0) a->password_file = val;
-        else if (strcmp(o, "--to") == 0) a->to = val;
-        else if (strcmp(o, "--domain") == 0) push(&a->domains, &a->ndomains, val);
+        /* Its own flags without a value first (see ctl_route_flags.h). */
+        if (strcmp(o, "--no-test") == 0) {
+            a->no_test = true;
+            continue;
+        }
+        switch (ctl_route_flags_parse(&a->r, CTL_ROUTE_FLAG_TLS_VERIFY, argc, argv, &i, SET_USAGE, &status)) {
+        case CTL_ROUTE_FLAG_TAKEN:
+            continue;
+        case CTL_ROUTE_FLAG_ERROR:
+            return status;
+        case CTL_ROUTE_FLAG_OTHER:
+            break;
+        }
+        /* Its own flags with a value (val is there). */
+        if (strcmp(o, "--domain") == 0) push(&a->domains, &a->ndomains, val);
         else if (strcmp(o, "--address") == 0) push(&a->addresses, &a->naddresses, val);
-        else if (strcmp(o, "--port") == 0) {
-            if (parse_long(val, 1, 65535, &a->port) < 0)
-                return ctl_fail(EX_USAGE, "--port: \"%s\" is not a port (1..65535)", val);
-        } else if (strcmp(o, "--max-connections") == 0) {
-            if (parse_long(val, 1, 1000, &a->max_connections) < 0)
+        else if (strcmp(o, "--max-connections") == 0) {
+            if (ctl_parse_long(val, 1, 1000, &a->max_connections) < 0)
                 return ctl_fail(EX_USAGE, "--max-connections: \"%s\" is not in 1..1000", val);
         } else if (strcmp(o, "--rate-limit") == 0) {
-            if (parse_long(val, 0, 1000000, &a->rate_limit) < 0)
+            if (ctl_parse_long(val, 0, 1000000, &a->rate_limit) < 0)
                 return ctl_fail(EX_USAGE, "--rate-limit: \"%s\" is not in 0..1000000", val);
         } else
             return ctl_fail(EX_USAGE, "unknown option \"%s\"\n%s", o, SET_USAGE);
-        if (takes)
-            i++;
+        i++;
     }
-    if (a->password_stdin && a->password_file)
-        return ctl_fail(EX_USAGE, "--password-stdin and --password-file are exclusive");
-    return 0;
+    return ctl_route_flags_check_password(&a->r);
 }
 
 static void add_field(struct dbuf *f, const char *name)
@@ -260,6 +241,7 @@ static char **strings_dup(char *const *v)
 static void merge_record(struct tenant *t, const struct tenant *base, const struct set_args *a,
                          const char *token, struct dbuf *changed)
 {
+    const struct ctl_route_flags *r = &a->r;
     enum route_tls tls;
 
     if (base) {
@@ -273,31 +255,30 @@ static void merge_record(struct tenant *t, const struct tenant *base, const stru
         t->addresses = mycalloc(1, sizeof(char *));
         add_field(changed, "id");
     }
-    set_string(&t->route.host, a->host, "host", changed);
-    if (a->port > 0 && a->port != t->route.port) {
-        t->route.port = (int)a->port;
+    set_string(&t->route.host, r->host, "host", changed);
+    if (r->port > 0 && r->port != t->route.port) {
+        t->route.port = (int)r->port;
         add_field(changed, "port");
     }
     /* TLS mode: given, or by port when the port is given or new. */
     tls = t->route.tls;
-    if (a->tls)
-        tls = strcmp(a->tls, "implicit") == 0 ? ROUTE_TLS_IMPLICIT
-              : strcmp(a->tls, "starttls") == 0 ? ROUTE_TLS_STARTTLS : ROUTE_TLS_NONE;
-    else if (a->port > 0 || !base)
+    if (r->tls)
+        tls = (enum route_tls)a->tls_mode;
+    else if (r->port > 0 || !base)
         tls = route_tls_for_port(t->route.port);
     if (tls != t->route.tls || !base) {
         t->route.tls = tls;
         add_field(changed, "tls");
     }
-    if (a->insecure_plaintext && !t->route.insecure_plaintext) {
+    if (r->insecure_plaintext && !t->route.insecure_plaintext) {
         t->route.insecure_plaintext = true;
         add_field(changed, "insecure_plaintext");
     }
-    set_string(&t->route.username, a->username, "username", changed);
-    set_string(&t->route.sender, a->sender, "sender", changed);
-    set_string(&t->route.ca_file, a->ca_file, "ca_file", changed);
-    if (a->tls_verify >= 0 && (bool)a->tls_verify != t->route.tls_verify) {
-        t->route.tls_verify = a->tls_verify;
+    set_string(&t->route.username, r->username, "username", changed);
+    set_string(&t->route.sender, r->sender, "sender", changed);
+    set_string(&t->route.ca_file, r->ca_file, "ca_file", changed);
+    if (r->tls_verify >= 0 && (bool)r->tls_verify != t->route.tls_verify) {
+        t->route.tls_verify = r->tls_verify;
         add_field(changed, "tls_verify");
     }
     if (a->max_connections > 0 && a->max_connections != t->route.max_connections) {
@@ -318,7 +299,7 @@ static void merge_record(struct tenant *t, const struct tenant *base, const stru
         t->addresses = strings_dup(a->addresses);
         add_field(changed, "addresses");
     }
-    if (a->username && !*a->username && t->route.password) {
+    if (r->username && !*r->username && t->route.password) {
         myfree(t->route.password);      /* --username "": no AUTH any more */
         t->route.password = NULL;
         add_field(changed, "password");
@@ -500,13 +481,11 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     }
     if ((status = check_names(a.domains, false)) != 0 || (status = check_names(a.addresses, true)) != 0)
         goto out;
-    if (a.tls && strcmp(a.tls, "implicit") && strcmp(a.tls, "starttls") && strcmp(a.tls, "none")) {
-        status = ctl_fail(EX_USAGE, "--tls must be implicit, starttls or none");
+    if (a.r.tls && (status = ctl_route_flags_tls(a.r.tls, false, &a.tls_mode)) != 0)
         goto out;
-    }
     /* The secret first, before any lock is held (a human may be typing). */
-    if ((a.password_stdin || a.password_file)
-        && (status = ctl_secret_read(a.password_file, &secret, &secret_len)) != 0)
+    if ((a.r.password_stdin || a.r.password_file)
+        && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
         goto out;
 
     /* 1. The probe, with no lock held while it runs. */
@@ -525,7 +504,7 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
             printf("tenant %s: nothing changed\n", probed.id);
             goto out;
         }
-        probe = ctl_tenant_probe(conf, &probed, a.to ? a.to : probed.route.sender, why, sizeof(why));
+        probe = ctl_tenant_probe(conf, &probed, a.r.to ? a.r.to : probed.route.sender, why, sizeof(why));
         if (probe == PROBE_FAILED) {
             status = ctl_fail(1, "tenant %s: the connectivity test failed (%s): nothing saved", probed.id, why);
             goto out;

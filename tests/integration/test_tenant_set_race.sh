@@ -129,7 +129,7 @@ ok "(a) meanwhile tenant disable completes: 0" test "$(quick tenant disable beta
 ok "(a) meanwhile key rotate completes: 0" test "$(quick key rotate)" = 0
 ok "(a) and tenant enable: 0" test "$(quick tenant enable beta)" = 0
 ok "(a) the 'slow' set was still probing when they finished" kill -0 $SLOW
-ok "(a) beta was saved as tested" bash -c '[ "$0" != None ]' "$(show beta 'd["verified"]')"
+ok "(a) beta was saved as tested" test "$(show beta 'd["verified"] is not None')" = True
 kill -TERM $SLOW; wait_exit $SLOW 10
 ok "(a) nothing of 'slow' was saved (its probe never passed)" test "$(show slow 1; echo $?)" = 65
 
