@@ -2,16 +2,19 @@
  * ctl_tenant.c - tenantrelayctl tenant set | show | list | remove |
  * enable | disable.
  *
- * Every change runs under the store's lock: load the store, build the new
- * record, check it (syntax, claims of domains and addresses), run the
- * connectivity probe (ctl_tenant_probe(): nothing is saved unless it
- * passed; --no-test saves unverified), write the one file that holds the record
- * atomically, append to the change log.  The password comes from stdin or
- * a file, never argv, and only its sealed token is stored or shown.
+ * Every change is saved under the store's lock: load the store, build the
+ * new record, check it (syntax, claims of domains and addresses), write the
+ * one file that holds the record atomically, append to the change log.
+ * `tenant set` runs the connectivity probe first (ctl_tenant_probe():
+ * nothing is saved unless it passed; --no-test saves unverified) WITHOUT
+ * the lock, then saves only if the record it would save still has the route
+ * that was probed (see tenant_set()).  The password comes from stdin or a
+ * file, never argv, and only its sealed token is stored or shown.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define SET_USAGE "usage: tenant set ID [--host H] [--port P] [--tls implicit|starttls|none] " \
@@ -30,12 +34,14 @@
     "[--address A]... [--ca-file F] [--no-tls-verify | --tls-verify] [--insecure-plaintext] " \
     "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test]"
 
-/* What `tenant set` was asked to change; NULL / -1: not given. */
+/* What `tenant set` was asked to change; NULL / -1: not given.  The route
+ * flags (in r) are parsed as `test --host` parses them. */
 struct set_args {
-    const char *id, *host, *tls, *username, *sender, *ca_file, *password_file, *to;
-    bool password_stdin, no_test, insecure_plaintext;
-    int tls_verify;             /* -1 not given, 0 off, 1 on */
-    long port, max_connections, rate_limit;
+    const char *id;
+    struct ctl_route_flags r;
+    int tls_mode;               /* enum route_tls of r.tls, when given */
+    bool no_test;
+    long max_connections, rate_limit;
     char **domains, **addresses;        /* NULL-terminated when given */
     int ndomains, naddresses;
 };
@@ -46,34 +52,17 @@ enum probe_result { PROBE_NOT_RUN, PROBE_PASSED, PROBE_FAILED };
  * the merged, not yet saved record: its steps and, on failure, the hint go
  * to stdout; why gets the failure's code. */
 static enum probe_result ctl_tenant_probe(const struct conf *conf, const struct tenant *t,
-                                          const char *to, bool no_test, char *why, size_t len)
+                                          const char *to, char *why, size_t len)
 {
     struct probe_report rep;
     int rc;
 
-    if (no_test) {
-        snprintf(why, len, "--no-test was given");
-        return PROBE_NOT_RUN;
-    }
     rc = probe_run_tenant(conf, t, to, 0, false, &rep);
     probe_report_print(stdout, &rep);
     fflush(stdout);
     snprintf(why, len, "%s", rc == 0 ? "passed" : rep.code);
     probe_report_free(&rep);
     return rc == 0 ? PROBE_PASSED : PROBE_FAILED;
-}
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *s == 0 || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static void push(char ***v, int *n, const char *s)
@@ -86,51 +75,42 @@ static void push(char ***v, int *n, const char *s)
 static int parse_set(int argc, char **argv, struct set_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->tls_verify = -1;
-    a->port = a->max_connections = a->rate_limit = -1;
+    ctl_route_flags_init(&a->r);
+    a->max_connections = a->rate_limit = -1;
     if (argc < 3 || argv[2][0] == '-')
         return ctl_fail(EX_USAGE, SET_USAGE);
     a->id = argv[2];
     for (int i = 3; i < argc; i++) {
         const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
+        int status = 0;
 
-        if (strcmp(o, "--password-stdin") == 0) { a->password_stdin = true; takes = false; }
-        else if (strcmp(o, "--no-test") == 0) { a->no_test = true; takes = false; }
-        else if (strcmp(o, "--no-tls-verify") == 0) { a->tls_verify = 0; takes = false; }
-        else if (strcmp(o, "--tls-verify") == 0) { a->tls_verify = 1; takes = false; }
-        else if (strcmp(o, "--insecure-plaintext") == 0) { a->insecure_plaintext = true; takes = false; }
-        else if (strcmp(o, "--password") == 0 || strncmp(o, "--password=", 11) == 0)
-            return ctl_fail(EX_USAGE, "a password is never taken from the command line (it would show "
-                            "in the process list and shell history): use --password-stdin or --password-file");
-        else if (val == NULL)
-            return ctl_fail(EX_USAGE, "%s needs a value\n%s", o, SET_USAGE);
-        else if (strcmp(o, "--host") == 0) a->host = val;
-        else if (strcmp(o, "--tls") == 0) a->tls = val;
-        else if (strcmp(o, "--username") == 0) a->username = val;
-        else if (strcmp(o, "--sender") == 0) a->sender = val;
-        else if (strcmp(o, "--ca-file") == 0) a->ca_file = val;
-        else if (strcmp(o, "--password-file") == 0) a->password_file = val;
-        else if (strcmp(o, "--to") == 0) a->to = val;
-        else if (strcmp(o, "--domain") == 0) push(&a->domains, &a->ndomains, val);
+        /* Its own flags without a value first (see ctl_route_flags.h). */
+        if (strcmp(o, "--no-test") == 0) {
+            a->no_test = true;
+            continue;
+        }
+        switch (ctl_route_flags_parse(&a->r, CTL_ROUTE_FLAG_TLS_VERIFY, argc, argv, &i, SET_USAGE, &status)) {
+        case CTL_ROUTE_FLAG_TAKEN:
+            continue;
+        case CTL_ROUTE_FLAG_ERROR:
+            return status;
+        case CTL_ROUTE_FLAG_OTHER:
+            break;
+        }
+        /* Its own flags with a value (val is there). */
+        if (strcmp(o, "--domain") == 0) push(&a->domains, &a->ndomains, val);
         else if (strcmp(o, "--address") == 0) push(&a->addresses, &a->naddresses, val);
-        else if (strcmp(o, "--port") == 0) {
-            if (parse_long(val, 1, 65535, &a->port) < 0)
-                return ctl_fail(EX_USAGE, "--port: \"%s\" is not a port (1..65535)", val);
-        } else if (strcmp(o, "--max-connections") == 0) {
-            if (parse_long(val, 1, 1000, &a->max_connections) < 0)
+        else if (strcmp(o, "--max-connections") == 0) {
+            if (ctl_parse_long(val, 1, 1000, &a->max_connections) < 0)
                 return ctl_fail(EX_USAGE, "--max-connections: \"%s\" is not in 1..1000", val);
         } else if (strcmp(o, "--rate-limit") == 0) {
-            if (parse_long(val, 0, 1000000, &a->rate_limit) < 0)
+            if (ctl_parse_long(val, 0, 1000000, &a->rate_limit) < 0)
                 return ctl_fail(EX_USAGE, "--rate-limit: \"%s\" is not in 0..1000000", val);
         } else
             return ctl_fail(EX_USAGE, "unknown option \"%s\"\n%s", o, SET_USAGE);
-        if (takes)
-            i++;
+        i++;
     }
-    if (a->password_stdin && a->password_file)
-        return ctl_fail(EX_USAGE, "--password-stdin and --password-file are exclusive");
-    return 0;
+    return ctl_route_flags_check_password(&a->r);
 }
 
 static void add_field(struct dbuf *f, const char *name)
@@ -240,24 +220,253 @@ static size_t index_of(const struct tenant_store *store, const char *id)
     return (size_t)-1;
 }
 
+static char **strings_dup(char *const *v)
+{
+    size_t n = 0;
+    char **d;
+
+    while (v[n])
+        n++;
+    d = mycalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        d[i] = mystrdup(v[i]);
+    return d;
+}
+
+/* Merge the arguments over base (NULL: a new tenant) into t (zeroed),
+ * naming each changed field in changed.  The password is kept, cleared by
+ * --username "", or replaced by token (this command's secret, sealed) when
+ * token is not NULL.  Called twice by tenant_set(): on the record read
+ * before the probe, and on the record read again under the lock. */
+static void merge_record(struct tenant *t, const struct tenant *base, const struct set_args *a,
+                         const char *token, struct dbuf *changed)
+{
+    const struct ctl_route_flags *r = &a->r;
+    enum route_tls tls;
+
+    if (base) {
+        tenant_copy(t, base);
+    } else {
+        route_init(&t->route);
+        t->id = mystrdup(a->id);
+        t->enabled = true;
+        t->created = time(NULL);
+        t->domains = mycalloc(1, sizeof(char *));
+        t->addresses = mycalloc(1, sizeof(char *));
+        add_field(changed, "id");
+    }
+    set_string(&t->route.host, r->host, "host", changed);
+    if (r->port > 0 && r->port != t->route.port) {
+        t->route.port = (int)r->port;
+        add_field(changed, "port");
+    }
+    /* TLS mode: given, or by port when the port is given or new. */
+    tls = t->route.tls;
+    if (r->tls)
+        tls = (enum route_tls)a->tls_mode;
+    else if (r->port > 0 || !base)
+        tls = route_tls_for_port(t->route.port);
+    if (tls != t->route.tls || !base) {
+        t->route.tls = tls;
+        add_field(changed, "tls");
+    }
+    if (r->insecure_plaintext && !t->route.insecure_plaintext) {
+        t->route.insecure_plaintext = true;
+        add_field(changed, "insecure_plaintext");
+    }
+    set_string(&t->route.username, r->username, "username", changed);
+    set_string(&t->route.sender, r->sender, "sender", changed);
+    set_string(&t->route.ca_file, r->ca_file, "ca_file", changed);
+    if (r->tls_verify >= 0 && (bool)r->tls_verify != t->route.tls_verify) {
+        t->route.tls_verify = r->tls_verify;
+        add_field(changed, "tls_verify");
+    }
+    if (a->max_connections > 0 && a->max_connections != t->route.max_connections) {
+        t->route.max_connections = (int)a->max_connections;
+        add_field(changed, "max_connections");
+    }
+    if (a->rate_limit >= 0 && a->rate_limit != t->route.rate_limit) {
+        t->route.rate_limit = (int)a->rate_limit;
+        add_field(changed, "rate_limit");
+    }
+    if (a->domains && !strings_equal(a->domains, t->domains)) {
+        conf_free_strings(t->domains);
+        t->domains = strings_dup(a->domains);
+        add_field(changed, "domains");
+    }
+    if (a->addresses && !strings_equal(a->addresses, t->addresses)) {
+        conf_free_strings(t->addresses);
+        t->addresses = strings_dup(a->addresses);
+        add_field(changed, "addresses");
+    }
+    if (r->username && !*r->username && t->route.password) {
+        myfree(t->route.password);      /* --username "": no AUTH any more */
+        t->route.password = NULL;
+        add_field(changed, "password");
+    }
+    if (token) {
+        myfree(t->route.password);
+        t->route.password = mystrdup(token);
+        add_field(changed, "password");
+    }
+}
+
+/* Seal this command's secret for tenant id under the keyring's current
+ * primary key (*token: the caller's, myfree).  0 or an exit status. */
+static int seal_secret(struct ctl_ctx *ctx, const char *id, const unsigned char *secret, size_t len,
+                       char **token)
+{
+    struct vault *v;
+    char err[512];
+    int status = 0;
+
+    *token = NULL;
+    if ((v = ctl_vault_load(ctx, &status)) == NULL)
+        return status;
+    if (vault_seal(v, id, "password", secret, len, token, err, sizeof(err)) < 0)
+        status = ctl_fail(EX_DATAERR, "%s", err);
+    vault_free(v);
+    return status;
+}
+
+/* The record tenant_set() would save given what the store holds now: the
+ * arguments merged over store's record (in *t, changed fields named in
+ * changed), with this command's secret sealed afresh under the keyring's
+ * current primary key.  *existed: whether the store held the tenant.  0 or
+ * an exit status; t is the caller's to free either way.  The caller checks
+ * it with check_record(). */
+static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const struct tenant_store *store,
+                        const unsigned char *secret, size_t secret_len, struct tenant *t,
+                        struct dbuf *changed, bool *existed)
+{
+    const struct tenant *old = tenant_store_find(store, a->id);
+    char *token = NULL;
+    int status;
+
+    *existed = old != NULL;
+    if (secret && (status = seal_secret(ctx, a->id, secret, secret_len, &token)) != 0)
+        return status;
+    merge_record(t, old, a, token, changed);
+    myfree(token);
+    return 0;
+}
+
+/* The store's part that matters to this change, read under the lock (see
+ * tenant_store_load_for_update: only the files that can matter, so one
+ * update stays fast at 100,000 tenants while claims are still checked
+ * against every record).  *lock stays held when keep_lock is set, else it
+ * is released before returning: the read is still a consistent one, never
+ * a file caught between its removal and the directory listing. */
+static struct tenant_store *load_locked(const struct conf *conf, const struct set_args *a, bool keep_lock,
+                                        int *lock, int *status)
+{
+    struct conf_error cerr = { "" };
+    struct tenant_store *store;
+
+    if ((*lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
+        *status = ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
+        return NULL;
+    }
+    if ((store = tenant_store_load_for_update(conf->tenant_store, a->id, a->domains, a->addresses,
+                                              &cerr)) == NULL)
+        *status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
+    if (!keep_lock || store == NULL) {
+        tenant_store_unlock(*lock);
+        *lock = -1;
+    }
+    return store;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two password tokens of tenant id hold the same secret: the same
+ * token, or two that both open to the same plaintext (`key rotate`
+ * re-seals every token under a new key without changing any secret). */
+static bool same_secret(struct ctl_ctx *ctx, const char *id, const char *x, const char *y)
+{
+    struct vault *v;
+    unsigned char *px = NULL, *py = NULL;
+    size_t lx = 0, ly = 0;
+    char err[512];
+    bool same = false;
+
+    if (str_eq(x, y))
+        return true;
+    if (x == NULL || y == NULL || (v = vault_load(ctl_conf(ctx), err, sizeof(err))) == NULL)
+        return false;
+    if (vault_open(v, id, "password", x, &px, &lx, err, sizeof(err)) == VAULT_OK
+        && vault_open(v, id, "password", y, &py, &ly, err, sizeof(err)) == VAULT_OK)
+        same = lx == ly && sodium_memcmp(px, py, lx) == 0;
+    vault_plain_free(px, lx);
+    vault_plain_free(py, ly);
+    vault_free(v);
+    return same;
+}
+
+/* Name in diff every route field the probe used whose value differs
+ * between what was probed and what would be saved now.  own_secret: both
+ * passwords are this command's secret, each sealed by it. */
+static void probed_diff(struct ctl_ctx *ctx, const struct tenant *probed, const struct tenant *now,
+                        bool own_secret, struct dbuf *diff)
+{
+    const struct route *p = &probed->route, *n = &now->route;
+
+    if (!str_eq(p->host, n->host))
+        add_field(diff, "host");
+    if (p->port != n->port)
+        add_field(diff, "port");
+    if (p->tls != n->tls)
+        add_field(diff, "tls");
+    if (p->insecure_plaintext != n->insecure_plaintext)
+        add_field(diff, "insecure_plaintext");
+    if (!str_eq(p->username, n->username))
+        add_field(diff, "username");
+    if (!own_secret && !same_secret(ctx, now->id, p->password, n->password))
+        add_field(diff, "password");
+    if (!str_eq(p->sender, n->sender))
+        add_field(diff, "sender");
+    if (!str_eq(p->ca_file, n->ca_file))
+        add_field(diff, "ca_file");
+    if (p->tls_verify != n->tls_verify)
+        add_field(diff, "tls_verify");
+    if (!str_eq(p->bind_address, n->bind_address))
+        add_field(diff, "bind_address");
+}
+
+/*
+ * The connectivity test can take as long as the probe's timeout against a
+ * slow server, so it runs without the store's lock (which every other
+ * writer needs): read the record (under the lock, briefly), merge, check,
+ * probe; then lock, read again, merge the same arguments again and save.
+ * What is saved must be what was probed: if the tenant appeared or went,
+ * or a route field the probe used now differs (another writer changed one
+ * this command did not set), nothing is saved and the command exits 75
+ * (EX_TEMPFAIL: run it again, it will test the new combination).  Fields
+ * this command sets win over a change made meanwhile (last writer wins),
+ * and fields it does not set keep that change (no lost update).  With
+ * --no-test nothing is probed, so there is nothing to go stale: one pass
+ * under the lock, as before.
+ */
 static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
 {
     struct conf *conf = ctl_conf(ctx);
-    struct conf_error cerr = { "" };
     struct set_args a;
     struct tenant_store *store = NULL;
-    struct vault *v = NULL;
-    struct tenant t;
-    const struct tenant *old;
+    struct tenant t, probed;
     const struct tenant **repl = NULL;
-    struct dbuf changed = DBUF_INIT;
+    struct dbuf changed = DBUF_INIT, diff = DBUF_INIT;
     unsigned char *secret = NULL;
     size_t secret_len = 0, n, idx;
-    char why[256], err[512];
+    char why[256];
     int lock = -1, status;
-    enum probe_result probe;
+    bool existed = false, probed_existed = false;
+    enum probe_result probe = PROBE_NOT_RUN;
 
     memset(&t, 0, sizeof(t));
+    memset(&probed, 0, sizeof(probed));
     if ((status = parse_set(argc, argv, &a)) != 0)
         goto out;
     if (conf == NULL) {
@@ -272,117 +481,65 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     }
     if ((status = check_names(a.domains, false)) != 0 || (status = check_names(a.addresses, true)) != 0)
         goto out;
-    if (a.tls && strcmp(a.tls, "implicit") && strcmp(a.tls, "starttls") && strcmp(a.tls, "none")) {
-        status = ctl_fail(EX_USAGE, "--tls must be implicit, starttls or none");
+    if (a.r.tls && (status = ctl_route_flags_tls(a.r.tls, false, &a.tls_mode)) != 0)
         goto out;
-    }
     /* The secret first, before any lock is held (a human may be typing). */
-    if ((a.password_stdin || a.password_file)
-        && (status = ctl_secret_read(a.password_file, &secret, &secret_len)) != 0)
+    if ((a.r.password_stdin || a.r.password_file)
+        && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
         goto out;
 
-    if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
-        status = ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
-        goto out;
-    }
-    /* Only the files that can matter to this change (see
-     * tenant_store_load_for_update): one update stays fast at 100,000
-     * tenants while claims are still checked against every record. */
-    if ((store = tenant_store_load_for_update(conf->tenant_store, a.id, a.domains, a.addresses,
-                                              &cerr)) == NULL) {
-        status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
-        goto out;
-    }
-    old = tenant_store_find(store, a.id);
-    if (old) {
-        tenant_copy(&t, old);
+    /* 1. The probe, with no lock held while it runs. */
+    if (a.no_test) {
+        snprintf(why, sizeof(why), "--no-test was given");
     } else {
-        route_init(&t.route);
-        t.id = mystrdup(a.id);
-        t.enabled = true;
-        t.created = time(NULL);
-        t.domains = mycalloc(1, sizeof(char *));
-        t.addresses = mycalloc(1, sizeof(char *));
-        add_field(&changed, "id");
-    }
-    set_string(&t.route.host, a.host, "host", &changed);
-    if (a.port > 0 && a.port != t.route.port) {
-        t.route.port = (int)a.port;
-        add_field(&changed, "port");
-    }
-    {
-        /* TLS mode: given, or by port when the port is given or new. */
-        enum route_tls tls = t.route.tls;
-
-        if (a.tls)
-            tls = strcmp(a.tls, "implicit") == 0 ? ROUTE_TLS_IMPLICIT
-                  : strcmp(a.tls, "starttls") == 0 ? ROUTE_TLS_STARTTLS : ROUTE_TLS_NONE;
-        else if (a.port > 0 || !old)
-            tls = route_tls_for_port(t.route.port);
-        if (tls != t.route.tls || !old) {
-            t.route.tls = tls;
-            add_field(&changed, "tls");
-        }
-    }
-    if (a.insecure_plaintext && !t.route.insecure_plaintext) {
-        t.route.insecure_plaintext = true;
-        add_field(&changed, "insecure_plaintext");
-    }
-    set_string(&t.route.username, a.username, "username", &changed);
-    set_string(&t.route.sender, a.sender, "sender", &changed);
-    set_string(&t.route.ca_file, a.ca_file, "ca_file", &changed);
-    if (a.tls_verify >= 0 && (bool)a.tls_verify != t.route.tls_verify) {
-        t.route.tls_verify = a.tls_verify;
-        add_field(&changed, "tls_verify");
-    }
-    if (a.max_connections > 0 && a.max_connections != t.route.max_connections) {
-        t.route.max_connections = (int)a.max_connections;
-        add_field(&changed, "max_connections");
-    }
-    if (a.rate_limit >= 0 && a.rate_limit != t.route.rate_limit) {
-        t.route.rate_limit = (int)a.rate_limit;
-        add_field(&changed, "rate_limit");
-    }
-    if (a.domains && !strings_equal(a.domains, t.domains)) {
-        conf_free_strings(t.domains);
-        t.domains = a.domains;
-        a.domains = NULL;
-        add_field(&changed, "domains");
-    }
-    if (a.addresses && !strings_equal(a.addresses, t.addresses)) {
-        conf_free_strings(t.addresses);
-        t.addresses = a.addresses;
-        a.addresses = NULL;
-        add_field(&changed, "addresses");
-    }
-    if (a.username && !*a.username && t.route.password) {
-        myfree(t.route.password);       /* --username "": no AUTH any more */
-        t.route.password = NULL;
-        add_field(&changed, "password");
-    }
-    if (secret) {
-        char *token;
-
-        if ((v = ctl_vault_load(ctx, &status)) == NULL)
+        if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
             goto out;
-        if (vault_seal(v, t.id, "password", secret, secret_len, &token, err, sizeof(err)) < 0) {
-            status = ctl_fail(EX_DATAERR, "%s", err);
+        if ((status = build_record(ctx, &a, store, secret, secret_len, &probed, &changed,
+                                   &probed_existed)) != 0
+            || (status = check_record(&probed, store)) != 0)
+            goto out;
+        tenant_store_free(store);
+        store = NULL;
+        if (probed_existed && changed.len == 0) {
+            printf("tenant %s: nothing changed\n", probed.id);
             goto out;
         }
-        myfree(t.route.password);
-        t.route.password = token;
-        add_field(&changed, "password");
+        probe = ctl_tenant_probe(conf, &probed, a.r.to ? a.r.to : probed.route.sender, why, sizeof(why));
+        if (probe == PROBE_FAILED) {
+            status = ctl_fail(1, "tenant %s: the connectivity test failed (%s): nothing saved", probed.id, why);
+            goto out;
+        }
+        dbuf_reset(&changed);
+    }
+
+    /* 2. Under the lock: the store as it is now, the same merge, the save. */
+    if ((store = load_locked(conf, &a, true, &lock, &status)) == NULL)
+        goto out;
+    if (probe == PROBE_PASSED && !probed_existed && tenant_store_find(store, a.id)) {
+        status = ctl_fail(EX_TEMPFAIL, "tenant %s was created by another command while the connectivity "
+                          "test ran: nothing saved; run the command again", a.id);
+        goto out;
+    }
+    if (probe == PROBE_PASSED && probed_existed && !tenant_store_find(store, a.id)) {
+        status = ctl_fail(EX_TEMPFAIL, "tenant %s was removed while the connectivity test ran: "
+                          "nothing saved", a.id);
+        goto out;
+    }
+    if ((status = build_record(ctx, &a, store, secret, secret_len, &t, &changed, &existed)) != 0)
+        goto out;
+    if (probe == PROBE_PASSED) {
+        probed_diff(ctx, &probed, &t, secret != NULL, &diff);
+        if (diff.len) {
+            status = ctl_fail(EX_TEMPFAIL, "tenant %s changed while the connectivity test ran (%s now "
+                              "differ from what was tested): nothing saved; run the command again to "
+                              "test the new combination", t.id, dbuf_str(&diff));
+            goto out;
+        }
     }
     if ((status = check_record(&t, store)) != 0)
         goto out;
-    if (old && changed.len == 0) {
+    if (existed && changed.len == 0) {
         printf("tenant %s: nothing changed\n", t.id);
-        goto out;
-    }
-
-    probe = ctl_tenant_probe(conf, &t, a.to ? a.to : t.route.sender, a.no_test, why, sizeof(why));
-    if (probe == PROBE_FAILED) {
-        status = ctl_fail(1, "tenant %s: the connectivity test failed (%s): nothing saved", t.id, why);
         goto out;
     }
     if (probe == PROBE_NOT_RUN) {
@@ -398,21 +555,23 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     repl = mycalloc(n + 1, sizeof(*repl));
     for (size_t i = 0; i < n; i++)
         repl[i] = tenant_store_at(store, i);
-    idx = old ? index_of(store, t.id) : (size_t)-1;
+    idx = existed ? index_of(store, t.id) : (size_t)-1;
     if (idx != (size_t)-1)
         repl[idx] = &t;
-    if ((status = save(conf, store, repl, old ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
+    if ((status = save(conf, store, repl, existed ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
         goto out;
-    printf("tenant %s %s (%s)\n", t.id, old ? "updated" : "created", dbuf_str(&changed));
+    printf("tenant %s %s (%s)\n", t.id, existed ? "updated" : "created", dbuf_str(&changed));
 out:
     vault_plain_free(secret, secret_len);
     conf_free_strings(a.domains);
     conf_free_strings(a.addresses);
     if (t.id)
         tenant_free_fields(&t);
+    if (probed.id)
+        tenant_free_fields(&probed);
     myfree(repl);
     dbuf_free(&changed);
-    vault_free(v);
+    dbuf_free(&diff);
     tenant_store_free(store);
     tenant_store_unlock(lock);
     return status;
