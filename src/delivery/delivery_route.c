@@ -18,7 +18,7 @@
 #include "tenantrelay/tls.h"
 
 /* Queued messages per open session before the route opens another. */
-#define SLOW_START_BACKLOG 4
+#define SLOW_START_BACKLOG 8
 
 static bool str_equal(const char *a, const char *b)
 {
