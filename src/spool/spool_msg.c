@@ -75,18 +75,13 @@ static void make_qid(struct spool *s, char *out)
 struct spool_msg *spool_msg_begin(struct spool *s, char *err, size_t errlen)
 {
     struct spool_msg *m = mycalloc(1, sizeof(*m));
-    char name[SPOOL_QID_LEN + 8];
 
     m->spool = s;
     m->fd = -1;
-    /* Ids are unique by construction (time and sequence); the check only
-     * guards against a clock stepped back onto a queued message. */
-    for (int tries = 0; tries < 100; tries++) {
-        make_qid(s, m->id);
-        snprintf(name, sizeof(name), "%s.env", m->id);
-        if (faccessat(s->queue_fd, name, F_OK, 0) < 0)
-            break;
-    }
+    /* Ids are unique by construction (time and sequence); a clock stepped
+     * back onto a queued message's id fails the commit (RENAME_NOREPLACE)
+     * and never replaces that message. */
+    make_qid(s, m->id);
     m->fd = spool_tmp_open(s, SPOOL_POOL_MSG, m->tmp_msg, &m->old_size);
     if (m->fd < 0) {
         spool_seterr(err, errlen, "cannot create a spool file: %s", strerror(errno));
@@ -238,13 +233,13 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
     }
     /* The .msg first: a .env in queue/ always has its content next to it. */
     snprintf(from, sizeof(from), "%s.msg", m->id);
-    if (renameat(s->tmp_fd, m->tmp_msg, s->queue_fd, from) < 0) {
+    if (renameat2(s->tmp_fd, m->tmp_msg, s->queue_fd, from, RENAME_NOREPLACE) < 0) {
         spool_seterr(err, errlen, "cannot queue the message: %s", strerror(errno));
         goto cleanup;
     }
     m->tmp_msg[0] = 0;
     snprintf(from, sizeof(from), "%s.env", m->id);
-    if (renameat(s->tmp_fd, m->tmp_env, s->queue_fd, from) < 0) {
+    if (renameat2(s->tmp_fd, m->tmp_env, s->queue_fd, from, RENAME_NOREPLACE) < 0) {
         spool_seterr(err, errlen, "cannot queue the envelope: %s", strerror(errno));
         snprintf(from, sizeof(from), "%s.msg", m->id);
         unlinkat(s->queue_fd, from, 0);

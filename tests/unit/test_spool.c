@@ -268,6 +268,39 @@ static void test_recycle(void **state)
     spool_close(sp);
 }
 
+/* A commit never replaces a queued message: an id already taken (a
+ * clock stepped back) fails the commit and leaves the other message. */
+static void test_commit_never_replaces(void **state)
+{
+    char err[256], name[160], buf[32] = "";
+    struct spool *sp = spool_open(dir, true, err, sizeof(err));
+    struct spool_envelope env = { .sender = "a@b.test" };
+    char *rcpts[] = { "c@d.test", NULL };
+    struct spool_msg *m;
+    FILE *fp;
+
+    assert_non_null(sp);
+    env.recipients = rcpts;
+    env.recipient_count = 1;
+    m = spool_msg_begin(sp, err, sizeof(err));
+    assert_non_null(m);
+    snprintf(name, sizeof(name), "%s/queue/%s.msg", dir, spool_msg_id(m));
+    fp = fopen(name, "w");
+    assert_non_null(fp);
+    fputs("older", fp);
+    fclose(fp);
+    assert_int_equal(spool_msg_write(m, "newer\r\n", 7), 0);
+    assert_int_equal(spool_msg_commit(m, &env, err, sizeof(err)), -1);
+    assert_int_equal(errno, EEXIST);
+    fp = fopen(name, "r");
+    assert_non_null(fp);
+    assert_int_equal(fread(buf, 1, sizeof(buf) - 1, fp), 5);
+    fclose(fp);
+    assert_string_equal(buf, "older");
+    assert_int_equal(count_files("tmp"), 0);
+    spool_close(sp);
+}
+
 static void test_qid_and_names(void **state)
 {
     assert_true(spool_qid_is_valid("0123456789ABCDEF"));
@@ -294,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_list_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_never_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_and_recover, setup, teardown),
         cmocka_unit_test(test_qid_and_names),
         cmocka_unit_test(test_open_missing),
