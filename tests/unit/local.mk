@@ -27,3 +27,4 @@ include $(srcdir)/tests/unit/smtpd.mk
 include $(srcdir)/tests/unit/smtpc.mk
 include $(srcdir)/tests/unit/delivery.mk
 include $(srcdir)/tests/unit/probe.mk
+include $(srcdir)/tests/unit/milter.mk
