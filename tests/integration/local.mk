@@ -16,3 +16,4 @@ include $(srcdir)/tests/integration/smtpc.mk
 include $(srcdir)/tests/integration/delivery.mk
 include $(srcdir)/tests/integration/probe.mk
 include $(srcdir)/tests/integration/perf.mk
+include $(srcdir)/tests/integration/milter.mk
