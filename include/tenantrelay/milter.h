@@ -23,6 +23,11 @@
  * keeps the whole section in memory, and MTAs cap theirs far below it. */
 #define MILTER_HEADER_MAX (1024 * 1024)
 
+/* Header fields the MTA puts at the top without showing them to milters,
+ * but counts in smfi_insheader() positions: its own Received: (Postfix's
+ * smtpd and Sendmail both add exactly one; seen in Postfix 3.7). */
+#define MILTER_HIDDEN_HEADERS 1
+
 struct milter_header {
     char *name;
     char *value;                /* as the MTA passed it: no leading space, folds as LF or CRLF */
@@ -67,7 +72,8 @@ struct milter_edit {
     enum milter_edit_op op;
     char *name;                 /* NULL for CHGFROM */
     int index;                  /* DELETE/CHANGE: 1-based among fields of that name;
-                                 * INSERT: 0-based position among all fields */
+                                 * INSERT: 0-based position among all fields,
+                                 * MILTER_HIDDEN_HEADERS included */
     char *value;                /* NULL for DELETE */
 };
 

@@ -5,7 +5,7 @@
  *
  * The edits are ordered so that no index depends on an earlier edit:
  * Reply-To: is inserted first (its position counts the fields as the MTA
- * sent them), then the tenant headers are deleted from the last copy to the
+ * sent them, plus the trace header it hides from milters), then the tenant headers are deleted from the last copy to the
  * first (per-name indexes of the copies still to delete never move), then
  * From: is changed (it is never a tenant header) or added, the envelope
  * sender changed, and the tenant stamp added last, after every copy the
@@ -247,7 +247,9 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
             rc = -1;
             goto done;
         }
-        add_edit(p, MILTER_EDIT_INSERT, "Reply-To", (int)from_pos + 1, val.data, val.len);
+        /* Right after From:, as delivery writes it. */
+        add_edit(p, MILTER_EDIT_INSERT, "Reply-To", MILTER_HIDDEN_HEADERS + (int)from_pos + 1, val.data,
+                 val.len);
         p->reply_to_added = true;
     }
     for (size_t k = nvalues; k > 0; k--)
