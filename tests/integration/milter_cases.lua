@@ -17,20 +17,27 @@ end
 -- One message: t.ip (client), t.auth ({auth_authen}), t.from, t.headers
 -- ({ {name, value}, ... }); t.pause(conn) runs after MAIL FROM.  Returns the
 -- connection after end of message.
+-- t.conn: a further message on that connection.
 local function message(t)
-    local conn = mt.connect(sock, 40, 0.25)
+    local conn = t.conn
     if conn == nil then
-        error("cannot connect to " .. sock)
+        conn = mt.connect(sock, 40, 0.25)
+        if conn == nil then
+            error("cannot connect to " .. sock)
+        end
+        assert(mt.conninfo(conn, "client.test", t.ip or "127.0.0.1") == nil)
+        -- HELO first: libmilter clears the MAIL macros when HELO arrives.
+        assert(mt.helo(conn, "app.test") == nil)
     end
-    assert(mt.conninfo(conn, "client.test", t.ip or "127.0.0.1") == nil)
-    -- HELO first: libmilter clears the MAIL macros when HELO arrives.
-    assert(mt.helo(conn, "app.test") == nil)
     if t.auth then
         assert(mt.macro(conn, SMFIC_MAIL, "i", t.qid or "QID", "{auth_authen}", t.auth) == nil)
     else
         assert(mt.macro(conn, SMFIC_MAIL, "i", t.qid or "QID") == nil)
     end
     assert(mt.mailfrom(conn, t.from) == nil)
+    if t.abort then
+        return conn
+    end
     if t.pause then
         t.pause(conn)
     end
@@ -150,10 +157,37 @@ if phase == "main" then
         "disabled tenant (default): default route")
     mt.disconnect(conn)
 
+    mt.echo("# several messages on one connection, one aborted")
+    conn = message({ qid = "FIRST1", from = "<app@acme.test>", headers = { { "From", "app@acme.test" } } })
+    check(mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID", "acme"), "first message: acme")
+    conn = message({ conn = conn, qid = "ABORTED1", from = "<app@acme.test>", abort = true })
+    assert(mt.header(conn, "X-Tenant-ID", "zed") == nil)
+    assert(mt.abort(conn) == nil)
+    conn = message({ conn = conn, qid = "SECOND1", from = "<app@platform.test>",
+        headers = { { "From", "app@platform.test" } } })
+    check(accepted(conn), "after an abort: accepted")
+    check(not mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID"), "after an abort: nothing inherited (default route)")
+    check(mt.eom_check(conn, MT_HDRCHANGE, "From", "notifications@platform.test"),
+        "after an abort: the default route's sender")
+    mt.disconnect(conn)
+
+    mt.echo("# a header section over 1 MiB")
+    local big = {}
+    for k = 1, 1100 do
+        big[k] = { "X-Filler", string.rep("x", 1000) }
+    end
+    conn = message({ qid = "BIG1", from = "<app@acme.test>", headers = big })
+    check(refused(conn), "header section over 1 MiB: refused with the milter's reply")
+    mt.disconnect(conn)
+
     mt.echo("# two From: headers")
     conn = message({ qid = "TWOFROM1", from = "<app@acme.test>",
         headers = { { "From", "a@acme.test" }, { "From", "b@acme.test" } } })
     check(refused(conn), "two From: headers: refused with the milter's reply")
+    mt.disconnect(conn)
+elseif phase == "unix" then
+    conn = message({ qid = "UNIX1", from = "<app@acme.test>", headers = { { "From", "app@acme.test" } } })
+    check(mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID", "acme"), "unix socket: acme stamped")
     mt.disconnect(conn)
 elseif phase == "reject" then
     conn = message({ qid = "UNKNOWN2", from = "<app@platform.test>",

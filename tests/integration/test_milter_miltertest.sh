@@ -74,6 +74,25 @@ ok "log: conflicting headers refused 550 5.7.1" \
 ok "log: two From: headers refused 550 5.6.0" \
     log 'TWOFROM1: refused .*reply="550 5.6.0 Error: message has more than one From: header"'
 ok "log: unknown tenant to the default route" log "UNKNOWN1: rewritten .* tenant=- source=none removed=1"
+ok "log: the aborted message left no trace" bash -c '! grep -q "ABORTED1" "$0"' "$T/milter.log"
+ok "log: header section over 1 MiB refused 552 5.3.4" log 'BIG1: refused .*header section larger than'
+
+# An MTA that cannot change the envelope sender: the milter refuses the
+# negotiation (the connection closes, no options reply), so the MTA's own
+# default action applies; with every action offered it answers.
+negotiate() {  # negotiate ACTIONS: the reply's command byte, or EOF
+    "$PYTHON3" - "$mport" "$1" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+body = b"O" + struct.pack(">III", 6, int(sys.argv[2], 0), 0xff)
+s.sendall(struct.pack(">I", len(body)) + body)
+data = s.recv(4096)
+print(data[4:5].decode() if data else "EOF")
+PY
+}
+ok "negotiation: every action offered, options returned" test "$(negotiate 0x1ff)" = O
+ok "negotiation: no SMFIF_CHGFROM, connection refused" test "$(negotiate 0x1bf)" = EOF
+ok "log: why the negotiation was refused" log 'the MTA does not offer the needed actions'
 
 ok "reload: unknown_tenant = reject" reload_to reject
 run_phase reject
@@ -95,6 +114,20 @@ while IFS= read -r line; do echo "$line"; done < "$T/inflight.out"
 ok "in flight: both checks passed" bash -c '[ "$(grep -c "^ok" "$0")" -ge 3 ] && ! grep -q "^not ok" "$0"' "$T/inflight.out"
 ok "log: the in-flight message kept tempfail" log 'INFLIGHT1: refused .*reply="451 4.7.1'
 ok "log: the next message got reject" log 'AFTER1: refused .*reply="550 5.7.1'
+
+# A unix socket with socket_mode, created before the privileges go.
+upath="$T/run/milter.sock"
+sed -e "s|inet:$mport@127.0.0.1|unix:$upath|" -e 's|^milter = { |milter = { socket_mode = "0660"; |' \
+    "$T/milter.conf" > "$T/milter-unix.conf"
+"$TR_BIN_MILTER" -f -c "$T/milter-unix.conf" > "$T/milter-unix.log" 2>&1 &
+upid=$!
+tr_track "$upid"
+ok "unix socket created" wait_for 10 test -S "$upath"
+ok "unix socket mode 0660" test "$(stat -c %a "$upath")" = 660
+out=$(timeout 60 miltertest -D sock="unix:$upath" -D phase=unix -D dir="$T" -s "$TR_TESTS/milter_cases.lua" 2>&1)
+ok "unix socket: a message rewritten" grep -q '^PASS unix socket' <<< "$out"
+kill -TERM "$upid"
+ok "unix-socket milter stops" wait_exit "$upid" 10
 
 ok "no internal error was logged" bash -c '! grep -q "internal error\|deferred$" "$0"' "$T/milter.log"
 ok "milter still runs" kill -0 "$mpid"
