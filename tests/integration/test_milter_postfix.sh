@@ -150,6 +150,14 @@ ok "sender-domain message accepted by Postfix" test "$(pf_send app@acme.test "$T
 ok "acme's upstream received the sender-domain message" wait_eml "$T/acme.mail" 2 60
 ok "sender domain: envelope sender is acme's" test "$(env_of "$T/acme.mail/000002.json" mail_from)" = mailer@acme.test
 ok "log: the milter stamped acme (header)" grep -q 'rewritten client=\[127.0.0.1\] trusted=yes from=<app@platform.test> sender=<mailer@acme.test> tenant=acme source=header removed=2' "$T/milter.log"
+# tenantrelayd's listener logs the envelope sender Postfix relayed: the
+# milter's smfi_chgfrom (the upstream's is delivery's own rewrite).
+ok "envelope sender changed in Postfix (tenant)" \
+    grep -q 'queued client=\[127.0.0.1\] from=<mailer@acme.test> .*message-id=<acme-1@app.test>' "$T/daemon.log"
+ok "envelope sender changed in Postfix (default route)" \
+    grep -q 'queued client=\[127.0.0.1\] from=<notifications@platform.test> .*tenant=- .*message-id=<default-1@app.test>' "$T/daemon.log"
+ok "log: the milter logs Postfix's queue id" \
+    grep -Eq '^[^ ]+ tenantrelay-milter\[[0-9]+\]: [0-9A-F]{6,}: rewritten' "$T/milter.log"
 ok "log: tenantrelayd trusted the stamp from Postfix" grep -q 'queued client=\[127.0.0.1\] from=<mailer@acme.test> .*tenant=acme source=header message-id=<acme-1@app.test>' "$T/daemon.log"
 ok "log: Postfix logged the milter's refusal" grep -q 'milter-reject: END-OF-MESSAGE .*5.7.1 Error: conflicting' "$PF/maillog"
 
