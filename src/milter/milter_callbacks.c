@@ -4,15 +4,16 @@
  * message, and the plan of milter_plan.c replayed with smfi_*().
  *
  * The decision is made and applied at end of message, the only stage
- * where libmilter allows edits (the body itself is never asked for).  Whatever goes wrong inside answers tempfail: a message
- * must never leave the MTA unrewritten.
+ * where libmilter allows edits (the body itself is never asked for).
+ * Whatever goes wrong inside answers tempfail: a message must never leave
+ * the MTA unrewritten.
  */
 #include "config.h"
 
 #include <libmilter/mfapi.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "tenantrelay/milter.h"

@@ -114,24 +114,38 @@ static void set_reply(struct milter_plan *p, enum milter_verdict v, const char *
 }
 
 /* The header section as delivery would read it: "Name: value" CRLF lines
- * and the empty line.  A value's folds may come as LF or CRLF. */
-static void build_section(const struct milter_message *m, struct dbuf *out)
+ * and the empty line.  A value's folds may come as LF or CRLF; a line end
+ * not followed by white space, or a name that is not a field name, cannot
+ * come from a real header (it would start or continue another field, or
+ * end the section early): -1. */
+static int build_section(const struct milter_message *m, struct dbuf *out)
 {
     for (size_t i = 0; i < m->nheaders; i++) {
         const char *v = m->headers[i].value;
+        const unsigned char *n = (const unsigned char *)m->headers[i].name;
 
+        /* A field name (RFC 5322 ftext), or the section would read otherwise. */
+        if (*n == 0)
+            return -1;
+        for (; *n; n++)
+            if (*n < 33 || *n > 126 || *n == ':')
+                return -1;
         dbuf_append_str(out, m->headers[i].name);
         dbuf_append(out, ": ", 2);
         for (; *v; v++) {
             if (*v == '\r' && v[1] == '\n')
                 continue;
-            if (*v == '\n')
+            if (*v == '\n') {
+                if (v[1] != ' ' && v[1] != '\t')
+                    return -1;
                 dbuf_append_char(out, '\r');
+            }
             dbuf_append_char(out, *v);
         }
         dbuf_append(out, "\r\n", 2);
     }
     dbuf_append(out, "\r\n", 2);
+    return 0;
 }
 
 /* The value of the first field called name in a rewritten section, the
@@ -224,12 +238,11 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
         snprintf(p->tenant, sizeof(p->tenant), "%s", r.tenant->id);
     p->route_sender = route->sender;
 
-    build_section(m, &sec);
     memset(&ro, 0, sizeof(ro));
     ro.remove = remove;
     ro.from_sender = route->rewrite_from ? route->sender : NULL;
     ro.add_reply_to = true;
-    rs = rewrite_headers(sec.data, sec.len, &ro, &out, &rep);
+    rs = build_section(m, &sec) < 0 ? REWRITE_BAD_HEADER : rewrite_headers(sec.data, sec.len, &ro, &out, &rep);
     if (rs != REWRITE_OK) {
         /* The answers delivery would give at the end (delivery_attempt.c). */
         set_reply(p, MILTER_REJECT, rs == REWRITE_MULTIPLE_FROM

@@ -136,6 +136,15 @@ static const struct plan_case cases[] = {
       "550 5.6.0 Error: message has more than one From:", "", { NULL } },
     { "a bare CR in a header: 5.6.0", CONF_UNKNOWN_DEFAULT, "trusted", NULL, "<app@platform.test>",
       { "Subject: a\rb" }, MILTER_REJECT, "550 5.6.0 Error: malformed header section", "", { NULL } },
+    { "a line end in a value that starts no fold: 5.6.0", CONF_UNKNOWN_DEFAULT, "trusted", NULL,
+      "<app@platform.test>", { "Subject: a\nX-Tenant-ID: zed", "From: a@platform.test" }, MILTER_REJECT,
+      "550 5.6.0 Error: malformed header section", "", { NULL } },
+    { "a value ending in a line end: 5.6.0 (it would end the section early)", CONF_UNKNOWN_DEFAULT, "trusted",
+      NULL, "<app@platform.test>", { "Subject: a\r\n", "From: a@platform.test" }, MILTER_REJECT,
+      "550 5.6.0 Error: malformed header section", "", { NULL } },
+    { "a name that is no field name: 5.6.0", CONF_UNKNOWN_DEFAULT, "trusted", NULL, "<app@platform.test>",
+      { "From: a@platform.test", " Bad Name: x" }, MILTER_REJECT, "550 5.6.0 Error: malformed header section", "",
+      { NULL } },
     { "From: already the route's sender, envelope too: nothing to do", CONF_UNKNOWN_DEFAULT, "trusted", NULL,
       "<notifications@platform.test>", { "From: Platform <notifications@platform.test>" }, MILTER_ACCEPT,
       NULL, "", { NULL } },
@@ -219,6 +228,9 @@ static void replay(const struct milter_message *m, const struct milter_plan *p, 
         case MILTER_EDIT_CHANGE:
             at = nth(&h, e->name, e->index);
             assert_true(at >= 0);
+            /* Postfix writes the field anew, with the name given. */
+            myfree(h.name[at]);
+            h.name[at] = mystrdup(e->name);
             myfree(h.value[at]);
             h.value[at] = mystrdup(e->value);
             break;
