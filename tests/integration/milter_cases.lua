@@ -4,7 +4,8 @@
 --   miltertest -D sock=inet:PORT@127.0.0.1 -D phase=NAME -D dir=DIR -s milter_cases.lua
 -- Every check prints "PASS what" or "FAIL what"; the shell test counts them.
 -- Phases follow the milter's unknown_tenant setting: "main" (default),
--- "reject", "tempfail", and "inflight" (a message pinned before a reload).
+-- "reject", "tempfail", "inflight" (a message pinned before a reload), and
+-- "acme" (one message of acme's, -D label=TEXT).
 
 local function check(cond, what)
     if cond then
@@ -185,9 +186,10 @@ if phase == "main" then
         headers = { { "From", "a@acme.test" }, { "From", "b@acme.test" } } })
     check(refused(conn), "two From: headers: refused with the milter's reply")
     mt.disconnect(conn)
-elseif phase == "unix" then
-    conn = message({ qid = "UNIX1", from = "<app@acme.test>", headers = { { "From", "app@acme.test" } } })
-    check(mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID", "acme"), "unix socket: acme stamped")
+elseif phase == "acme" then
+    -- One message of acme's by its sender domain; label names the context.
+    conn = message({ qid = "ACME-" .. label, from = "<app@acme.test>", headers = { { "From", "app@acme.test" } } })
+    check(mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID", "acme"), label .. ": acme stamped")
     mt.disconnect(conn)
 elseif phase == "reject" then
     conn = message({ qid = "UNKNOWN2", from = "<app@platform.test>",

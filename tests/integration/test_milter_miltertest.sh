@@ -115,6 +115,20 @@ ok "in flight: both checks passed" bash -c '[ "$(grep -c "^ok" "$0")" -ge 3 ] &&
 ok "log: the in-flight message kept tempfail" log 'INFLIGHT1: refused .*reply="451 4.7.1'
 ok "log: the next message got reject" log 'AFTER1: refused .*reply="550 5.7.1'
 
+# A tenant store that no longer loads: the reload is refused and the
+# running snapshot (acme included) stays.
+cp "$T/etc/tenants" "$T/tenants.good"
+echo 'tenants = ( { id = "broken"; ' >> "$T/etc/tenants"
+before=$(grep -c "reload refused" "$T/milter.log")
+kill -USR1 "$mpid"
+ok "bad tenant store: reload refused" \
+    wait_for 10 bash -c '[ "$(grep -c "reload refused" "$0")" -gt "$1" ]' "$T/milter.log" "$before"
+ok "bad tenant store: the error names the store" log 'reload refused, keeping the running configuration: tenant store: '
+out=$(timeout 60 miltertest -D sock="inet:$mport@127.0.0.1" -D phase=acme -D label=kept -D dir="$T" \
+    -s "$TR_TESTS/milter_cases.lua" 2>&1)
+ok "bad tenant store: the running snapshot still routes acme" grep -q '^PASS kept: acme stamped' <<< "$out"
+cp "$T/tenants.good" "$T/etc/tenants"
+
 # A unix socket with socket_mode, created before the privileges go.
 upath="$T/run/milter.sock"
 sed -e "s|inet:$mport@127.0.0.1|unix:$upath|" -e 's|^milter = { |milter = { socket_mode = "0660"; |' \
@@ -124,8 +138,9 @@ upid=$!
 tr_track "$upid"
 ok "unix socket created" wait_for 10 test -S "$upath"
 ok "unix socket mode 0660" test "$(stat -c %a "$upath")" = 660
-out=$(timeout 60 miltertest -D sock="unix:$upath" -D phase=unix -D dir="$T" -s "$TR_TESTS/milter_cases.lua" 2>&1)
-ok "unix socket: a message rewritten" grep -q '^PASS unix socket' <<< "$out"
+out=$(timeout 60 miltertest -D sock="unix:$upath" -D phase=acme -D label=unix -D dir="$T" \
+    -s "$TR_TESTS/milter_cases.lua" 2>&1)
+ok "unix socket: a message rewritten" grep -q '^PASS unix: acme stamped' <<< "$out"
 kill -TERM "$upid"
 ok "unix-socket milter stops" wait_exit "$upid" 10
 
