@@ -12,3 +12,4 @@ endif
 include $(srcdir)/tests/fuzz/vault.mk
 include $(srcdir)/tests/fuzz/smtpd.mk
 include $(srcdir)/tests/fuzz/smtpc.mk
+include $(srcdir)/tests/fuzz/milter.mk

@@ -17,3 +17,4 @@ include $(srcdir)/tests/integration/delivery.mk
 include $(srcdir)/tests/integration/probe.mk
 include $(srcdir)/tests/integration/perf.mk
 include $(srcdir)/tests/integration/ctl.mk
+include $(srcdir)/tests/integration/milter.mk
