@@ -289,15 +289,8 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
         add_edit(p, MILTER_EDIT_ADD, conf->tenant_header, 0, r.tenant->id, strlen(r.tenant->id));
 
 done:
-    if (p->verdict != MILTER_ACCEPT) {
-        for (size_t i = 0; i < p->nedits; i++) {
-            myfree(p->edits[i].name);
-            myfree(p->edits[i].value);
-        }
-        myfree(p->edits);
-        p->edits = NULL;
-        p->nedits = 0;
-    }
+    if (p->verdict != MILTER_ACCEPT)
+        milter_plan_free(p);
     dbuf_free(&sec);
     dbuf_free(&out);
     dbuf_free(&val);

@@ -57,6 +57,15 @@ bool spool_qid_is_valid(const char *id)
     return i == SPOOL_QID_LEN;
 }
 
+int spool_check_qid(const char *qid, char *err, size_t errlen)
+{
+    if (spool_qid_is_valid(qid))
+        return 0;
+    errno = EINVAL;
+    spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    return -1;
+}
+
 void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -298,11 +307,8 @@ int spool_remove(struct spool *s, const char *qid, char *err, size_t errlen)
 {
     char name[SPOOL_QID_LEN + 8];
 
-    if (!spool_qid_is_valid(qid)) {
-        errno = EINVAL;
-        spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    if (spool_check_qid(qid, err, errlen) < 0)
         return -1;
-    }
     /* The .env first: once it is gone the message no longer exists, so a
      * crash halfway leaves only debris that recovery removes. */
     snprintf(name, sizeof(name), "%s.env", qid);

@@ -86,11 +86,8 @@ int spool_envelope_read(struct spool *s, const char *qid, struct spool_envelope 
     int rc = -1;
 
     memset(env, 0, sizeof(*env));
-    if (!spool_qid_is_valid(qid)) {
-        errno = EINVAL;
-        spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    if (spool_check_qid(qid, err, errlen) < 0)
         return -1;
-    }
     snprintf(name, sizeof(name), "%s.env", qid);
     if (read_file(s, name, &b) < 0) {
         spool_seterr(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
@@ -167,11 +164,8 @@ int spool_state_read(struct spool *s, const char *qid, struct spool_state *st, c
 
     memset(st, 0, sizeof(*st));
     st->state = SPOOL_QUEUED;
-    if (!spool_qid_is_valid(qid)) {
-        errno = EINVAL;
-        spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    if (spool_check_qid(qid, err, errlen) < 0)
         return -1;
-    }
     snprintf(name, sizeof(name), "%s.state", qid);
     if (read_file(s, name, &b) < 0) {
         dbuf_free(&b);
@@ -217,11 +211,8 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
     char tmp[SPOOL_QID_LEN + 40], name[SPOOL_QID_LEN + 8];
     int fd = -1, rc = -1;
 
-    if (!spool_qid_is_valid(qid)) {
-        errno = EINVAL;
-        spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    if (spool_check_qid(qid, err, errlen) < 0)
         return -1;
-    }
     dbuf_printf(&b, "tenantrelay-state 1\nstate %s\nattempts %d\nnext_attempt %lld\nlast_attempt %lld\n",
                 spool_state_name(st->state), st->attempts, (long long)st->next_attempt,
                 (long long)st->last_attempt);

@@ -55,6 +55,9 @@ struct spool {
 void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen);
+/* 0 when qid has the queue-id form, else -1 (EINVAL, err says so): a
+ * name from outside never reaches a path. */
+int spool_check_qid(const char *qid, char *err, size_t errlen);
 /* Make every change of queue/ made by this thread before the call durable:
  * one fsync(queue/) serves every caller waiting at the time (group commit). */
 int spool_sync_queue(struct spool *s, char *err, size_t errlen);

@@ -135,11 +135,8 @@ int spool_remove_delivered(struct spool *s, const char *qid, char *err, size_t e
 {
     char name[SPOOL_QID_LEN + 8];
 
-    if (!spool_qid_is_valid(qid)) {
-        errno = EINVAL;
-        spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    if (spool_check_qid(qid, err, errlen) < 0)
         return -1;
-    }
     /* The .env first, as in spool_remove(). */
     snprintf(name, sizeof(name), "%s.env", qid);
     if (recycle_one(s, SPOOL_POOL_ENV, name) < 0) {
