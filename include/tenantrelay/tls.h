@@ -97,7 +97,8 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len, int timeout_ms,
  * own record buffer. */
 int tls_conn_write(struct tls_conn *c, const void *buf, size_t len, int timeout_ms,
                    struct tls_error *err);
-/* Bytes already decrypted and waiting inside OpenSSL. */
+/* Input waiting inside OpenSSL: decrypted bytes, or (read-ahead) at least
+ * 1 when records are buffered but not yet processed; 0 when none. */
 size_t tls_conn_pending(const struct tls_conn *c);
 /* Send close_notify when polite (best effort, short timeout) and free. */
 void tls_conn_free(struct tls_conn *c, bool polite);
