@@ -2,7 +2,9 @@
  * spool.h - the durable queue.
  *
  * Layout under spool_directory:
- *   tmp/            files being written (removed at start-up: never acknowledged)
+ *   tmp/            files being written (removed at start-up: never acknowledged),
+ *                   and delivered messages' files waiting to be reused
+ *                   (spool_recycle.c; deleted when unused for 30 to 60 s)
  *   queue/QID.msg   the message as accepted: CRLF lines, dot-unstuffed, tenant
  *                   headers removed, our Received: first (immutable)
  *   queue/QID.env   the envelope written at acceptance (immutable, text)
