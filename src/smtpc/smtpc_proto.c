@@ -45,6 +45,23 @@ static int command(struct smtpc_session *s, int timeout_ms, struct smtpc_result 
     return smtpc_io_reply(s, timeout_ms, res);
 }
 
+/* A socket that has not failed (it may be inside DATA). */
+static bool connected(const struct smtpc_session *s)
+{
+    return s->fd >= 0 && !s->broken;
+}
+
+/* The opening every step shares: res reset for stage and, unless the
+ * session is ready for it, the step refused (SMTPC_ERR_LOCAL with refusal)
+ * before a byte is sent.  0, or -1. */
+static int step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal)
+{
+    smtpc_step_begin(res, stage);
+    if (!ready)
+        return smtpc_fail(res, SMTPC_ERR_LOCAL, "%s", refusal);
+    return 0;
+}
+
 static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)
 {
     if (s->greeted)
@@ -146,11 +163,8 @@ int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    smtpc_step_begin(res, "tls");
-    if (s->fd < 0 || s->broken) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+    if (step_open(res, "tls", connected(s), "not connected") < 0)
         goto done;
-    }
     switch (s->o.tls) {
     case ROUTE_TLS_NONE:
         rc = 0;
@@ -218,11 +232,8 @@ int smtpc_ehlo(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    smtpc_step_begin(res, "ehlo");
-    if (s->fd < 0 || s->broken) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+    if (step_open(res, "ehlo", connected(s), "not connected") < 0)
         goto done;
-    }
     if (s->o.tls != ROUTE_TLS_NONE && s->tls == NULL) {
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "TLS is not up: call smtpc_tls() first");
         goto done;
@@ -369,11 +380,8 @@ int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct sm
     enum smtpc_auth_mech mech = cred->mech;
     int rc = -1;
 
-    smtpc_step_begin(res, "auth");
-    if (s->fd < 0 || s->broken || !s->ehlo_done) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected or no EHLO yet");
+    if (step_open(res, "auth", connected(s) && s->ehlo_done, "not connected or no EHLO yet") < 0)
         goto done;
-    }
     if (s->tls == NULL) {
         rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "AUTH refused over a plaintext connection");
         goto done;
@@ -488,16 +496,13 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
     size_t i, accepted = 0;
     int first_refusal = -1, rc = -1;
 
-    smtpc_step_begin(res, "mail");
     s->data_ready = false;
     for (i = 0; i < env->nrcpts; i++) {
         memset(&rcpt_res[i], 0, sizeof(rcpt_res[i]));
         rcpt_res[i].err = SMTPC_ERR_LOCAL;
     }
-    if (!smtpc_usable(s) || !s->ehlo_done) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not ready for MAIL");
+    if (step_open(res, "mail", smtpc_usable(s) && s->ehlo_done, "session not ready for MAIL") < 0)
         goto done;
-    }
     if (env->sender == NULL || env->nrcpts == 0 || !addr_is_safe(env->sender)) {
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad envelope (sender or no recipient)");
         goto done;
@@ -647,11 +652,8 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
     size_t i;
     int rc = -1;
 
-    smtpc_step_begin(res, "data");
-    if (!smtpc_usable(s)) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not ready for DATA");
+    if (step_open(res, "data", smtpc_usable(s), "session not ready for DATA") < 0)
         goto done;
-    }
     if (s->data_ready) {
         /* DATA went with the envelope and got its 354. */
         s->data_ready = false;
@@ -735,11 +737,8 @@ int smtpc_rset(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    smtpc_step_begin(res, "rset");
-    if (!smtpc_usable(s)) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "session not usable");
+    if (step_open(res, "rset", smtpc_usable(s), "session not usable") < 0)
         goto done;
-    }
     dbuf_reset(&s->out);
     dbuf_append_str(&s->out, "RSET");
     if (command(s, s->o.command_timeout_ms, res) < 0)
@@ -757,11 +756,8 @@ int smtpc_quit(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    smtpc_step_begin(res, "quit");
-    if (s->fd < 0 || s->broken) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "not connected");
+    if (step_open(res, "quit", connected(s), "not connected") < 0)
         goto done;
-    }
     dbuf_reset(&s->out);
     dbuf_append_str(&s->out, "QUIT");
     if (command(s, s->o.command_timeout_ms, res) < 0)

@@ -9,18 +9,16 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "tenantrelay/mailaddr.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/smtpd.h"
+#include "smtpd_params.h"
 
 #define MAX_TENANT_VALUES 64
 
@@ -199,61 +197,6 @@ void smtpd_session_tls_started(struct smtpd_session *s)
     set_state(s, SMTPD_S_CONNECTED);
 }
 
-/* ---- helpers for arguments ---- */
-
-static bool prefix_ci(const char *s, const char *prefix)
-{
-    return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static char *skip_sp(char *p)
-{
-    while (*p == ' ')
-        p++;
-    return p;
-}
-
-/* Parse "<path>" at *pp: the address (without brackets) into out.  Quoted
- * local parts may hold '>' and spaces.  0, or -1 on a syntax error. */
-static int parse_path(char **pp, char *out, size_t outlen)
-{
-    char *p = *pp;
-    size_t n = 0;
-    bool quoted = false;
-
-    if (*p != '<')
-        return -1;
-    for (p++; *p; p++) {
-        if (quoted && *p == '\\' && p[1]) {
-            if (n + 2 >= outlen)
-                return -1;
-            out[n++] = *p++;
-            out[n++] = *p;
-            continue;
-        }
-        if (*p == '"')
-            quoted = !quoted;
-        else if (*p == '>' && !quoted)
-            break;
-        if (n + 1 >= outlen)
-            return -1;
-        out[n++] = *p;
-    }
-    if (*p != '>')
-        return -1;
-    out[n] = 0;
-    *pp = p + 1;
-    return 0;
-}
-
-static bool has_8bit(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return true;
-    return false;
-}
-
 /* ---- verbs ---- */
 
 static bool valid_helo(const char *arg)
@@ -270,7 +213,7 @@ static bool valid_helo(const char *arg)
 
 static enum smtpd_action do_ehlo_helo(struct smtpd_session *s, char *args, bool esmtp)
 {
-    args = skip_sp(args);
+    args = smtpd_skip_sp(args);
     if (!valid_helo(args)) {
         REFUSE(s, "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
         return SMTPD_ACT_NONE;
@@ -306,70 +249,11 @@ static enum smtpd_action do_helo(struct smtpd_session *s, char *args)
 
 static enum smtpd_action do_mail(struct smtpd_session *s, char *args)
 {
-    char addr[SMTPD_MAX_PATH + 1];
-    char *p = args;
-    unsigned flags = 0;
+    char addr[SMTPD_PARAMS_ADDR], err[SMTPD_PARAMS_ERRLEN];
+    unsigned flags;
 
-    if (!prefix_ci(p, "FROM:")) {
-        REFUSE(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
-        return SMTPD_ACT_NONE;
-    }
-    p = skip_sp(p + 5);
-    if (parse_path(&p, addr, sizeof(addr)) < 0) {
-        REFUSE(s, "501 5.1.7 Bad sender address syntax");
-        return SMTPD_ACT_NONE;
-    }
-    /* ESMTP parameters (RFC 5321 §4.1.2: space separated keyword[=value]),
-     * only for a client that said EHLO. */
-    if (*skip_sp(p) && !s->esmtp) {
-        REFUSE(s, "555 5.5.4 MAIL parameters need EHLO");
-        return SMTPD_ACT_NONE;
-    }
-    if (*p && *p != ' ') {
-        REFUSE(s, "501 5.5.4 Syntax error in parameters");
-        return SMTPD_ACT_NONE;
-    }
-    char *save = NULL;
-    for (char *kw = strtok_r(p, " ", &save); kw; kw = strtok_r(NULL, " ", &save)) {
-        char *val, *end;
-
-        val = strchr(kw, '=');
-        if (val)
-            *val++ = 0;
-        if (strcasecmp(kw, "SIZE") == 0 && val) {
-            unsigned long long n;
-
-            if (*val == 0 || strlen(val) > 20 || strspn(val, "0123456789") != strlen(val)) {
-                REFUSE(s, "501 5.5.4 Bad SIZE parameter");
-                return SMTPD_ACT_NONE;
-            }
-            n = strtoull(val, &end, 10);
-            if (n > s->p.max_message_size) {
-                REFUSE(s, "552 5.3.4 Message size exceeds the limit of %zu bytes", s->p.max_message_size);
-                return SMTPD_ACT_NONE;
-            }
-        } else if (strcasecmp(kw, "BODY") == 0 && val) {
-            if (strcasecmp(val, "8BITMIME") == 0) {
-                flags |= SPOOL_FLAG_8BITMIME;
-            } else if (strcasecmp(val, "7BIT") != 0) {
-                REFUSE(s, "501 5.5.4 Bad BODY parameter (7BIT or 8BITMIME)");
-                return SMTPD_ACT_NONE;
-            }
-        } else if (strcasecmp(kw, "SMTPUTF8") == 0 && val == NULL) {
-            flags |= SPOOL_FLAG_SMTPUTF8;
-        } else {
-            REFUSE(s, "555 5.5.4 Unsupported MAIL parameter");
-            return SMTPD_ACT_NONE;
-        }
-    }
-    if (addr[0] == '@') {
-        REFUSE(s, "501 5.1.7 Source routes are not accepted");
-        return SMTPD_ACT_NONE;
-    }
-    if (addr[0] && !mailaddr_is_valid(addr, (flags & SPOOL_FLAG_SMTPUTF8) != 0)) {
-        REFUSE(s, has_8bit(addr) && !(flags & SPOOL_FLAG_SMTPUTF8)
-                      ? "553 5.6.7 Non-ASCII address needs SMTPUTF8"
-                      : "501 5.1.7 Bad sender address syntax");
+    if (smtpd_params_mail(args, s->esmtp, s->p.max_message_size, addr, &flags, err, sizeof(err)) < 0) {
+        REFUSE(s, "%s", err);
         return SMTPD_ACT_NONE;
     }
     s->sender = mystrdup(addr);
@@ -381,31 +265,10 @@ static enum smtpd_action do_mail(struct smtpd_session *s, char *args)
 
 static enum smtpd_action do_rcpt(struct smtpd_session *s, char *args)
 {
-    char addr[SMTPD_MAX_PATH + 1];
-    char *p = args;
+    char addr[SMTPD_PARAMS_ADDR], err[SMTPD_PARAMS_ERRLEN];
 
-    if (!prefix_ci(p, "TO:")) {
-        REFUSE(s, "501 5.5.4 Syntax: RCPT TO:<address>");
-        return SMTPD_ACT_NONE;
-    }
-    p = skip_sp(p + 3);
-    if (parse_path(&p, addr, sizeof(addr)) < 0) {
-        REFUSE(s, "501 5.1.3 Bad recipient address syntax");
-        return SMTPD_ACT_NONE;
-    }
-    p = skip_sp(p);
-    if (*p) {
-        REFUSE(s, "555 5.5.4 Unsupported RCPT parameter");
-        return SMTPD_ACT_NONE;
-    }
-    if (addr[0] == '@') {
-        REFUSE(s, "501 5.1.3 Source routes are not accepted");
-        return SMTPD_ACT_NONE;
-    }
-    if (!mailaddr_is_valid(addr, (s->flags & SPOOL_FLAG_SMTPUTF8) != 0)) {
-        REFUSE(s, has_8bit(addr) && !(s->flags & SPOOL_FLAG_SMTPUTF8)
-                      ? "553 5.6.7 Non-ASCII address needs SMTPUTF8"
-                      : "501 5.1.3 Bad recipient address syntax");
+    if (smtpd_params_rcpt(args, s->flags, addr, err, sizeof(err)) < 0) {
+        REFUSE(s, "%s", err);
         return SMTPD_ACT_NONE;
     }
     if (s->nrcpt >= s->p.max_recipients) {
@@ -422,7 +285,7 @@ static enum smtpd_action do_rcpt(struct smtpd_session *s, char *args)
 
 static enum smtpd_action do_data(struct smtpd_session *s, char *args)
 {
-    if (*skip_sp(args)) {
+    if (*smtpd_skip_sp(args)) {
         REFUSE(s, "501 5.5.4 Syntax: DATA");
         return SMTPD_ACT_NONE;
     }
@@ -491,7 +354,7 @@ static enum smtpd_action do_bdat(struct smtpd_session *s, char *args)
 
 static enum smtpd_action do_starttls(struct smtpd_session *s, char *args)
 {
-    if (*skip_sp(args)) {
+    if (*smtpd_skip_sp(args)) {
         REFUSE(s, "501 5.5.4 Syntax: STARTTLS");
         return SMTPD_ACT_NONE;
     }
