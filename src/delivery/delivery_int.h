@@ -49,6 +49,7 @@ struct droute {
     int queued;
     int workers;
     int idle_workers;
+    int connecting;             /* workers opening a session (slow start) */
     pthread_cond_t cond;        /* workers wait here */
     int auth_failures;          /* consecutive */
     int down_failures;          /* consecutive connection-level failures */

@@ -226,6 +226,10 @@ static void *worker_main(void *arg)
     int session_messages = 0;
     unsigned session_generation = r->generation;
     struct attempt_result res;
+    /* Counted in r->connecting while this worker opens a session: from
+     * its spawn (droute_push) to the end of its first attempt, and for
+     * every later attempt that starts without a session. */
+    bool connecting = true;
 
     pthread_mutex_lock(&delivery.lock);
     while (!delivery.stopping) {
@@ -280,6 +284,10 @@ static void *worker_main(void *arg)
             session = NULL;
             session_generation = r->generation;
         }
+        if (session == NULL && !connecting) {
+            r->connecting++;
+            connecting = true;
+        }
         route_copy(&settings, &r->route);
         ctx.conf = conf_ref(delivery.conf);
         ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(&settings);
@@ -301,6 +309,10 @@ static void *worker_main(void *arg)
         route_free(&settings);
 
         pthread_mutex_lock(&delivery.lock);
+        if (connecting) {
+            r->connecting--;
+            connecting = false;
+        }
         rate_finish(r, slot, started);
         if (m->delete_requested && res.outcome != ATTEMPT_SENT) {
             char err[256];
@@ -313,6 +325,8 @@ static void *worker_main(void *arg)
         }
         apply_outcome(r, m, &res);
     }
+    if (connecting)
+        r->connecting--;
     r->workers--;
     delivery.total_workers--;
     pthread_cond_broadcast(&delivery.workers_done);
@@ -353,14 +367,17 @@ void droute_push(struct droute *r, struct dmsg *m)
     /* Slow start: one more connection only when the backlog outgrows what
      * the open sessions clear quickly (each new one costs a TLS handshake,
      * a login at the provider, a thread and its TLS state, which is more
-     * than a reused session needs for a few messages); a deep burst still
-     * opens up to the limit. */
-    if (r->workers > 0 && r->queued <= r->workers * SLOW_START_BACKLOG)
+     * than a reused session needs for a few messages), and one at a time:
+     * none while another is still being opened (a burst would otherwise
+     * start every handshake at once).  A deep burst still reaches the
+     * limit. */
+    if (r->workers > 0 && (r->queued <= r->workers * SLOW_START_BACKLOG || r->connecting > 0))
         return;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     if (pthread_create(&tid, &attr, worker_main, r) == 0) {
+        r->connecting++;
         r->workers++;
         delivery.total_workers++;
     } else {
