@@ -217,16 +217,21 @@ for i in $(seq 1 "$NT"); do
         --username "user$i" --password-stdin --sender "mailer@t$i.test" --domain "t$i.test" \
         --ca-file "$T/ca/ca.pem" --no-test >> "$T/tenants.out" 2>&1 || say "tenant t$i not saved"
 done
+# The daemon (only it) runs with the environment its systemd unit gives it.
+unit_env=()
+while IFS= read -r assignment; do
+    unit_env+=("$assignment")
+done < <(sed -n 's/^Environment=//p' "$top_srcdir/systemd/tenantrelayd.service.in")
 case "${PROFILE:-}" in
 perf)
-    perf record -e cpu-clock -g -o "$T/perf.data" -- "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
+    env "${unit_env[@]}" perf record -e cpu-clock -g -o "$T/perf.data" -- "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
     ;;
 callgrind)
-    valgrind --tool=callgrind --callgrind-out-file="$T/callgrind.out" \
+    env "${unit_env[@]}" valgrind --tool=callgrind --callgrind-out-file="$T/callgrind.out" \
         "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
     ;;
 *)
-    "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
+    env "${unit_env[@]}" "$TR_BIN_DAEMON" -f -c "$TR_CONF" >> "$T/daemon.log" 2>&1 &
     ;;
 esac
 TR_DAEMON_PID=$!
