@@ -457,9 +457,10 @@ static int rset_reply(struct smtpc_session *s, struct smtpc_result *res)
     return 0;
 }
 
-/* The reply to a pipelined DATA, read after the RCPTs' (accepted of them
- * accepted).  With no recipient the server must refuse it (RFC 2920
- * 3.1); one that says 354 anyway is not trusted with another message. */
+/* The reply to a pipelined DATA, read after the RCPTs' replies, of which
+ * `accepted` were positive.  With no recipient the server must refuse
+ * DATA (RFC 2920 3.1); one that says 354 anyway is not trusted with
+ * another message. */
 static int data_reply(struct smtpc_session *s, size_t accepted, struct smtpc_result *res)
 {
     struct smtpc_result r;
