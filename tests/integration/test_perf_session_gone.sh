@@ -30,7 +30,8 @@ for mode in pipelining plain; do
     ok "$mode: first message delivered" wait_eml "$T/up-$mode.mail" 1 20
     # The upstream closes the session after 1 s idle (its TLS close_notify
     # waits in our socket: we are not reading while idle).
-    sleep 2
+    ok "$mode: the upstream timed the idle session out" \
+        wait_true 20 'grep -q "^idle-timeout" "$T/up-$mode.log"'
     sessions=$(grep -c ' connect ' "$T/up-$mode.log")
     ok "$mode: second message accepted" relay_send app@platform.test two@example.test
     ok "$mode: second message delivered" wait_eml "$T/up-$mode.mail" 2 20

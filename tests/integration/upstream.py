@@ -144,6 +144,12 @@ class LoggingSMTP(SMTP):
             log("sess %d connect %.6f" % (self.sess_no, time.time()))
         super().connection_made(transport)
 
+    def _timeout_cb(self):
+        # aiosmtpd's idle timeout (--idle-timeout): logged so that tests can
+        # wait for it instead of sleeping.
+        log("idle-timeout %s" % (self.sess_no if self.sess_no is not None else "-"))
+        super()._timeout_cb()
+
     def connection_lost(self, error):
         if self.sess_no is not None and not getattr(self, "sess_gone", False):
             self.sess_gone = True
