@@ -269,6 +269,7 @@ void delivery_stop(void)
     delivery.buckets = NULL;
     delivery.nbuckets = 0;
     droute_free_all();
+    keymap_free(&delivery.stats_map);
     while (delivery.stats) {
         struct dstats *s = delivery.stats;
 

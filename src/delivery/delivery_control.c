@@ -16,15 +16,15 @@
 
 struct dstats *dstats_get(const char *id)
 {
-    struct dstats *s;
+    struct dstats *s = keymap_find(&delivery.stats_map, id);
 
-    for (s = delivery.stats; s; s = s->next)
-        if (strcmp(s->id, id) == 0)
-            return s;
+    if (s != NULL)
+        return s;
     s = mycalloc(1, sizeof(*s));
     s->id = mystrdup(id);
     s->next = delivery.stats;
     delivery.stats = s;
+    keymap_put(&delivery.stats_map, s->id, s);
     return s;
 }
 

@@ -9,21 +9,12 @@
 #include "delivery_int.h"
 #include "tenantrelay/mymalloc.h"
 
-static size_t qid_hash(const char *qid)
-{
-    size_t h = 5381;
-
-    for (; *qid; qid++)
-        h = h * 33 + (unsigned char)*qid;
-    return h;
-}
-
 static void rehash(size_t nbuckets)
 {
     struct dmsg **b = mycalloc(nbuckets, sizeof(*b));
 
     for (struct dmsg *m = delivery.first; m; m = m->next) {
-        size_t i = qid_hash(m->qid) % nbuckets;
+        size_t i = keymap_hash(m->qid) % nbuckets;
 
         m->hash_next = b[i];
         b[i] = m;
@@ -37,7 +28,7 @@ struct dmsg *dindex_find(const char *qid)
 {
     if (delivery.nbuckets == 0)
         return NULL;
-    for (struct dmsg *m = delivery.buckets[qid_hash(qid) % delivery.nbuckets]; m; m = m->hash_next)
+    for (struct dmsg *m = delivery.buckets[keymap_hash(qid) % delivery.nbuckets]; m; m = m->hash_next)
         if (strcmp(m->qid, qid) == 0)
             return m;
     return NULL;
@@ -59,7 +50,7 @@ struct dmsg *dindex_add(const char *qid)
     if (delivery.count > delivery.nbuckets * 2) {
         rehash(delivery.nbuckets ? delivery.nbuckets * 4 : 1024);
     } else {
-        i = qid_hash(qid) % delivery.nbuckets;
+        i = keymap_hash(qid) % delivery.nbuckets;
         m->hash_next = delivery.buckets[i];
         delivery.buckets[i] = m;
     }
@@ -68,7 +59,7 @@ struct dmsg *dindex_add(const char *qid)
 
 void dindex_remove(struct dmsg *m)
 {
-    struct dmsg **pp = &delivery.buckets[qid_hash(m->qid) % delivery.nbuckets];
+    struct dmsg **pp = &delivery.buckets[keymap_hash(m->qid) % delivery.nbuckets];
 
     while (*pp && *pp != m)
         pp = &(*pp)->hash_next;

@@ -18,6 +18,20 @@
 
 #define DELIVERY_DEFAULT_KEY "default"
 
+/* A hash from a string key to a pointer (delivery_keymap.c).  The key is
+ * borrowed: it must live as long as its entry (it is the value's own). */
+struct keymap_entry;
+struct keymap {
+    struct keymap_entry **buckets;
+    size_t nbuckets, count;
+};
+size_t keymap_hash(const char *key);
+void *keymap_find(const struct keymap *km, const char *key);
+void keymap_put(struct keymap *km, const char *key, void *value);
+/* Remove the entry of key that holds value (no-op when absent). */
+void keymap_remove(struct keymap *km, const char *key, const void *value);
+void keymap_free(struct keymap *km);
+
 /* One queued message as the scheduler sees it (the spool has the rest). */
 struct dmsg {
     char qid[SPOOL_QID_LEN + 1];
@@ -94,8 +108,10 @@ struct delivery {
     size_t nbuckets;
     size_t count;
     struct dmsg *first, *last;
-    struct droute *routes;
+    struct droute *routes;          /* every route, retired ones too */
+    struct keymap route_map;        /* key -> present route */
     struct dstats *stats;
+    struct keymap stats_map;        /* id -> its figures */
     struct dtls *tls_contexts;
     struct dtls *old_tls_contexts;  /* before the last reload: may still be in use */
     int total_workers;

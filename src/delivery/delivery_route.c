@@ -70,9 +70,8 @@ struct droute *droute_for_tenant(const char *tenant)
     const struct route *settings;
     struct droute *r;
 
-    for (r = delivery.routes; r; r = r->next)
-        if (r->present && strcmp(r->key, key) == 0)
-            return r;
+    if ((r = keymap_find(&delivery.route_map, key)) != NULL)
+        return r;
     settings = current_settings(key);
     r = mycalloc(1, sizeof(*r));
     r->key = mystrdup(key);
@@ -83,6 +82,7 @@ struct droute *droute_for_tenant(const char *tenant)
     set_rate(r);
     r->next = delivery.routes;
     delivery.routes = r;
+    keymap_put(&delivery.route_map, r->key, r);
     return r;
 }
 
@@ -484,6 +484,7 @@ void droute_refresh_all(void)
         if (settings == NULL) {
             /* Tenant removed or disabled: its mail goes by the default route. */
             r->present = false;
+            keymap_remove(&delivery.route_map, r->key, r);
             drain(r);
             pthread_cond_broadcast(&r->cond);
             continue;
@@ -556,4 +557,5 @@ void droute_free_all(void)
         r = next;
     }
     delivery.routes = NULL;
+    keymap_free(&delivery.route_map);
 }
