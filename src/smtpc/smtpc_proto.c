@@ -1,11 +1,9 @@
 /*
  * smtpc_proto.c - the SMTP client's dialogue: greeting, EHLO, STARTTLS,
- * AUTH, MAIL/RCPT (pipelined when offered), DATA, RSET, QUIT.
+ * MAIL/RCPT (pipelined when offered), DATA, RSET, QUIT.
  *
- * Each step fills a struct smtpc_result (see smtpc.h).  The secret for
- * AUTH only ever lives in the caller's buffer and in sodium_malloc'd
- * buffers of smtpc_auth(), written straight to the TLS layer; s->out, the
- * ordinary command buffer, never sees it.
+ * Each step fills a struct smtpc_result (see smtpc.h).  AUTH is in
+ * smtpc_auth.c.
  */
 #include "config.h"
 
@@ -13,8 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "tenantrelay/mymalloc.h"
 #include "smtpc_int.h"
@@ -36,7 +32,7 @@ static int reply_class(struct smtpc_result *res, int want, const char *what)
 }
 
 /* Send the command in s->out (CRLF added here) and read the reply. */
-static int command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
+int smtpc_command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
 {
     dbuf_append(&s->out, "\r\n", 2);
     if (smtpc_io_write(s, s->out.data, s->out.len, timeout_ms, res) < 0)
@@ -46,7 +42,7 @@ static int command(struct smtpc_session *s, int timeout_ms, struct smtpc_result 
 }
 
 /* A socket that has not failed (it may be inside DATA). */
-static bool connected(const struct smtpc_session *s)
+bool smtpc_connected(const struct smtpc_session *s)
 {
     return s->fd >= 0 && !s->broken;
 }
@@ -54,7 +50,7 @@ static bool connected(const struct smtpc_session *s)
 /* The opening every step shares: res reset for stage and, unless the
  * session is ready for it, the step refused (SMTPC_ERR_LOCAL with refusal)
  * before a byte is sent.  0, or -1. */
-static int step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal)
+int smtpc_step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal)
 {
     smtpc_step_begin(res, stage);
     if (!ready)
@@ -92,7 +88,7 @@ static int do_ehlo(struct smtpc_session *s, struct smtpc_result *res)
     s->ehlo_done = false;
     dbuf_reset(&s->out);
     dbuf_printf(&s->out, "EHLO %s", s->helo_name);
-    if (command(s, s->o.command_timeout_ms, res) < 0)
+    if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
         return -1;
     if (res->reply.code == 250) {
         smtpc_caps_parse(res->reply.text, &s->caps);
@@ -102,7 +98,7 @@ static int do_ehlo(struct smtpc_session *s, struct smtpc_result *res)
     if (res->reply.code == 500 || res->reply.code == 502) {
         dbuf_reset(&s->out);
         dbuf_printf(&s->out, "HELO %s", s->helo_name);
-        if (command(s, s->o.command_timeout_ms, res) < 0)
+        if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
             return -1;
         if (res->reply.code == 250) {
             s->ehlo_done = true;
@@ -163,7 +159,7 @@ int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    if (step_open(res, "tls", connected(s), "not connected") < 0)
+    if (smtpc_step_open(res, "tls", smtpc_connected(s), "not connected") < 0)
         goto done;
     switch (s->o.tls) {
     case ROUTE_TLS_NONE:
@@ -195,7 +191,7 @@ int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
             smtpc_step_begin(&q, "quit");
             dbuf_reset(&s->out);
             dbuf_append_str(&s->out, "QUIT");
-            (void)command(s, 2000, &q);
+            (void)smtpc_command(s, 2000, &q);
             smtpc_io_close(s, false);
             rc = smtpc_fail(res, SMTPC_ERR_STARTTLS_NOT_OFFERED,
                             "%s does not offer STARTTLS (plaintext refused)", s->host);
@@ -203,7 +199,7 @@ int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
         }
         dbuf_reset(&s->out);
         dbuf_append_str(&s->out, "STARTTLS");
-        if (command(s, s->o.command_timeout_ms, res) < 0)
+        if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
             break;
         if (res->reply.code != 220) {
             rc = smtpc_fail(res, res->reply.code / 100 == 4 ? SMTPC_ERR_REPLY_4XX : SMTPC_ERR_STARTTLS_NOT_OFFERED,
@@ -232,7 +228,7 @@ int smtpc_ehlo(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    if (step_open(res, "ehlo", connected(s), "not connected") < 0)
+    if (smtpc_step_open(res, "ehlo", smtpc_connected(s), "not connected") < 0)
         goto done;
     if (s->o.tls != ROUTE_TLS_NONE && s->tls == NULL) {
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "TLS is not up: call smtpc_tls() first");
@@ -243,169 +239,6 @@ int smtpc_ehlo(struct smtpc_session *s, struct smtpc_result *res)
         goto done;
     res->stage = "ehlo";
     rc = do_ehlo(s, res);
-done:
-    smtpc_step_end(res, t0);
-    return rc;
-}
-
-/* Write a secret line (in sodium memory) and read the reply. */
-static int secret_command(struct smtpc_session *s, const char *line, size_t len, struct smtpc_result *res)
-{
-    if (smtpc_io_write(s, line, len, s->o.command_timeout_ms, res) < 0)
-        return -1;
-    return smtpc_io_reply(s, s->o.command_timeout_ms, res);
-}
-
-/* "PREFIX" + base64(data) + CRLF in a sodium_malloc buffer; NULL on failure. */
-static char *secret_line(const char *prefix, const unsigned char *data, size_t len, size_t *outlen,
-                         size_t *alloc)
-{
-    size_t plen = strlen(prefix);
-    size_t b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *buf;
-
-    *alloc = plen + b64 + 2;
-    buf = sodium_malloc(*alloc);
-    if (buf == NULL)
-        return NULL;
-    memcpy(buf, prefix, plen);
-    sodium_bin2base64(buf + plen, b64, data, len, sodium_base64_VARIANT_ORIGINAL);
-    *outlen = plen + strlen(buf + plen);
-    buf[(*outlen)++] = '\r';
-    buf[(*outlen)++] = '\n';
-    return buf;
-}
-
-static void secret_free(char *buf, size_t alloc)
-{
-    if (buf) {
-        sodium_memzero(buf, alloc);
-        sodium_free(buf);
-    }
-}
-
-static int auth_refused(struct smtpc_result *res)
-{
-    if (res->reply.code / 100 == 4 || res->reply.code / 100 == 5)
-        return smtpc_fail(res, SMTPC_ERR_AUTH_FAILED, "authentication failed: %s", res->reply.text);
-    return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to AUTH: %s", res->reply.text);
-}
-
-static int auth_plain(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
-{
-    size_t ulen = strlen(cred->username), plen = 1 + ulen + 1 + cred->secret_len;
-    unsigned char *payload = sodium_malloc(plen);
-    char *line = NULL;
-    size_t llen = 0, lalloc = 0;
-    int rc = -1;
-
-    if (payload == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    /* authzid empty, authcid, password (RFC 4616). */
-    payload[0] = 0;
-    memcpy(payload + 1, cred->username, ulen);
-    payload[1 + ulen] = 0;
-    memcpy(payload + 2 + ulen, cred->secret, cred->secret_len);
-    line = secret_line("AUTH PLAIN ", payload, plen, &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
-        auth_refused(res);
-        goto done;
-    }
-    rc = 0;
-done:
-    if (payload) {
-        sodium_memzero(payload, plen);
-        sodium_free(payload);
-    }
-    secret_free(line, lalloc);
-    return rc;
-}
-
-static int auth_login(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
-{
-    char *line = NULL;
-    size_t llen = 0, lalloc = 0;
-    int rc = -1;
-
-    dbuf_reset(&s->out);
-    dbuf_append_str(&s->out, "AUTH LOGIN");
-    if (command(s, s->o.command_timeout_ms, res) < 0)
-        goto done;
-    if (res->reply.code != 334) {
-        auth_refused(res);
-        goto done;
-    }
-    /* The user name is no secret, but one code path for both is simpler. */
-    line = secret_line("", (const unsigned char *)cred->username, strlen(cred->username), &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    secret_free(line, lalloc);
-    line = NULL;
-    if (res->reply.code != 334) {
-        auth_refused(res);
-        goto done;
-    }
-    line = secret_line("", cred->secret, cred->secret_len, &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
-        auth_refused(res);
-        goto done;
-    }
-    rc = 0;
-done:
-    secret_free(line, lalloc);
-    return rc;
-}
-
-int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
-{
-    long t0 = smtpc_now_ms();
-    enum smtpc_auth_mech mech = cred->mech;
-    int rc = -1;
-
-    if (step_open(res, "auth", connected(s) && s->ehlo_done, "not connected or no EHLO yet") < 0)
-        goto done;
-    if (s->tls == NULL) {
-        rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "AUTH refused over a plaintext connection");
-        goto done;
-    }
-    if (cred->username == NULL || cred->secret == NULL || memchr(cred->username, '\r', strlen(cred->username))
-        || memchr(cred->username, '\n', strlen(cred->username))) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad credentials (no user name or secret)");
-        goto done;
-    }
-    if (cred->kind == SMTPC_CRED_XOAUTH2 || mech == SMTPC_AUTH_XOAUTH2) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "XOAUTH2 is not implemented yet");
-        goto done;
-    }
-    if (mech == SMTPC_AUTH_AUTO)
-        mech = s->caps.auth_plain ? SMTPC_AUTH_PLAIN : s->caps.auth_login ? SMTPC_AUTH_LOGIN : SMTPC_AUTH_AUTO;
-    if ((mech == SMTPC_AUTH_PLAIN && !s->caps.auth_plain) || (mech == SMTPC_AUTH_LOGIN && !s->caps.auth_login)
-        || mech == SMTPC_AUTH_AUTO) {
-        rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "%s does not offer AUTH %s", s->host,
-                        mech == SMTPC_AUTH_AUTO ? "PLAIN or LOGIN" : smtpc_auth_mech_name(mech));
-        goto done;
-    }
-    rc = mech == SMTPC_AUTH_PLAIN ? auth_plain(s, cred, res) : auth_login(s, cred, res);
-    if (rc == 0)
-        s->auth_used = smtpc_auth_mech_name(mech);
 done:
     smtpc_step_end(res, t0);
     return rc;
@@ -502,7 +335,7 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
         memset(&rcpt_res[i], 0, sizeof(rcpt_res[i]));
         rcpt_res[i].err = SMTPC_ERR_LOCAL;
     }
-    if (step_open(res, "mail", smtpc_usable(s) && s->ehlo_done, "session not ready for MAIL") < 0)
+    if (smtpc_step_open(res, "mail", smtpc_usable(s) && s->ehlo_done, "session not ready for MAIL") < 0)
         goto done;
     if (env->sender == NULL || env->nrcpts == 0 || !addr_is_safe(env->sender)) {
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad envelope (sender or no recipient)");
@@ -537,7 +370,7 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
         dbuf_reset(&s->out);
         dbuf_append_str(&s->out, "RSET");
         smtpc_step_begin(res, "rset");
-        if (command(s, s->o.command_timeout_ms, res) < 0)
+        if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
             goto done;
         if (reply_class(res, 2, "RSET") < 0) {
             s->broken = true;
@@ -596,7 +429,7 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
         if (!pipelined) {
             dbuf_reset(&s->out);
             dbuf_printf(&s->out, "RCPT TO:<%s>", env->rcpts[i]);
-            if (command(s, s->o.command_timeout_ms, &r) < 0) {
+            if (smtpc_command(s, s->o.command_timeout_ms, &r) < 0) {
                 rcpt_fill(&rcpt_res[i], &r);
                 *res = r;
                 goto done;
@@ -653,7 +486,7 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
     size_t i;
     int rc = -1;
 
-    if (step_open(res, "data", smtpc_usable(s), "session not ready for DATA") < 0)
+    if (smtpc_step_open(res, "data", smtpc_usable(s), "session not ready for DATA") < 0)
         goto done;
     if (s->data_ready) {
         /* DATA went with the envelope and got its 354. */
@@ -661,7 +494,7 @@ int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t n
     } else {
         dbuf_reset(&s->out);
         dbuf_append_str(&s->out, "DATA");
-        if (command(s, s->o.command_timeout_ms, res) < 0)
+        if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
             goto done;
         if (reply_class(res, 3, "DATA") < 0)
             goto done;
@@ -738,11 +571,11 @@ int smtpc_rset(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    if (step_open(res, "rset", smtpc_usable(s), "session not usable") < 0)
+    if (smtpc_step_open(res, "rset", smtpc_usable(s), "session not usable") < 0)
         goto done;
     dbuf_reset(&s->out);
     dbuf_append_str(&s->out, "RSET");
-    if (command(s, s->o.command_timeout_ms, res) < 0)
+    if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
         goto done;
     rc = reply_class(res, 2, "RSET");
     if (rc < 0)
@@ -757,11 +590,11 @@ int smtpc_quit(struct smtpc_session *s, struct smtpc_result *res)
     long t0 = smtpc_now_ms();
     int rc = -1;
 
-    if (step_open(res, "quit", connected(s), "not connected") < 0)
+    if (smtpc_step_open(res, "quit", smtpc_connected(s), "not connected") < 0)
         goto done;
     dbuf_reset(&s->out);
     dbuf_append_str(&s->out, "QUIT");
-    if (command(s, s->o.command_timeout_ms, res) < 0)
+    if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
         goto done;
     rc = reply_class(res, 2, "QUIT");
 done:
