@@ -12,14 +12,6 @@
 
 #include "smtpc_int.h"
 
-/* Write a secret line (in sodium memory) and read the reply. */
-static int secret_command(struct smtpc_session *s, const char *line, size_t len, struct smtpc_result *res)
-{
-    if (smtpc_io_write(s, line, len, s->o.command_timeout_ms, res) < 0)
-        return -1;
-    return smtpc_io_reply(s, s->o.command_timeout_ms, res);
-}
-
 /* "PREFIX" + base64(data) + CRLF in a sodium_malloc buffer; NULL on failure. */
 static char *secret_line(const char *prefix, const unsigned char *data, size_t len, size_t *outlen,
                          size_t *alloc)
@@ -55,87 +47,60 @@ static int auth_refused(struct smtpc_result *res)
     return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to AUTH: %s", res->reply.text);
 }
 
-static int auth_plain(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+/* Send PREFIX + base64(data) as one line built in sodium memory, read
+ * the reply and check it: want 334 (go on), or 2 for any 2xx (235 is the
+ * rule; Postfix's client takes any 2xx, and smtp-sink says 250).  0, or
+ * -1 with res set. */
+static int secret_step(struct smtpc_session *s, const char *prefix, const unsigned char *data,
+                       size_t len, int want, struct smtpc_result *res)
 {
-    size_t ulen = strlen(cred->username), plen = 1 + ulen + 1 + cred->secret_len;
-    unsigned char *payload = sodium_malloc(plen);
-    char *line = NULL;
     size_t llen = 0, lalloc = 0;
+    char *line = secret_line(prefix, data, len, &llen, &lalloc);
     int rc = -1;
 
-    if (payload == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    /* authzid empty, authcid, password (RFC 4616). */
-    payload[0] = 0;
-    memcpy(payload + 1, cred->username, ulen);
-    payload[1 + ulen] = 0;
-    memcpy(payload + 2 + ulen, cred->secret, cred->secret_len);
-    line = secret_line("AUTH PLAIN ", payload, plen, &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
-        auth_refused(res);
-        goto done;
-    }
-    rc = 0;
-done:
-    if (payload) {
-        sodium_memzero(payload, plen);
-        sodium_free(payload);
+    if (line == NULL)
+        return smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+    if (smtpc_io_write(s, line, llen, s->o.command_timeout_ms, res) == 0
+        && smtpc_io_reply(s, s->o.command_timeout_ms, res) == 0) {
+        bool ok = want == 334 ? res->reply.code == 334 : res->reply.code / 100 == 2;
+
+        rc = ok ? 0 : auth_refused(res);
     }
     secret_free(line, lalloc);
     return rc;
 }
 
+static int auth_plain(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
+{
+    size_t ulen = strlen(cred->username), plen = 1 + ulen + 1 + cred->secret_len;
+    unsigned char *payload = sodium_malloc(plen);
+    int rc;
+
+    if (payload == NULL)
+        return smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+    /* authzid empty, authcid, password (RFC 4616). */
+    payload[0] = 0;
+    memcpy(payload + 1, cred->username, ulen);
+    payload[1 + ulen] = 0;
+    memcpy(payload + 2 + ulen, cred->secret, cred->secret_len);
+    rc = secret_step(s, "AUTH PLAIN ", payload, plen, 2, res);
+    sodium_memzero(payload, plen);
+    sodium_free(payload);
+    return rc;
+}
+
 static int auth_login(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
 {
-    char *line = NULL;
-    size_t llen = 0, lalloc = 0;
-    int rc = -1;
-
     dbuf_reset(&s->out);
     dbuf_append_str(&s->out, "AUTH LOGIN");
     if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
-        goto done;
-    if (res->reply.code != 334) {
-        auth_refused(res);
-        goto done;
-    }
+        return -1;
+    if (res->reply.code != 334)
+        return auth_refused(res);
     /* The user name is no secret, but one code path for both is simpler. */
-    line = secret_line("", (const unsigned char *)cred->username, strlen(cred->username), &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    secret_free(line, lalloc);
-    line = NULL;
-    if (res->reply.code != 334) {
-        auth_refused(res);
-        goto done;
-    }
-    line = secret_line("", cred->secret, cred->secret_len, &llen, &lalloc);
-    if (line == NULL) {
-        smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
-        goto done;
-    }
-    if (secret_command(s, line, llen, res) < 0)
-        goto done;
-    if (res->reply.code / 100 != 2) {     /* 235; any 2xx, as Postfix's client (smtp-sink says 250) */
-        auth_refused(res);
-        goto done;
-    }
-    rc = 0;
-done:
-    secret_free(line, lalloc);
-    return rc;
+    if (secret_step(s, "", (const unsigned char *)cred->username, strlen(cred->username), 334, res) < 0)
+        return -1;
+    return secret_step(s, "", cred->secret, cred->secret_len, 2, res);
 }
 
 int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
