@@ -353,3 +353,36 @@ wait_true() {
     done
     return 1
 }
+
+# pf_private_config DIR PORT NAME: the base of a private Postfix instance
+# under DIR (etc/, queue/, data/): smtpd on 127.0.0.1:PORT, myhostname NAME,
+# chroot off, relaying for 127.0.0.0/8 only, nothing delivered locally,
+# logging to DIR/maillog.  Never the system instance.  Callers append their
+# own main.cf lines (relayhost, TLS, milters) and master.cf services.
+pf_private_config() {
+    local dir=$1 port=$2 name=$3
+    mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
+    chown postfix "$dir/data"
+    sed -e 's/^\([a-z0-9]*[[:space:]]\+\(unix\|unix-dgram\|fifo\|pass\|inet\)[[:space:]]\+[-yn][[:space:]]\+[-yn][[:space:]]\+\)y/\1n/' \
+        -e "s/^smtp      inet/127.0.0.1:$port inet/" \
+        -e '/^submission\|^smtps\|^#/d' /etc/postfix/master.cf > "$dir/etc/master.cf"
+    cat > "$dir/etc/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $name
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = permit_mynetworks, reject
+alias_maps =
+alias_database =
+local_recipient_maps =
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+CONF
+}

@@ -45,30 +45,9 @@ ok "milter listens" wait_port "$MPORT" 10
 
 # ---- the private Postfix instance -------------------------------------------
 PF="$T/pf"
-mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
-chown postfix "$PF/data"
-sed -e 's/^\([a-z0-9]*[[:space:]]\+\(unix\|unix-dgram\|fifo\|pass\|inet\)[[:space:]]\+[-yn][[:space:]]\+[-yn][[:space:]]\+\)y/\1n/' \
-    -e "s/^smtp      inet/127.0.0.1:$P_PF inet/" \
-    -e '/^submission\|^smtps\|^#/d' /etc/postfix/master.cf > "$PF/etc/master.cf"
-cat > "$PF/etc/main.cf" <<CONF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = pf.milter.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions = permit_mynetworks, reject
+pf_private_config "$PF" "$P_PF" pf.milter.test
+cat >> "$PF/etc/main.cf" <<CONF
 smtpd_peername_lookup = no
-alias_maps =
-alias_database =
-local_recipient_maps =
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
 relayhost = [127.0.0.1]:$TR_PORT
 smtp_tls_security_level = none
 smtpd_milters = inet:127.0.0.1:$MPORT
