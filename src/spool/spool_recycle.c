@@ -47,15 +47,12 @@ static void tmp_name(unsigned n, char *name)
 static bool pool_take(struct spool *s, enum spool_pool_kind kind, unsigned *name)
 {
     struct spool_pool *p = &s->pools[kind];
-    unsigned long long done;
     bool found = false;
 
-    pthread_mutex_lock(&s->dir_sync.lock);
-    done = s->dir_sync.done;
-    pthread_mutex_unlock(&s->dir_sync.lock);
     pthread_mutex_lock(&s->lock);
-    /* Tickets grow from head to tail: if the head is not covered, none is. */
-    if (p->count > 0 && p->files[p->head].ticket <= done) {
+    /* Tickets grow from head to tail: if the head is not covered, none is.
+     * (Lock order: s->lock, then the sync's, as in recycle_one().) */
+    if (p->count > 0 && spool_sync_covers(s, p->files[p->head].ticket)) {
         *name = p->files[p->head].name;
         p->head = (p->head + 1) % SPOOL_FREE_MAX;
         p->count--;
