@@ -7,8 +7,12 @@ packages=(
     # build
     autoconf automake pkg-config build-essential
     libssl-dev libsodium-dev libconfig-dev libmilter-dev libjansson-dev libcmocka-dev
+    libcurl4-openssl-dev libpq-dev libmicrohttpd-dev
     # real parts the tests talk to
-    python3-aiosmtpd swaks postfix stunnel4 miltertest openssl ca-certificates
+    python3-aiosmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl postfix stunnel4 miltertest openssl ca-certificates curl
+    postgresql-15 prometheus chromium chromium-driver python3-selenium
+    # a fresh Debian 12 root for CI (.ci/run)
+    mmdebstrap
     # fuzzing and sanitizers (clang's libFuzzer), unit checks
     clang libclang-rt-14-dev
     # systemd-analyze for the unit checks; ps for process checks
