@@ -52,6 +52,29 @@ tr_untrack() {
     TR_PIDS=("${keep[@]}")
 }
 
+# tr_require COMMAND PACKAGE: a missing tool is a failed test that names the
+# Debian package to install, never a wrong result or a silent skip.
+tr_require() {
+    command -v "$1" > /dev/null 2>&1 && return 0
+    echo "# MISSING PREREQUISITE: '$1' not found; install the Debian package $2 (scripts/install-deps.sh does)" >&2
+    exit 99
+}
+
+# tr_require_python MODULE PACKAGE: the same for a module of Debian's /usr/bin/python3.
+tr_require_python() {
+    "$PYTHON3" -c "import $1" > /dev/null 2>&1 && return 0
+    echo "# MISSING PREREQUISITE: python module '$1' not found for $PYTHON3; install the Debian package $2" >&2
+    exit 99
+}
+
+# tr_require_swaks_tls: swaks speaks TLS only with its Recommends installed.
+tr_require_swaks_tls() {
+    tr_require swaks swaks
+    swaks --support 2>&1 | grep -q '^=== TLS supported' && return 0
+    echo "# MISSING PREREQUISITE: swaks has no TLS; install the Debian packages libnet-ssleay-perl libio-socket-ssl-perl" >&2
+    exit 99
+}
+
 # A free TCP port on the loopback (the kernel's choice).
 free_port() {
     "$PYTHON3" -c 'import socket

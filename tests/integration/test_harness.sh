@@ -3,6 +3,7 @@
 # and with STARTTLS, both requiring AUTH, receiving mail from swaks, and
 # cleanup by PID.
 . "$(dirname "$0")/lib.sh"
+tr_require_swaks_tls
 
 make_ca "$T/ca"
 ok "test CA signs a server certificate" \

@@ -9,7 +9,7 @@
 # and test_milter_postfix.sh proves it through a real Postfix.
 . "$(dirname "$0")/lib.sh"
 
-command -v miltertest > /dev/null || { echo "# miltertest not installed (scripts/install-deps.sh)"; exit 77; }
+tr_require miltertest miltertest
 
 mkdir -p "$T/etc"
 cat > "$T/etc/tenants" <<'STORE'

@@ -11,7 +11,7 @@
 # tenantrelayd alone produces for the same message.
 . "$(dirname "$0")/lib.sh"
 
-command -v postfix > /dev/null || { echo "# postfix not installed (scripts/install-deps.sh)"; exit 77; }
+tr_require postfix postfix
 [ "$(id -u)" = 0 ] || { echo "# a private Postfix instance needs root here"; exit 77; }
 
 make_ca "$T/ca"

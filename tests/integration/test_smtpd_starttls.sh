@@ -4,6 +4,7 @@
 # (EHLO again), plaintext pipelined behind STARTTLS is discarded, and the
 # Received: header says ESMTPS.
 . "$(dirname "$0")/lib.sh"
+tr_require_swaks_tls
 
 make_ca "$T/ca"
 # The daemon reads the key after dropping root: let the service user read it.
