@@ -17,26 +17,40 @@
 #ifndef TENANTRELAY_DELIVERY_H
 #define TENANTRELAY_DELIVERY_H
 
+#include <stdbool.h>
 #include <jansson.h>
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/spool.h"
 
-/* Start with conf (a reference is taken) and the spool the listener writes
- * (not owned): loads the tenant store and keyring, indexes the queue, and
- * starts the scheduler.  0, or -1 with err set. */
-int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+struct tenant_store;
+struct delivery_next;
+
+/* Start with conf and store (references are taken) and the spool the
+ * listener writes, which delivery borrows (the daemon owns it): loads the
+ * keyring, indexes the queue, and starts the scheduler.  0, or -1 with err
+ * set. */
+int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *store,
+                   char *err, size_t errlen) __attribute__((warn_unused_result));
 /* A message was committed to the spool (env as committed): schedule it now. */
 void delivery_enqueue(const struct spool_envelope *env);
-/* New configuration: tenant store and keyring reread; routes whose
- * settings changed drop their sessions and leave the circuit breaker.
- * 0, or -1 with err set (the old state is kept). */
-int delivery_reload(struct conf *conf, char *err, size_t errlen)
+/* A reload in two steps (see server_prepare): prepare reads the new keyring
+ * and takes references to conf and store without changing the running
+ * state; NULL with err when they cannot be used (a keyring that was loaded
+ * and no longer loads).  Then exactly one of commit (cannot fail; routes
+ * whose settings changed drop their sessions and leave the circuit
+ * breaker; the replaced keyring and TLS contexts are freed once no session
+ * uses them) or discard. */
+struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *store,
+                                       char *err, size_t errlen)
     __attribute__((warn_unused_result));
+void delivery_commit(struct delivery_next *next);
+void delivery_discard(struct delivery_next *next);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
-/* Stop: workers finish their current message, sessions are closed. */
-void delivery_stop(void);
+/* Stop: workers finish their current message, sessions are closed.  True
+ * when every worker ended (nothing of delivery uses the spool any more);
+ * false when some are still stuck (the caller must not free the spool). */
+bool delivery_stop(void);
 
 #endif

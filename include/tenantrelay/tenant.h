@@ -33,9 +33,17 @@ struct tenant {
 
 struct tenant_store;
 
-/* Load the store at path (a file or a directory; absent means empty).
- * NULL on error with "FILE:LINE: reason" (naming the field) in err. */
+/* Load the store at path (a file or a directory; absent means empty: for
+ * tenantrelayctl, which creates the store).  NULL on error with
+ * "FILE:LINE: reason" (naming the field) in err. */
 struct tenant_store *tenant_store_load(const char *path, struct conf_error *err);
+/* The same for the daemons, which route by the result: the store must
+ * exist and every file of it be read and parsed, or NULL with err.  A store
+ * that cannot be read whole is never an empty store (SPEC §5). */
+struct tenant_store *tenant_store_load_whole(const char *path, struct conf_error *err);
+/* Another reference to store (the listener and delivery share a snapshot);
+ * each reference is dropped with tenant_store_free().  Thread-safe. */
+struct tenant_store *tenant_store_ref(struct tenant_store *store);
 void tenant_store_free(struct tenant_store *store);
 
 size_t tenant_store_count(const struct tenant_store *store);

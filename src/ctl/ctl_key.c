@@ -46,9 +46,33 @@ static int key_init(struct ctl_ctx *ctx)
         status = ctl_fail(ctl_status_for_errno(errno) == EX_CONFIG ? EX_CANTCREAT
                           : ctl_status_for_errno(errno), "%s", err);
     } else {
+        struct conf_error cerr = { "" };
+        struct stat st;
+        int lock;
+
         printf("created keyring %s with primary key %s\n", conf->key_file, id);
         fprintf(stderr, "tenantrelayctl: back up %s now (offline, access-controlled): without it no "
                 "sealed secret can be opened\n", conf->key_file);
+        /* The daemon refuses a missing store (it is never taken for an
+         * empty one); the first step of an installation creates it. */
+        if (stat(conf->tenant_store, &st) < 0 && errno == ENOENT) {
+            if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
+                status = ctl_fail(EX_CANTCREAT, "%s", cerr.text);
+            } else {
+                int fd = -1;
+
+                /* A single-file store: an empty file is an empty store. */
+                if (!tenant_store_is_dir(conf->tenant_store)
+                    && (fd = open(conf->tenant_store, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                                  0640)) < 0 && errno != EEXIST)
+                    status = ctl_fail(EX_CANTCREAT, "%s: %s", conf->tenant_store, strerror(errno));
+                else
+                    printf("created the tenant store %s (empty)\n", conf->tenant_store);
+                if (fd >= 0)
+                    close(fd);
+                tenant_store_unlock(lock);
+            }
+        }
     }
     vault_free(v);
     return status;

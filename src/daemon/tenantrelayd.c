@@ -29,6 +29,8 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
+#include "tenantrelay/spool.h"
+#include "tenantrelay/tenant.h"
 
 static struct conf *load_or_report(const char *path, bool check_files)
 {
@@ -63,12 +65,34 @@ static void reload_finished(bool ok, const char *error)
     pthread_mutex_unlock(&reload_state.lock);
 }
 
-/* Reread the configuration and tenant store; on failure keep the old ones. */
+/* The tenant store of conf, read whole, or NULL (logged with FILE:LINE). */
+static struct tenant_store *load_store(const struct conf *conf, const char *when,
+                                       char *err, size_t errlen)
+{
+    struct conf_error cerr = { "" };
+    struct tenant_store *store = tenant_store_load_whole(conf->tenant_store, &cerr);
+
+    if (store == NULL) {
+        snprintf(err, errlen, "tenant store: %s", cerr.text);
+        msg_error("-", "%s: %s", when, err);
+        return NULL;
+    }
+    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+             tenant_store_count(store));
+    return store;
+}
+
+/* Reread the configuration and tenant store; on failure keep the old ones.
+ * Both sides are prepared before either is switched, so the listener and
+ * delivery use the same snapshot: the reload applies to both or neither. */
 static void reload(const char *path, struct conf **conf)
 {
     struct conf_error err = { "" };
     struct conf *fresh = conf_load(path, &err);
-    char derr[512];
+    struct tenant_store *store = NULL;
+    struct server_snap *snext = NULL;
+    struct delivery_next *dnext = NULL;
+    char derr[600];
 
     if (fresh && conf_check_files(fresh, &err) < 0) {
         conf_unref(fresh);
@@ -79,21 +103,31 @@ static void reload(const char *path, struct conf **conf)
         reload_finished(false, err.text);
         return;
     }
-    if (server_reload(fresh) < 0) {
-        conf_unref(fresh);
-        reload_finished(false, "the listener refused the new configuration (see the log)");
-        return;
+    if ((store = load_store(fresh, "reload refused, keeping the running configuration and store",
+                            derr, sizeof(derr))) == NULL)
+        goto refused;
+    if ((snext = server_prepare(fresh, store)) == NULL) {
+        snprintf(derr, sizeof(derr), "the listener refused the new configuration (see the log)");
+        goto refused;
     }
-    if (delivery_reload(fresh, derr, sizeof(derr)) < 0) {
-        msg_error("-", "reload refused by delivery, keeping its running state: %s", derr);
-        conf_unref(fresh);
-        reload_finished(false, derr);
-        return;
+    if ((dnext = delivery_prepare(fresh, store, derr, sizeof(derr))) == NULL) {
+        msg_error("-", "reload refused by delivery, keeping the running configuration: %s", derr);
+        goto refused;
     }
+    server_commit(snext);
+    delivery_commit(dnext);
+    tenant_store_free(store);
     conf_unref(*conf);
     *conf = fresh;
     msg_info("-", "reloaded configuration from %s", path);
     reload_finished(true, "");
+    return;
+refused:
+    if (snext)
+        server_discard(snext);
+    tenant_store_free(store);
+    conf_unref(fresh);
+    reload_finished(false, derr);
 }
 
 /* Control requests: reload is the main loop's (via SIGHUP, waited for);
@@ -135,6 +169,11 @@ int main(int argc, char **argv)
     int rc;
     bool running = true;
     struct control_server *control;
+    struct spool *spool;
+    struct tenant_store *store;
+    char **ids = NULL;
+    size_t nids = 0;
+    bool server_idle, delivery_idle;
 
     if ((rc = daemon_parse_args(argc, argv, "tenantrelayd", &args)) != 0)
         return rc < 0 ? 0 : rc;
@@ -158,10 +197,21 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
     if ((sigfd = daemon_signal_pipe()) < 0)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
-    if (server_start(conf) < 0)
+    /* The daemon owns the spool; the listener and delivery borrow it, and
+     * it is closed only once neither uses it (see the end of main). */
+    if ((spool = spool_open(conf->spool_directory, true, err, sizeof(err))) == NULL)
+        msg_fatal(EX_OSERR, "-", "spool: %s", err);
+    if (spool_recover(spool, &ids, &nids, err, sizeof(err)) < 0)
+        msg_fatal(EX_OSERR, "-", "spool recovery: %s", err);
+    msg_info("-", "spool recovered directory=%s queued=%zu", conf->spool_directory, nids);
+    spool_ids_free(ids);
+    if ((store = load_store(conf, "cannot start", err, sizeof(err))) == NULL)
+        msg_fatal(EX_CONFIG, "-", "%s", err);
+    if (server_start(conf, spool, store) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
-    if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
+    if (delivery_start(conf, spool, store, err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
+    tenant_store_free(store);   /* the listener and delivery hold theirs */
     server_set_queued_hook(delivery_enqueue);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
@@ -218,8 +268,16 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < conf->listen_count; i++)
         close(fds[i]);
-    server_stop();
-    delivery_stop();
+    /* Stop order: the listener first (no new message reaches delivery),
+     * then delivery (its workers and scheduler use the spool), then the
+     * spool, and only when both said nothing of theirs still runs. */
+    server_idle = server_stop();
+    delivery_idle = delivery_stop();
+    if (server_idle && delivery_idle)
+        spool_close(spool);
+    else
+        msg_warn("-", "spool left open: %s still running at exit",
+                 server_idle ? "delivery attempts" : "sessions");
     control_server_stop(control);
     myfree(fds);
     conf_unref(conf);

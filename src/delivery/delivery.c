@@ -123,47 +123,96 @@ void delivery_enqueue(const struct spool_envelope *env)
     pthread_mutex_unlock(&delivery.lock);
 }
 
-/* Load the tenant store and keyring of conf.  The keyring is optional:
- * without one, routes with credentials defer with a clear reason. */
-static int load_sources(const struct conf *conf, struct tenant_store **store,
-                        struct vault **vault, char *err, size_t errlen)
+/* What a reload replaces as one piece: the keyring and the TLS client
+ * contexts built for it.  Workers pin the generation their session uses,
+ * so a reload frees the old one as soon as its last session ends, instead
+ * of keeping every keyring (locked memory) and context until stop. */
+static struct dgen *dgen_new(struct vault *vault)
 {
-    struct conf_error cerr = { "" };
-    char verr[256];
+    struct dgen *g = mycalloc(1, sizeof(*g));
 
-    *store = tenant_store_load(conf->tenant_store, &cerr);
-    if (*store == NULL) {
-        snprintf(err, errlen, "tenant store: %s", cerr.text);
-        return -1;
-    }
-    *vault = vault_load(conf, verr, sizeof(verr));
-    if (*vault == NULL)
-        msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
-    return 0;
+    g->refs = 1;
+    g->vault = vault;
+    return g;
 }
 
-int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t errlen)
+void dgen_put(struct dgen *g)
+{
+    if (g == NULL || --g->refs > 0)
+        return;
+    dtls_free_list(g->tls);
+    if (g->vault_owner)
+        dgen_put(g->vault_owner);
+    else
+        vault_free(g->vault);
+    myfree(g);
+}
+
+/* The new state a reload prepares; delivery_commit() installs it. */
+struct delivery_next {
+    struct conf *conf;
+    struct tenant_store *store;
+    struct vault *vault;        /* NULL: keep the running keyring */
+};
+
+struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *store,
+                                       char *err, size_t errlen)
+{
+    struct delivery_next *n;
+    struct vault *vault;
+    char verr[256];
+    bool had_vault;
+
+    pthread_mutex_lock(&delivery.lock);
+    had_vault = delivery.gen && delivery.gen->vault;
+    pthread_mutex_unlock(&delivery.lock);
+    vault = vault_load(conf, verr, sizeof(verr));
+    if (vault == NULL && had_vault) {
+        /* A keyring that was readable and no longer is, is broken: the
+         * whole reload is refused rather than half applied. */
+        snprintf(err, errlen, "keyring: %s", verr);
+        return NULL;
+    }
+    if (vault == NULL)
+        msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
+    n = mycalloc(1, sizeof(*n));
+    n->conf = conf_ref(conf);
+    n->store = tenant_store_ref(store);
+    n->vault = vault;
+    return n;
+}
+
+void delivery_discard(struct delivery_next *n)
+{
+    if (n == NULL)
+        return;
+    conf_unref(n->conf);
+    tenant_store_free(n->store);
+    vault_free(n->vault);
+    myfree(n);
+}
+
+int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *store,
+                   char *err, size_t errlen)
 {
     char **ids = NULL;
     size_t count = 0;
-    struct tenant_store *store;
     struct vault *vault;
+    char verr[256];
 
     if (vault_init() < 0) {
         snprintf(err, errlen, "libsodium failed to initialise");
         return -1;
     }
-    if (load_sources(conf, &store, &vault, err, errlen) < 0)
+    if (spool_list(spool, &ids, &count, err, errlen) < 0)
         return -1;
-    if (spool_list(spool, &ids, &count, err, errlen) < 0) {
-        tenant_store_free(store);
-        vault_free(vault);
-        return -1;
-    }
+    /* Without a keyring, routes with credentials defer with a clear reason. */
+    if ((vault = vault_load(conf, verr, sizeof(verr))) == NULL)
+        msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
     pthread_mutex_lock(&delivery.lock);
     delivery.conf = conf_ref(conf);
-    delivery.store = store;
-    delivery.vault = vault;
+    delivery.store = tenant_store_ref(store);
+    delivery.gen = dgen_new(vault);
     delivery.spool = spool;
     delivery.stopping = false;
     for (size_t i = 0; i < count; i++) {
@@ -199,47 +248,38 @@ int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t err
     return 0;
 }
 
-int delivery_reload(struct conf *conf, char *err, size_t errlen)
+void delivery_commit(struct delivery_next *n)
 {
-    struct tenant_store *store;
-    struct vault *vault;
+    struct dgen *g;
 
-    if (load_sources(conf, &store, &vault, err, errlen) < 0)
-        return -1;
     pthread_mutex_lock(&delivery.lock);
     conf_unref(delivery.conf);
-    delivery.conf = conf_ref(conf);
+    delivery.conf = n->conf;
     tenant_store_free(delivery.store);
-    delivery.store = store;
-    if (vault) {
-        /* A worker may be opening a secret with the old keyring right now. */
-        delivery.old_vaults = myrealloc(delivery.old_vaults,
-                                        (delivery.old_vault_count + 1) * sizeof(struct vault *));
-        delivery.old_vaults[delivery.old_vault_count++] = delivery.vault;
-        delivery.vault = vault;
-    }
+    delivery.store = n->store;
     /* A reload rereads CA files too: new sessions get fresh contexts. */
-    while (delivery.tls_contexts) {
-        struct dtls *d = delivery.tls_contexts;
-
-        delivery.tls_contexts = d->next;
-        d->next = delivery.old_tls_contexts;
-        delivery.old_tls_contexts = d;
+    g = dgen_new(n->vault);
+    if (n->vault == NULL && delivery.gen->vault) {
+        g->vault = delivery.gen->vault;
+        g->vault_owner = delivery.gen->vault_owner ? delivery.gen->vault_owner : delivery.gen;
+        g->vault_owner->refs++;
     }
+    dgen_put(delivery.gen);
+    delivery.gen = g;
     droute_refresh_all();
     pthread_cond_broadcast(&delivery.sched_cond);
     pthread_mutex_unlock(&delivery.lock);
-    return 0;
+    myfree(n);
 }
 
-void delivery_stop(void)
+bool delivery_stop(void)
 {
     struct timespec until;
 
     pthread_mutex_lock(&delivery.lock);
     if (!delivery.running) {
         pthread_mutex_unlock(&delivery.lock);
-        return;
+        return true;
     }
     delivery.stopping = true;
     pthread_cond_broadcast(&delivery.sched_cond);
@@ -257,11 +297,12 @@ void delivery_stop(void)
     pthread_mutex_lock(&delivery.lock);
     delivery.running = false;
     if (delivery.total_workers > 0) {
-        /* Leave the state to the exiting process rather than free it under them. */
+        /* Leave the state (and the spool) to the exiting process rather
+         * than free it under them. */
         msg_warn("-", "stopping with %d delivery attempts still in progress; they stay queued",
                  delivery.total_workers);
         pthread_mutex_unlock(&delivery.lock);
-        return;
+        return false;
     }
     while (delivery.first)
         dindex_remove(delivery.first);
@@ -280,14 +321,11 @@ void delivery_stop(void)
     }
     tenant_store_free(delivery.store);
     delivery.store = NULL;
-    vault_free(delivery.vault);
-    delivery.vault = NULL;
-    for (size_t i = 0; i < delivery.old_vault_count; i++)
-        vault_free(delivery.old_vaults[i]);
-    myfree(delivery.old_vaults);
-    delivery.old_vaults = NULL;
-    delivery.old_vault_count = 0;
+    dgen_put(delivery.gen);
+    delivery.gen = NULL;
     conf_unref(delivery.conf);
     delivery.conf = NULL;
+    delivery.spool = NULL;
     pthread_mutex_unlock(&delivery.lock);
+    return true;
 }

@@ -94,6 +94,16 @@ struct dtls {
     struct dtls *next;
 };
 
+/* A generation: what one (re)load provides to sessions, freed when the
+ * last worker using it lets go (refs counts delivery.gen itself, each
+ * worker that pinned it, and generations borrowing its keyring). */
+struct dgen {
+    int refs;
+    struct vault *vault;        /* NULL: no keyring */
+    struct dgen *vault_owner;   /* non-NULL: vault is borrowed from it */
+    struct dtls *tls;           /* contexts built for this generation */
+};
+
 struct delivery {
     pthread_mutex_t lock;
     pthread_cond_t sched_cond;
@@ -112,13 +122,9 @@ struct delivery {
     struct keymap route_map;        /* key -> present route */
     struct dstats *stats;
     struct keymap stats_map;        /* id -> its figures */
-    struct dtls *tls_contexts;
-    struct dtls *old_tls_contexts;  /* before the last reload: may still be in use */
+    struct dgen *gen;               /* the current generation */
     int total_workers;
     pthread_cond_t workers_done;
-    /* Old keyrings stay alive until stop: a worker may still use one. */
-    struct vault **old_vaults;
-    size_t old_vault_count;
 };
 
 extern struct delivery delivery;
@@ -163,9 +169,12 @@ struct attempt_result {
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);
 
-/* The shared TLS context for a route's settings, or NULL (built on demand;
- * lives until delivery_stop).  Call with the lock held. */
-struct tls_client_ctx *dtls_context(const struct route *route);
+/* The shared TLS context of generation g for a route's settings, or NULL
+ * (built on demand; lives as long as g).  Call with the lock held. */
+struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route);
+void dtls_free_list(struct dtls *d);
+/* Drop a reference to g (lock held); the last one frees it. */
+void dgen_put(struct dgen *g);
 
 /* Statistics (delivery_control.c). */
 struct dstats *dstats_get(const char *id);

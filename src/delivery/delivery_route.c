@@ -146,6 +146,31 @@ static struct dmsg *pop(struct droute *r)
     return m;
 }
 
+static void route_free_one(struct droute *r)
+{
+    myfree(r->key);
+    myfree(r->seal_tenant);
+    route_free(&r->route);
+    myfree(r->starts);
+    pthread_cond_destroy(&r->cond);
+    myfree(r);
+}
+
+/* Free r when it is retired (removed from the map at a reload) and nothing
+ * uses it any more: retired routes used to stay until stop. */
+static void retire_if_unused(struct droute *r)
+{
+    struct droute **pp;
+
+    if (r->present || r->workers > 0 || r->head != NULL)
+        return;
+    for (pp = &delivery.routes; *pp && *pp != r; pp = &(*pp)->next)
+        ;
+    if (*pp)
+        *pp = r->next;
+    route_free_one(r);
+}
+
 /* Apply an attempt's outcome to the index, the stats and the breaker. */
 static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt_result *res)
 {
@@ -230,6 +255,7 @@ static void *worker_main(void *arg)
      * its spawn (droute_push) to the end of its first attempt, and for
      * every later attempt that starts without a session. */
     bool connecting = true;
+    struct dgen *gen = NULL;    /* the generation this worker's session uses */
 
     pthread_mutex_lock(&delivery.lock);
     while (!delivery.stopping) {
@@ -278,11 +304,15 @@ static void *worker_main(void *arg)
         m->in_flight = true;
         started = mono_ms();
         slot = rate_record(r, started);
-        if (r->generation != session_generation) {
-            /* New settings (a corrected password, another host): new session. */
+        if (r->generation != session_generation || gen != delivery.gen) {
+            /* New settings (a corrected password, another host), or a
+             * reload (new keyring, CA files reread): new session. */
             smtpc_session_free(session);
             session = NULL;
             session_generation = r->generation;
+            dgen_put(gen);
+            gen = delivery.gen;
+            gen->refs++;
         }
         if (session == NULL && !connecting) {
             r->connecting++;
@@ -290,9 +320,9 @@ static void *worker_main(void *arg)
         }
         route_copy(&settings, &r->route);
         ctx.conf = conf_ref(delivery.conf);
-        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(&settings);
+        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(gen, &settings);
         ctx.spool = delivery.spool;
-        ctx.vault = delivery.vault;
+        ctx.vault = gen->vault;
         ctx.route_key = r->key;
         ctx.route = &settings;
         ctx.seal_tenant = r->seal_tenant;
@@ -328,6 +358,11 @@ static void *worker_main(void *arg)
     if (connecting)
         r->connecting--;
     r->workers--;
+    /* The session's SSL holds its own reference to the OpenSSL context:
+     * the generation may go before the QUIT below. */
+    dgen_put(gen);
+    if (!delivery.stopping)
+        retire_if_unused(r);
     delivery.total_workers--;
     pthread_cond_broadcast(&delivery.workers_done);
     pthread_mutex_unlock(&delivery.lock);
@@ -475,9 +510,10 @@ void droute_release(struct droute *r)
 
 void droute_refresh_all(void)
 {
-    for (struct droute *r = delivery.routes; r; r = r->next) {
+    for (struct droute *r = delivery.routes, *next; r; r = next) {
         const struct route *settings;
 
+        next = r->next;
         if (!r->present)
             continue;
         settings = current_settings(r->key);
@@ -487,6 +523,8 @@ void droute_refresh_all(void)
             keymap_remove(&delivery.route_map, r->key, r);
             drain(r);
             pthread_cond_broadcast(&r->cond);
+            if (r->workers == 0)
+                retire_if_unused(r);
             continue;
         }
         if (!route_same(&r->route, settings)) {
@@ -504,12 +542,12 @@ void droute_refresh_all(void)
     }
 }
 
-struct tls_client_ctx *dtls_context(const struct route *route)
+struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route)
 {
     struct tls_error terr;
     struct dtls *d;
 
-    for (d = delivery.tls_contexts; d; d = d->next)
+    for (d = g->tls; d; d = d->next)
         if (d->verify == route->tls_verify && str_equal(d->ca_file, route->ca_file))
             return d->ctx;
     d = mycalloc(1, sizeof(*d));
@@ -521,12 +559,12 @@ struct tls_client_ctx *dtls_context(const struct route *route)
         myfree(d);
         return NULL;
     }
-    d->next = delivery.tls_contexts;
-    delivery.tls_contexts = d;
+    d->next = g->tls;
+    g->tls = d;
     return d->ctx;
 }
 
-static void dtls_free_list(struct dtls *d)
+void dtls_free_list(struct dtls *d)
 {
     while (d) {
         struct dtls *next = d->next;
@@ -540,20 +578,12 @@ static void dtls_free_list(struct dtls *d)
 
 void droute_free_all(void)
 {
-    dtls_free_list(delivery.tls_contexts);
-    dtls_free_list(delivery.old_tls_contexts);
-    delivery.tls_contexts = delivery.old_tls_contexts = NULL;
     struct droute *r = delivery.routes;
 
     while (r) {
         struct droute *next = r->next;
 
-        myfree(r->key);
-        myfree(r->seal_tenant);
-        route_free(&r->route);
-        myfree(r->starts);
-        pthread_cond_destroy(&r->cond);
-        myfree(r);
+        route_free_one(r);
         r = next;
     }
     delivery.routes = NULL;

@@ -33,7 +33,7 @@ int milter_snap_install(struct conf *conf, char *err, size_t errlen)
     s = mycalloc(1, sizeof(*s));
     s->refs = 1;
     s->conf = conf_ref(conf);
-    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
+    if ((s->store = tenant_store_load_whole(conf->tenant_store, &cerr)) == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         snap_free(s);
         return -1;

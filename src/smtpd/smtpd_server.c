@@ -89,14 +89,14 @@ static void snap_unref_locked(struct server_snap *s)
     myfree(s);
 }
 
-static struct server_snap *snap_new(struct conf *conf)
+static struct server_snap *snap_new(struct conf *conf, struct tenant_store *store)
 {
     struct server_snap *s = mycalloc(1, sizeof(*s));
-    struct conf_error cerr = { "" };
     char err[512];
 
     s->refs = 1;
     s->conf = conf_ref(conf);
+    s->store = tenant_store_ref(store);
     s->ntls = conf->listen_count;
     s->tls = mycalloc((size_t)s->ntls, sizeof(*s->tls));
     for (int i = 0; i < s->ntls; i++) {
@@ -110,13 +110,6 @@ static struct server_snap *snap_new(struct conf *conf)
             return NULL;
         }
     }
-    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
-        msg_error("-", "tenant store: %s", cerr.text);
-        snap_unref_locked(s);
-        return NULL;
-    }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
-             tenant_store_count(s->store));
     return s;
 }
 
@@ -352,11 +345,6 @@ void server_set_queued_hook(void (*hook)(const struct spool_envelope *env))
     queued_hook = hook;
 }
 
-struct spool *server_spool(void)
-{
-    return srv.spool;
-}
-
 static const struct smtpd_ops server_ops = { op_begin, op_write, op_finish, op_abort };
 
 /* ---- the session thread ---- */
@@ -500,28 +488,15 @@ static void session_main(void *arg)
 
 /* ---- server.h ---- */
 
-int server_start(struct conf *conf)
+int server_start(struct conf *conf, struct spool *spool, struct tenant_store *store)
 {
-    char err[512];
-    char **ids = NULL;
-    size_t n = 0;
     struct server_snap *snap;
 
     SSL_library_init();
-    if ((srv.spool = spool_open(conf->spool_directory, true, err, sizeof(err))) == NULL) {
-        msg_error("-", "spool: %s", err);
-        return -1;
-    }
-    if (spool_recover(srv.spool, &ids, &n, err, sizeof(err)) < 0) {
-        msg_error("-", "spool recovery: %s", err);
-        return -1;
-    }
-    /* Delivery (its own module) schedules these; until then they wait. */
-    msg_info("-", "spool recovered directory=%s queued=%zu", conf->spool_directory, n);
-    spool_ids_free(ids);
-    if ((snap = snap_new(conf)) == NULL)
+    if ((snap = snap_new(conf, store)) == NULL)
         return -1;
     pthread_mutex_lock(&srv.lock);
+    srv.spool = spool;
     srv.snap = snap;
     srv.stopping = false;
     pthread_mutex_unlock(&srv.lock);
@@ -627,24 +602,35 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     }
 }
 
-int server_reload(struct conf *conf)
+struct server_snap *server_prepare(struct conf *conf, struct tenant_store *store)
 {
-    struct server_snap *snap, *old;
+    struct server_snap *snap = snap_new(conf, store);
 
-    if ((snap = snap_new(conf)) == NULL)
-        return -1;
-    if (strcmp(conf->spool_directory, spool_directory(srv.spool)) != 0)
+    if (snap && strcmp(conf->spool_directory, spool_directory(srv.spool)) != 0)
         msg_warn("-", "spool_directory changed to %s: takes effect after a restart",
                  conf->spool_directory);
+    return snap;
+}
+
+void server_commit(struct server_snap *snap)
+{
+    struct server_snap *old;
+
     pthread_mutex_lock(&srv.lock);
     old = srv.snap;
     srv.snap = snap;
     snap_unref_locked(old);
     pthread_mutex_unlock(&srv.lock);
-    return 0;
 }
 
-void server_stop(void)
+void server_discard(struct server_snap *snap)
+{
+    pthread_mutex_lock(&srv.lock);
+    snap_unref_locked(snap);
+    pthread_mutex_unlock(&srv.lock);
+}
+
+bool server_stop(void)
 {
     struct timespec until;
     bool idle;
@@ -664,13 +650,12 @@ void server_stop(void)
         myfree(srv.clients);
         srv.clients = NULL;
         srv.nclients = 0;
-    }
-    pthread_mutex_unlock(&srv.lock);
-    if (idle) {
-        spool_close(srv.spool);
-        srv.spool = NULL;
+        srv.spool = NULL;       /* borrowed: the daemon closes it */
     } else {
-        /* Sessions still running keep using the spool; the process exits. */
+        /* Sessions still running keep using the spool: the daemon must not
+         * close it; the process exits. */
         msg_warn("-", "stopping with sessions still open");
     }
+    pthread_mutex_unlock(&srv.lock);
+    return idle;
 }

@@ -48,6 +48,7 @@ struct table {
 };
 
 struct tenant_store {
+    int refs;                   /* atomic: the listener and delivery share one */
     struct record **recs;       /* sorted by id */
     size_t count;
     char **files;
@@ -243,8 +244,11 @@ static int cmp_rec(const void *a, const void *b)
     return strcmp((*(struct record *const *)a)->t.id, (*(struct record *const *)b)->t.id);
 }
 
-/* Store files to read: the path itself, or the *.conf in the directory. */
-static int list_files(const char *path, char ***files, size_t *nfiles, struct conf_error *err)
+/* Store files to read: the path itself, or the *.conf in the directory.
+ * An absent path is an empty store only when absent_ok (tenantrelayctl,
+ * which creates it); the daemons refuse it (SPEC §5). */
+static int list_files(const char *path, char ***files, size_t *nfiles, bool absent_ok,
+                      struct conf_error *err)
 {
     struct stat st;
     DIR *d;
@@ -254,9 +258,13 @@ static int list_files(const char *path, char ***files, size_t *nfiles, struct co
     *files = NULL;
     *nfiles = 0;
     if (stat(path, &st) < 0) {
-        if (errno == ENOENT)
+        if (errno == ENOENT && absent_ok)
             return 0;           /* absent: an empty store */
-        tenant_errorf(err, "%s: %s", path, strerror(errno));
+        if (errno == ENOENT)
+            tenant_errorf(err, "%s: the tenant store does not exist (tenantrelayctl creates it;"
+                          " a missing store is never taken for an empty one)", path);
+        else
+            tenant_errorf(err, "%s: cannot read the tenant store: %s", path, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -266,9 +274,10 @@ static int list_files(const char *path, char ***files, size_t *nfiles, struct co
         return 0;
     }
     if ((d = opendir(path)) == NULL) {
-        tenant_errorf(err, "%s: %s", path, strerror(errno));
+        tenant_errorf(err, "%s: cannot read the tenant store: %s", path, strerror(errno));
         return -1;
     }
+    errno = 0;
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
 
@@ -281,6 +290,13 @@ static int list_files(const char *path, char ***files, size_t *nfiles, struct co
         (*files)[*nfiles] = mymalloc(strlen(path) + len + 2);
         sprintf((*files)[*nfiles], "%s/%s", path, e->d_name);
         (*nfiles)++;
+        errno = 0;
+    }
+    if (errno != 0) {
+        /* A listing cut short would be a store missing shards. */
+        tenant_errorf(err, "%s: cannot list the tenant store: %s", path, strerror(errno));
+        closedir(d);
+        return -1;
     }
     closedir(d);
     if (*nfiles)
@@ -386,15 +402,33 @@ fail:
     return NULL;
 }
 
-struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
+static struct tenant_store *load_path(const char *path, bool absent_ok, struct conf_error *err)
 {
     struct tenant_store *s = mycalloc(1, sizeof(*s));
 
-    if (list_files(path, &s->files, &s->nfiles, err) < 0) {
+    s->refs = 1;
+    if (list_files(path, &s->files, &s->nfiles, absent_ok, err) < 0) {
         tenant_store_free(s);
         return NULL;
     }
     return load_listed(s, err);
+}
+
+struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
+{
+    return load_path(path, true, err);
+}
+
+struct tenant_store *tenant_store_load_whole(const char *path, struct conf_error *err)
+{
+    return load_path(path, false, err);
+}
+
+struct tenant_store *tenant_store_ref(struct tenant_store *s)
+{
+    if (s)
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+    return s;
 }
 
 /* Does the file text mention one of names as a whole string literal
@@ -498,7 +532,8 @@ struct tenant_store *tenant_store_load_for_update(const char *path, const char *
         names[nnames++] = addresses[i];
     names[nnames] = NULL;
 
-    if (list_files(path, &all, &nall, err) < 0)
+    s->refs = 1;
+    if (list_files(path, &all, &nall, true, err) < 0)
         goto fail;
     s->files = mycalloc(nall + 1, sizeof(char *));
     for (size_t i = 0; i < nall; i++) {
@@ -529,7 +564,7 @@ fail:
 
 void tenant_store_free(struct tenant_store *s)
 {
-    if (s == NULL)
+    if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (size_t i = 0; i < s->count; i++) {
         tenant_free_fields(&s->recs[i]->t);

@@ -184,6 +184,9 @@ write_conf() {
     local file=$1
     shift
     mkdir -p "$T/spool" "$T/run" "$T/log" "$T/etc"
+    # An empty tenant store, as tenantrelayctl key init makes it: the daemon
+    # refuses a missing one (SPEC §5).  TR_NO_STORE=1 leaves it out.
+    [ "${TR_NO_STORE:-0}" = 1 ] || mkdir -p "$T/etc/tenants"
     cat > "$file" <<CONF
 hostname = "relay.test";
 user = "${TR_USER:-nobody}";

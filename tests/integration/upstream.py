@@ -64,6 +64,9 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.args.reject_data:
             return self.args.reject_data
+        if self.args.data_delay > 0:
+            # A slow upstream: the relay's workers stay busy (in flight).
+            await asyncio.sleep(self.args.data_delay)
         with self.lock:
             if self.temp_failures_left > 0:
                 self.temp_failures_left -= 1
@@ -379,6 +382,8 @@ def main():
                    help="no-starttls: STARTTLS not offered (AUTH offered in plaintext when --auth); "
                         "starttls-inject(-late): bytes after the 220 to STARTTLS (same write, or 0.3 s later); stall: never greets; "
                         "drop-data: closes the connection in the middle of DATA")
+    p.add_argument("--data-delay", type=float, default=0,
+                   help="wait this many seconds before answering each message's final dot")
     p.add_argument("--idle-timeout", type=float, default=0,
                    help="close a connection idle this many seconds (aiosmtpd's timeout)")
     p.add_argument("--pipelining", action="store_true",
