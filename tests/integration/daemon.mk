@@ -2,6 +2,7 @@
 # never lose): store refusal, atomic reloads, stop order, bounded reloads,
 # unreadable queue files, the acceptance path off the delivery lock.
 DAEMON_INTEGRATION_TESTS = \
-	tests/integration/test_daemon_store_refused.sh
+	tests/integration/test_daemon_store_refused.sh \
+	tests/integration/test_daemon_stop_backlog.sh
 TESTS += $(DAEMON_INTEGRATION_TESTS)
 EXTRA_DIST += $(DAEMON_INTEGRATION_TESTS)
