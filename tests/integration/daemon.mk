@@ -3,6 +3,7 @@
 # unreadable queue files, the acceptance path off the delivery lock.
 DAEMON_INTEGRATION_TESTS = \
 	tests/integration/test_daemon_store_refused.sh \
-	tests/integration/test_daemon_stop_backlog.sh
+	tests/integration/test_daemon_stop_backlog.sh \
+	tests/integration/test_daemon_reload_bounded.sh
 TESTS += $(DAEMON_INTEGRATION_TESTS)
 EXTRA_DIST += $(DAEMON_INTEGRATION_TESTS)
