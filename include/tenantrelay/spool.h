@@ -27,6 +27,11 @@
 
 #define SPOOL_QID_LEN 16
 
+/* The largest .env or .state file read back (and so the largest written):
+ * room for limits.max_recipients at its maximum (100,000) recipients of the
+ * longest RCPT path the listener takes (a 512-octet line), twice over. */
+#define SPOOL_META_MAX (128 * 1024 * 1024)
+
 enum spool_tenant_source {
     SPOOL_TENANT_NONE,          /* no tenant: default route */
     SPOOL_TENANT_HEADER,

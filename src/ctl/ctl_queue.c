@@ -130,6 +130,31 @@ static int open_spool(struct ctl_ctx *ctx, struct spool **out)
     return 0;
 }
 
+/* The SPEC §6 object of a message whose envelope or state cannot be read:
+ * the fields that cannot be known are null, "error" says why. */
+static json_t *unreadable_json(struct spool *sp, const char *qid, const char *what, const char *why)
+{
+    struct spool_state st;
+    char err[512], text[700];
+    json_t *o = json_object();
+    bool have_state = spool_state_read(sp, qid, &st, err, sizeof(err)) == 0;
+
+    snprintf(text, sizeof(text), "cannot read the %s: %s", what, why);
+    json_object_set_new(o, "id", json_string(qid));
+    json_object_set_new(o, "tenant", json_null());
+    json_object_set_new(o, "sender", json_null());
+    json_object_set_new(o, "recipients", json_array());
+    json_object_set_new(o, "arrival", json_null());
+    json_object_set_new(o, "attempts", json_integer(have_state ? st.attempts : 0));
+    json_object_set_new(o, "next_attempt", json_time(have_state ? st.next_attempt : 0));
+    json_object_set_new(o, "state", json_string(have_state ? spool_state_name(st.state) : "unknown"));
+    json_object_set_new(o, "last_reply", json_str_or_null(have_state && st.last_reply ? st.last_reply : text));
+    json_object_set_new(o, "error", json_string(text));
+    if (have_state)
+        spool_state_free(&st);
+    return o;
+}
+
 /* Append the message qid to messages (when it passes the tenant filter). */
 static int add_message(struct spool *sp, const char *qid, const char *tenant, bool detail,
                        json_t *messages)
@@ -138,11 +163,20 @@ static int add_message(struct spool *sp, const char *qid, const char *tenant, bo
     struct spool_state st;
     char err[512];
 
-    if (spool_envelope_read(sp, qid, &env, err, sizeof(err)) < 0)
-        return errno == ENOENT ? 1 : -1;
+    if (spool_envelope_read(sp, qid, &env, err, sizeof(err)) < 0) {
+        if (errno == ENOENT)
+            return 1;
+        /* Shown, never hidden: its id, what the daemon recorded (the
+         * reason it failed), and why it cannot be read now. */
+        if (tenant == NULL)
+            json_array_append_new(messages, unreadable_json(sp, qid, "envelope", err));
+        return 0;
+    }
     if (spool_state_read(sp, qid, &st, err, sizeof(err)) < 0) {
         spool_envelope_free(&env);
-        return -1;
+        if (tenant == NULL)
+            json_array_append_new(messages, unreadable_json(sp, qid, "delivery state", err));
+        return 0;
     }
     if (tenant == NULL || (env.tenant && strcmp(env.tenant, tenant) == 0)
         || (strcmp(tenant, "default") == 0 && env.tenant == NULL))

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "delivery_int.h"
 #include "tenantrelay/delivery.h"
@@ -22,73 +23,79 @@ struct delivery delivery = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .sched_cond = PTHREAD_COND_INITIALIZER,
     .workers_done = PTHREAD_COND_INITIALIZER,
+    .flushed = PTHREAD_COND_INITIALIZER,
 };
 
-/* Hold m because its route's breaker is open. */
+/* Hold m because its route's breaker is open (the state file is written
+ * by the scheduler thread, not under the lock). */
 static void hold_for_breaker(struct dmsg *m)
 {
-    struct spool_state st;
-    char err[256];
-
-    m->state = SPOOL_HELD;
+    dmsg_set_state(m, SPOOL_HELD);
     m->held_by_breaker = true;
-    if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
-        st.state = SPOOL_HELD;
-        myfree(st.last_reply);
-        st.last_reply = mystrdup("held: the route's circuit breaker is open after repeated AUTH failures");
-        if (spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err)) < 0)
-            msg_error(m->qid, "cannot save state: %s", err);
-        spool_state_free(&st);
-    }
+    dwrite_queue(m, SPOOL_HELD, false,
+                 "held: the route's circuit breaker is open after repeated AUTH failures");
 }
 
 static void schedule(struct dmsg *m)
 {
-    struct droute *r = droute_for_tenant(m->tenant);
+    struct droute *r;
 
+    if (m->pending_writes > 0 || m->removing)
+        return;                 /* dwrite_flush/dremove_flush bring it back */
+    r = droute_for_tenant(m->tenant);
     if (r->held)
         hold_for_breaker(m);
     else
         droute_push(r, m);
+    dsched_update(m);
 }
+
+/* Messages handed to routes per batch, between which the lock is let go:
+ * a start-up with a large queue must not hold the listener's enqueue. */
+#define SCHED_PER_ROUND 256
 
 static void *scheduler_main(void *arg)
 {
+    (void)arg;
     pthread_mutex_lock(&delivery.lock);
     while (!delivery.stopping) {
         time_t now = time(NULL);
-        time_t earliest = now + 60;
+        time_t earliest = now + SPOOL_FREE_IDLE;
         struct timespec until;
-        struct dmsg *m = delivery.first;
+        struct dmsg *m;
+        int n = 0;
+        bool more = false;
 
-        while (m) {
-            struct dmsg *next = m->next;
-
-            if (m->in_flight || m->on_route) {
-                /* busy or already waiting for a worker */
-            } else if (m->state == SPOOL_QUEUED || m->state == SPOOL_DEFERRED) {
-                if (m->next_attempt <= now)
-                    schedule(m);
-                else if (m->next_attempt < earliest)
-                    earliest = m->next_attempt;
-            } else if (m->state == SPOOL_FAILED
-                       && retry_failed_expired(&delivery.conf->retry, m->last_attempt, now)) {
-                char err[256];
-
-                if (spool_remove(delivery.spool, m->qid, err, sizeof(err)) == 0) {
-                    msg_info(m->qid, "removed: failed_retention passed");
-                    dindex_remove(m);
-                } else {
-                    msg_error(m->qid, "cannot remove: %s", err);
-                }
+        /* Only what is due: the timer heap, never a walk of the queue. */
+        while ((m = dsched_pop_due(now)) != NULL) {
+            if (m->state == SPOOL_FAILED)
+                dremove_queue(m, "failed_retention passed");
+            else
+                schedule(m);
+            if (++n == SCHED_PER_ROUND) {
+                more = true;
+                break;
             }
-            m = next;
         }
+        /* File I/O (state writes, removals, expiry) without the lock. */
+        delivery.flushing = true;
+        more |= dwrite_flush();
+        more |= dremove_flush();
+        delivery.flushing = false;
+        pthread_cond_broadcast(&delivery.flushed);
+        pthread_mutex_unlock(&delivery.lock);
         /* Files of delivered messages not reused for a while are deleted:
          * no delivered content stays on disk longer than that. */
         spool_expire_free(delivery.spool, SPOOL_FREE_IDLE);
-        if (earliest > now + SPOOL_FREE_IDLE)
-            earliest = now + SPOOL_FREE_IDLE;
+        pthread_mutex_lock(&delivery.lock);
+        if (more || delivery.writes || delivery.removals)
+            continue;
+        {
+            time_t next;
+
+            if (dsched_next(&next) && next < earliest)
+                earliest = next;
+        }
         until.tv_sec = earliest > now ? earliest : now + 1;
         until.tv_nsec = 0;
         pthread_cond_timedwait(&delivery.sched_cond, &delivery.lock, &until);
@@ -105,9 +112,21 @@ static struct dmsg *index_message(const char *qid, const char *tenant, time_t ar
         m = dindex_add(qid);
         m->tenant = mystrdup_or_null(tenant);
         m->arrival = arrival;
-        m->state = SPOOL_QUEUED;
+        m->state = SPOOL_QUEUED;        /* not counted: only deferred, failed, held are */
     }
     return m;
+}
+
+/* When an envelope that cannot be read was written (its file's time), for
+ * max_age; now when even that is unknown. */
+static time_t env_time(struct spool *spool, const char *qid)
+{
+    char path[4096];
+    struct stat st;
+
+    if (stat(spool_path(spool, qid, ".env", path, sizeof(path)), &st) == 0)
+        return st.st_mtime;
+    return time(NULL);
 }
 
 void delivery_enqueue(const struct spool_envelope *env)
@@ -222,18 +241,23 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
         struct dmsg *m;
 
         if (spool_envelope_read(spool, ids[i], &env, e, sizeof(e)) < 0) {
-            msg_error(ids[i], "cannot read envelope, left in the queue: %s", e);
-            continue;
+            /* Never skipped: indexed without a tenant (so routed by none:
+             * the attempt re-reads the envelope first), retried while the
+             * cause may pass, failed with its reason by max_age. */
+            msg_error(ids[i], "cannot read envelope: %s; it is retried, then failed at max_age", e);
+            m = index_message(ids[i], NULL, env_time(spool, ids[i]));
+        } else {
+            m = index_message(env.id, env.tenant, env.arrival);
+            spool_envelope_free(&env);
         }
-        m = index_message(env.id, env.tenant, env.arrival);
         if (spool_state_read(spool, ids[i], &st, e, sizeof(e)) == 0) {
-            m->state = st.state;
+            dmsg_set_state(m, st.state);
             m->attempts = st.attempts;
             m->next_attempt = st.next_attempt;
             m->last_attempt = st.last_attempt;
             spool_state_free(&st);
         }
-        spool_envelope_free(&env);
+        dsched_update(m);
     }
     spool_ids_free(ids);
     msg_info("-", "delivery started queued=%zu tenants=%zu", delivery.count,
@@ -304,8 +328,15 @@ bool delivery_stop(void)
         pthread_mutex_unlock(&delivery.lock);
         return false;
     }
+    /* Writes decided before the stop still reach the disk (no lock
+     * contention any more: every worker has ended). */
+    while (dwrite_flush() || dremove_flush())
+        ;
+    dwrite_free();
+    dremove_free();
     while (delivery.first)
         dindex_remove(delivery.first);
+    dsched_free();
     myfree(delivery.buckets);
     delivery.buckets = NULL;
     delivery.nbuckets = 0;

@@ -217,6 +217,56 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     json_decref(ev);
 }
 
+/* The envelope or the state of m cannot be read: never skipped and never
+ * retried forever.  An envelope is retried on the schedule while the cause
+ * may pass (an I/O or permission error: errno e) and failed at max_age, or
+ * at once when it is malformed or too large.  A state is failed at once:
+ * without it, which recipients already have the message is unknown (an
+ * operator's `queue retry` sends to all).  The reason goes to the state
+ * file, which `queue` shows, and to the events file. */
+static void unreadable(const struct attempt_ctx *ctx, struct dmsg *m, const char *what, int e,
+                       const char *why, time_t now, struct attempt_result *res)
+{
+    struct spool_envelope stub;
+    struct spool_state st;
+    char err[256];
+    bool permanent = e == EINVAL || e == EFBIG || strcmp(what, "envelope") != 0;
+
+    snprintf(res->reply, sizeof(res->reply), "local: cannot read the %s: %s", what, why);
+    if (spool_state_read(ctx->spool, m->qid, &st, err, sizeof(err)) < 0)
+        memset(&st, 0, sizeof(st));
+    if (st.attempts < m->attempts)
+        st.attempts = m->attempts;
+    st.attempts++;
+    st.last_attempt = now;
+    myfree(st.last_reply);
+    st.last_reply = mystrdup(res->reply);
+    if (!permanent && retry_next_attempt(&ctx->conf->retry, st.attempts, m->arrival, now,
+                                         &res->next_attempt)) {
+        res->outcome = ATTEMPT_DEFERRED;
+        st.state = SPOOL_DEFERRED;
+        st.next_attempt = res->next_attempt;
+    } else {
+        res->outcome = ATTEMPT_FAILED;
+        st.state = SPOOL_FAILED;
+        st.next_attempt = 0;
+    }
+    msg_error(m->qid, "tenant=%s attempts=%d status=%s (%s)", ctx->route_key, st.attempts,
+              res->outcome == ATTEMPT_FAILED ? "failed" : "deferred", res->reply);
+    if (spool_state_save(ctx->spool, m->qid, &st, err, sizeof(err)) < 0)
+        msg_error(m->qid, "cannot save delivery state: %s", err);
+    memset(&stub, 0, sizeof(stub));
+    snprintf(stub.id, sizeof(stub.id), "%s", m->qid);
+    emit_event(ctx, &stub, "", "local", NULL, res->outcome == ATTEMPT_FAILED ? "failed" : "deferred",
+               st.attempts, difftime(now, m->arrival), res->reply);
+    spool_state_free(&st);
+}
+
+static bool same_tenant(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res)
 {
     const struct route *route = ctx->route;
@@ -245,18 +295,27 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     snprintf(relay, sizeof(relay), "%s:%d", route->host, route->port);
 
     if (spool_envelope_read(ctx->spool, m->qid, &env, err, sizeof(err)) < 0) {
-        msg_error(m->qid, "cannot read envelope: %s", err);
-        res->outcome = ATTEMPT_DEFERRED;
-        res->next_attempt = now + 60;
-        snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        if (errno == ENOENT) {
+            res->gone = true;   /* deleted meanwhile: nothing to deliver */
+            res->outcome = ATTEMPT_FAILED;
+            snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        } else {
+            unreadable(ctx, m, "envelope", errno, err, now, res);
+        }
         goto done;
     }
     have_env = true;
-    if (spool_state_read(ctx->spool, m->qid, &st, err, sizeof(err)) < 0) {
-        msg_error(m->qid, "cannot read state: %s", err);
+    if (!same_tenant(env.tenant, m->tenant)) {
+        /* Indexed while its envelope could not be read (tenant unknown):
+         * never delivered by a route chosen without it; rescheduled. */
+        res->retenant = true;
+        res->tenant = mystrdup_or_null(env.tenant);
         res->outcome = ATTEMPT_DEFERRED;
-        res->next_attempt = now + 60;
-        snprintf(res->reply, sizeof(res->reply), "local: %s", err);
+        snprintf(res->reply, sizeof(res->reply), "local: envelope readable again, routed by its tenant");
+        goto done;
+    }
+    if (spool_state_read(ctx->spool, m->qid, &st, err, sizeof(err)) < 0) {
+        unreadable(ctx, m, "delivery state", errno, err, now, res);
         goto done;
     }
     have_state = true;

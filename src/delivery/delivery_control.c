@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "delivery_int.h"
 #include "tenantrelay/delivery.h"
@@ -40,92 +41,45 @@ static json_t *time_or_null(time_t t)
     return t ? json_string(events_time(t, buf, sizeof(buf))) : json_null();
 }
 
-static json_t *status_entry(const char *id)
+static json_t *status_entry(const struct dstats *s)
 {
-    struct dstats *s = dstats_get(id);
-    long deferred = 0, failed = 0, held = 0;
-
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if (strcmp(msg_tenant_key(m), id) != 0)
-            continue;
-        if (m->state == SPOOL_DEFERRED)
-            deferred++;
-        else if (m->state == SPOOL_FAILED)
-            failed++;
-        else if (m->state == SPOOL_HELD)
-            held++;
-    }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:s?}", "id", id, "sent", (json_int_t)s->sent,
-                     "deferred", (json_int_t)deferred, "failed", (json_int_t)failed,
-                     "held", (json_int_t)held, "last_success", time_or_null(s->last_success),
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:s?}", "id", s->id, "sent", (json_int_t)s->sent,
+                     "deferred", (json_int_t)s->deferred, "failed", (json_int_t)s->failed,
+                     "held", (json_int_t)s->held, "last_success", time_or_null(s->last_success),
                      "last_error", s->last_error);
 }
 
+/* O(tenants): the figures are kept per tenant as messages change state
+ * (delivery_sched.c), never counted by walking the queue. */
 static json_t *status(void)
 {
     json_t *tenants = json_array();
-    json_t *seen = json_object();
 
     /* The default route, every tenant of the store, and any tenant id still
-     * in the queue or the figures (a removed tenant's mail). */
-    json_object_set_new(seen, DELIVERY_DEFAULT_KEY, json_true());
+     * in the queue or the figures (a removed tenant's mail): every one of
+     * them has its figures, created here for the store's tenants. */
+    dstats_get(DELIVERY_DEFAULT_KEY);
     for (size_t i = 0; delivery.store && i < tenant_store_count(delivery.store); i++)
-        json_object_set_new(seen, tenant_store_at(delivery.store, i)->id, json_true());
-    for (struct dmsg *m = delivery.first; m; m = m->next)
-        json_object_set_new(seen, msg_tenant_key(m), json_true());
+        dstats_get(tenant_store_at(delivery.store, i)->id);
     for (struct dstats *s = delivery.stats; s; s = s->next)
-        json_object_set_new(seen, s->id, json_true());
-    {
-        const char *key;
-        json_t *v;
-
-        json_object_foreach(seen, key, v)
-            json_array_append_new(tenants, status_entry(key));
-    }
-    json_decref(seen);
+        json_array_append_new(tenants, status_entry(s));
     return json_pack("{s:b, s:I, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
                      "tenants", tenants);
 }
 
-static int save_state(struct dmsg *m, enum spool_state_kind kind, bool now_due)
-{
-    struct spool_state st;
-    char err[256];
-    int rc = -1;
-
-    if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
-        st.state = kind;
-        if (now_due)
-            st.next_attempt = 0;
-        rc = spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err));
-        spool_state_free(&st);
-    }
-    if (rc < 0)
-        msg_error(m->qid, "cannot save state: %s", err);
-    return rc;
-}
-
-/* One operator action on one message: 0 done, 1 deferred (in flight), -1 failed. */
+/* One operator action on one message: 0 done, 1 deferred (in flight), -1 failed.
+ * File changes are queued and done without the lock (delivery_control
+ * flushes them before it answers). */
 static int act(struct dmsg *m, const char *action)
 {
-    char err[256];
-
+    if (m->removing)
+        return 0;
     if (strcmp(action, "delete") == 0) {
-        if (m->in_flight) {
+        if (m->in_flight || m->pending_writes > 0) {
             m->delete_requested = true;
             return 1;
         }
-        if (spool_remove(delivery.spool, m->qid, err, sizeof(err)) < 0) {
-            msg_error(m->qid, "cannot delete: %s", err);
-            return -1;
-        }
-        msg_info(m->qid, "deleted by operator");
-        if (m->on_route) {
-            /* Unlink lazily: mark it so the worker skips it. */
-            m->delete_requested = true;
-            return 0;
-        }
-        dindex_remove(m);
+        dremove_queue(m, "deleted by operator");
         return 0;
     }
     if (strcmp(action, "hold") == 0) {
@@ -134,22 +88,24 @@ static int act(struct dmsg *m, const char *action)
             return 1;
         }
         if (m->on_route)
-            m->hold_requested = true;
-        m->state = SPOOL_HELD;
+            droute_unlink(m);
+        dmsg_set_state(m, SPOOL_HELD);
         m->held_by_breaker = false;
         msg_info(m->qid, "held by operator");
-        return save_state(m, SPOOL_HELD, false);
+        dwrite_queue(m, SPOOL_HELD, false, NULL);
+        return 0;
     }
     if (strcmp(action, "release") == 0 || strcmp(action, "retry") == 0) {
         if (strcmp(action, "release") == 0 && m->state != SPOOL_HELD)
             return 0;
         if (m->in_flight || m->on_route)
             return 0;
-        m->state = SPOOL_QUEUED;
+        dmsg_set_state(m, SPOOL_QUEUED);
         m->next_attempt = 0;
         m->held_by_breaker = false;
         msg_info(m->qid, "%s by operator", strcmp(action, "release") == 0 ? "released" : "retry");
-        return save_state(m, SPOOL_QUEUED, true);
+        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
+        return 0;
     }
     return -1;
 }
@@ -206,6 +162,21 @@ static json_t *queue_action(const json_t *req)
     return json_pack("{s:b, s:o, s:o}", "ok", 1, "affected", affected, "in_flight", pending);
 }
 
+/* The operator's changes are on disk before the answer: the scheduler
+ * thread, the one writer of queued changes (so they land in order), does
+ * the I/O without the lock; this waits for it, bounded. */
+static void wait_flushed(void)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_cond_signal(&delivery.sched_cond);
+    while ((delivery.writes || delivery.removals || delivery.flushing) && !delivery.stopping)
+        if (pthread_cond_timedwait(&delivery.flushed, &delivery.lock, &until) != 0)
+            break;
+}
+
 json_t *delivery_control(const json_t *request)
 {
     const char *cmd = json_string_value(json_object_get(request, "cmd"));
@@ -216,8 +187,10 @@ json_t *delivery_control(const json_t *request)
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", "delivery is not running");
     else if (cmd && strcmp(cmd, "status") == 0)
         resp = status();
-    else if (cmd && strcmp(cmd, "queue") == 0)
+    else if (cmd && strcmp(cmd, "queue") == 0) {
         resp = queue_action(request);
+        wait_flushed();
+    }
     else
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
     pthread_mutex_unlock(&delivery.lock);

@@ -59,6 +59,8 @@ struct dmsg *dindex_add(const char *qid)
 
 void dindex_remove(struct dmsg *m)
 {
+    dsched_remove(m);
+    dcount(m, -1);
     struct dmsg **pp = &delivery.buckets[keymap_hash(m->qid) % delivery.nbuckets];
 
     while (*pp && *pp != m)

@@ -46,6 +46,10 @@ struct dmsg {
     bool held_by_breaker;       /* released when the route's settings change */
     bool delete_requested;      /* by an operator while in flight */
     bool hold_requested;
+    bool removing;              /* its files are being removed (dremove_queue) */
+    int pending_writes;         /* state writes queued (dwrite_queue) */
+    size_t heap_pos;            /* in the timer heap at this 1-based position; 0: not */
+    time_t due;                 /* its key in the heap */
     struct dmsg *route_next;    /* ready-queue link */
     struct dmsg *hash_next;     /* index bucket link */
     struct dmsg *prev, *next;   /* list of all messages, arrival order */
@@ -78,6 +82,7 @@ struct droute {
 struct dstats {
     char *id;
     long sent;
+    long deferred, failed, held;    /* messages in the queue now, in that state */
     time_t last_success;
     char *last_error;
     time_t last_error_time;
@@ -123,6 +128,12 @@ struct delivery {
     struct dstats *stats;
     struct keymap stats_map;        /* id -> its figures */
     struct dgen *gen;               /* the current generation */
+    struct dmsg **heap;             /* timer heap (delivery_sched.c) */
+    size_t heap_len, heap_cap;
+    struct dwrite *writes, *writes_tail;    /* state writes for the scheduler thread */
+    struct dremoval *removals;              /* message removals for the scheduler thread */
+    bool flushing;                  /* the scheduler is writing them (lock let go) */
+    pthread_cond_t flushed;         /* broadcast after each round of writes */
     int total_workers;
     pthread_cond_t workers_done;
 };
@@ -166,6 +177,9 @@ struct attempt_result {
     bool auth_ok;                   /* AUTH succeeded (or was not needed) */
     bool route_down;                /* failed before AUTH: the upstream itself is unusable */
     bool session_ok;                /* the session may carry the next message */
+    bool gone;                      /* the message no longer exists */
+    bool retenant;                  /* schedule again by tenant (owned; NULL: none) */
+    char *tenant;
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);
 
@@ -178,5 +192,35 @@ void dgen_put(struct dgen *g);
 
 /* Statistics (delivery_control.c). */
 struct dstats *dstats_get(const char *id);
+
+/* The scheduler's bookkeeping (delivery_sched.c); lock held.
+ * dsched_update: after anything that changes when m is due (its state,
+ * next_attempt, in_flight, on_route); it files m in the timer heap or takes
+ * it out.  dsched_pop_due: the next message due at now, or NULL.
+ * dsched_next: the earliest due time, false when none. */
+void dsched_update(struct dmsg *m);
+void dsched_remove(struct dmsg *m);
+struct dmsg *dsched_pop_due(time_t now);
+bool dsched_next(time_t *when);
+void dsched_free(void);
+/* Change m's state, keeping the per-tenant counts of `status`. */
+void dmsg_set_state(struct dmsg *m, enum spool_state_kind k);
+/* Count m (its tenant and state) in or out of the figures: +1 or -1. */
+void dcount(const struct dmsg *m, int delta);
+/* Queue a write of m's state file (state; next_attempt 0 when now_due; the
+ * reply when not NULL); m stays unscheduled until it is written.  The
+ * writes and removals are done by *_flush(), which release the lock during
+ * the I/O and return true when there was work. */
+struct dwrite;
+struct dremoval;
+void dwrite_queue(struct dmsg *m, enum spool_state_kind state, bool now_due, const char *reply);
+bool dwrite_flush(void);
+void dwrite_free(void);
+/* Queue the removal of m's files (then m leaves the index). */
+void dremove_queue(struct dmsg *m, const char *why);
+bool dremove_flush(void);
+void dremove_free(void);
+/* Take m out of its route's ready queue. */
+void droute_unlink(struct dmsg *m);
 
 #endif

@@ -195,10 +195,11 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
     st->last_error = mystrdup(res->reply);
     st->last_error_time = now;
     if (res->outcome == ATTEMPT_FAILED) {
-        m->state = SPOOL_FAILED;
+        dmsg_set_state(m, SPOOL_FAILED);
+        dsched_update(m);
         return;
     }
-    m->state = SPOOL_DEFERRED;
+    dmsg_set_state(m, SPOOL_DEFERRED);
     m->next_attempt = res->next_attempt;
     if (res->route_down) {
         /* Like Postfix's dead destination: the messages waiting for this
@@ -207,8 +208,10 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
 
         r->down_failures++;
         r->down_until = res->next_attempt;
-        while ((w = pop(r)) != NULL)
+        while ((w = pop(r)) != NULL) {
             w->next_attempt = r->down_until;
+            dsched_update(w);
+        }
     }
     /* The scheduler may be sleeping past this retry time. */
     pthread_cond_signal(&delivery.sched_cond);
@@ -230,18 +233,11 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
     }
     if (m->hold_requested) {
         /* An operator held it during the attempt: record it now. */
-        struct spool_state sst;
-        char err[256];
-
         m->hold_requested = false;
-        m->state = SPOOL_HELD;
-        if (spool_state_read(delivery.spool, m->qid, &sst, err, sizeof(err)) == 0) {
-            sst.state = SPOOL_HELD;
-            if (spool_state_save(delivery.spool, m->qid, &sst, err, sizeof(err)) < 0)
-                msg_error(m->qid, "cannot save state: %s", err);
-            spool_state_free(&sst);
-        }
+        dmsg_set_state(m, SPOOL_HELD);
+        dwrite_queue(m, SPOOL_HELD, false, NULL);
     }
+    dsched_update(m);
 }
 
 static void *worker_main(void *arg)
@@ -284,7 +280,9 @@ static void *worker_main(void *arg)
             m = pop(r);
             m->hold_requested = false;
             if (m->delete_requested)
-                dindex_remove(m);
+                dremove_queue(m, "deleted by operator");
+            else
+                dsched_update(m);
             continue;
         }
         if ((wait_ms = rate_wait_ms(r, mono_ms())) > 0) {
@@ -344,14 +342,26 @@ static void *worker_main(void *arg)
             connecting = false;
         }
         rate_finish(r, slot, started);
+        if (res.gone) {
+            dindex_remove(m);
+            continue;
+        }
+        if (res.retenant) {
+            m->in_flight = false;
+            dcount(m, -1);
+            myfree(m->tenant);
+            m->tenant = res.tenant;
+            m->state = SPOOL_QUEUED;    /* not counted */
+            m->next_attempt = 0;
+            dsched_update(m);
+            pthread_cond_signal(&delivery.sched_cond);
+            continue;
+        }
         if (m->delete_requested && res.outcome != ATTEMPT_SENT) {
-            char err[256];
-
-            if (spool_remove(delivery.spool, m->qid, err, sizeof(err)) == 0) {
-                msg_info(m->qid, "removed by operator request");
-                dindex_remove(m);
-                continue;
-            }
+            /* Removed by the scheduler thread: no fsync under the lock. */
+            m->in_flight = false;
+            dremove_queue(m, "deleted by operator");
+            continue;
         }
         apply_outcome(r, m, &res);
     }
@@ -426,54 +436,50 @@ static void drain(struct droute *r)
 {
     struct dmsg *m;
 
-    while ((m = pop(r)) != NULL)
+    while ((m = pop(r)) != NULL) {
         m->next_attempt = 0;
+        dsched_update(m);
+    }
 }
 
+void droute_unlink(struct dmsg *m)
+{
+    struct droute *r = droute_for_tenant(m->tenant);
+    struct dmsg **pp = &r->head;
+
+    while (*pp && *pp != m)
+        pp = &(*pp)->route_next;
+    if (*pp) {
+        *pp = m->route_next;
+        if (r->tail == m) {
+            r->tail = NULL;
+            for (struct dmsg *t = r->head; t; t = t->route_next)
+                r->tail = t;
+        }
+        r->queued--;
+    }
+    m->on_route = false;
+    m->route_next = NULL;
+}
+
+/* The breaker opened: hold every message of route key.  The state files are
+ * written by the scheduler thread, never under the lock. */
 void droute_hold_messages(const char *key, const char *reason)
 {
     for (struct dmsg *m = delivery.first; m; m = m->next) {
-        struct droute *r;
-        struct spool_state st;
-        char err[256];
-
-        if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD)
+        if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD || m->removing)
             continue;
         if (strcmp(droute_key_of(m->tenant), key) != 0)
             continue;
-        r = droute_for_tenant(m->tenant);
         if (m->in_flight) {
             m->hold_requested = true;
             continue;
         }
-        if (m->on_route) {
-            /* Unlink from the ready queue. */
-            struct dmsg **pp = &r->head;
-
-            while (*pp && *pp != m)
-                pp = &(*pp)->route_next;
-            if (*pp) {
-                *pp = m->route_next;
-                if (r->tail == m) {
-                    r->tail = NULL;
-                    for (struct dmsg *t = r->head; t; t = t->route_next)
-                        r->tail = t;
-                }
-                r->queued--;
-            }
-            m->on_route = false;
-            m->route_next = NULL;
-        }
-        m->state = SPOOL_HELD;
+        if (m->on_route)
+            droute_unlink(m);
+        dmsg_set_state(m, SPOOL_HELD);
         m->held_by_breaker = true;
-        if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
-            st.state = SPOOL_HELD;
-            myfree(st.last_reply);
-            st.last_reply = mystrdup(reason);
-            if (spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err)) < 0)
-                msg_error(m->qid, "cannot save state: %s", err);
-            spool_state_free(&st);
-        }
+        dwrite_queue(m, SPOOL_HELD, false, reason);
     }
 }
 
@@ -481,22 +487,13 @@ void droute_hold_messages(const char *key, const char *reason)
 static void release_breaker(const char *key)
 {
     for (struct dmsg *m = delivery.first; m; m = m->next) {
-        struct spool_state st;
-        char err[256];
-
         if (!m->held_by_breaker || m->state != SPOOL_HELD
             || strcmp(droute_key_of(m->tenant), key) != 0)
             continue;
         m->held_by_breaker = false;
-        m->state = SPOOL_QUEUED;
+        dmsg_set_state(m, SPOOL_QUEUED);
         m->next_attempt = 0;
-        if (spool_state_read(delivery.spool, m->qid, &st, err, sizeof(err)) == 0) {
-            st.state = SPOOL_QUEUED;
-            st.next_attempt = 0;
-            if (spool_state_save(delivery.spool, m->qid, &st, err, sizeof(err)) < 0)
-                msg_error(m->qid, "cannot save state: %s", err);
-            spool_state_free(&st);
-        }
+        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
     }
 }
 

@@ -16,7 +16,6 @@
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/mymalloc.h"
 
-#define SPOOL_MAX_META (4 * 1024 * 1024)
 
 /* Read a whole small file of queue/ into b. */
 static int read_file(struct spool *s, const char *name, struct dbuf *b)
@@ -35,7 +34,7 @@ static int read_file(struct spool *s, const char *name, struct dbuf *b)
             return -1;
         }
         dbuf_append(b, chunk, (size_t)n);
-        if (b->len > SPOOL_MAX_META) {
+        if (b->len > SPOOL_META_MAX) {
             close(fd);
             errno = EFBIG;
             return -1;

@@ -204,6 +204,12 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
         spool_seterr(err, errlen, "envelope field with a line break");
         goto cleanup;
     }
+    if (b.len > SPOOL_META_MAX) {
+        /* Never write what spool_envelope_read() would refuse. */
+        errno = EFBIG;
+        spool_seterr(err, errlen, "envelope of %zu bytes exceeds %d", b.len, SPOOL_META_MAX);
+        goto cleanup;
+    }
     efd = spool_tmp_open(s, SPOOL_POOL_ENV, m->tmp_env, &env_old_size);
     if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0
         || (env_old_size > (off_t)b.len && ftruncate(efd, (off_t)b.len) < 0)) {
