@@ -186,7 +186,10 @@ write_conf() {
     mkdir -p "$T/spool" "$T/run" "$T/log" "$T/etc"
     # An empty tenant store, as tenantrelayctl key init makes it: the daemon
     # refuses a missing one (SPEC §5).  TR_NO_STORE=1 leaves it out.
-    [ "${TR_NO_STORE:-0}" = 1 ] || mkdir -p "$T/etc/tenants"
+    if [ "${TR_NO_STORE:-0}" != 1 ] && [ ! -e "$T/etc/tenants" ]; then
+        mkdir -m 0750 "$T/etc/tenants"
+        [ "$(id -u)" = 0 ] && chown "${TR_USER:-nobody}" "$T/etc/tenants"
+    fi
     cat > "$file" <<CONF
 hostname = "relay.test";
 user = "${TR_USER:-nobody}";
