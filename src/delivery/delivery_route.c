@@ -373,8 +373,6 @@ static void *worker_main(void *arg)
     dgen_put(gen);
     if (!delivery.stopping)
         retire_if_unused(r);
-    delivery.total_workers--;
-    pthread_cond_broadcast(&delivery.workers_done);
     pthread_mutex_unlock(&delivery.lock);
     if (session) {
         struct smtpc_result qr;
@@ -382,6 +380,12 @@ static void *worker_main(void *arg)
         smtpc_quit(session, &qr);
         smtpc_session_free(session);
     }
+    /* Counted until here, so that delivery_stop() (bounded) returns only
+     * once no worker holds anything: the process may exit right after. */
+    pthread_mutex_lock(&delivery.lock);
+    delivery.total_workers--;
+    pthread_cond_broadcast(&delivery.workers_done);
+    pthread_mutex_unlock(&delivery.lock);
     return NULL;
 }
 
