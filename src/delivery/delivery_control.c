@@ -41,12 +41,21 @@ static json_t *time_or_null(time_t t)
     return t ? json_string(events_time(t, buf, sizeof(buf))) : json_null();
 }
 
+/* One tenant's figures.  Built member by member (the keys are constants, so
+ * the unchecked setters): with 100,000 tenants, json_pack's format parsing
+ * was a good part of the answer's cost. */
 static json_t *status_entry(const struct dstats *s)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:s?}", "id", s->id, "sent", (json_int_t)s->sent,
-                     "deferred", (json_int_t)s->deferred, "failed", (json_int_t)s->failed,
-                     "held", (json_int_t)s->held, "last_success", time_or_null(s->last_success),
-                     "last_error", s->last_error);
+    json_t *o = json_object();
+
+    json_object_set_new_nocheck(o, "id", json_string(s->id));
+    json_object_set_new_nocheck(o, "sent", json_integer((json_int_t)s->sent));
+    json_object_set_new_nocheck(o, "deferred", json_integer((json_int_t)s->deferred));
+    json_object_set_new_nocheck(o, "failed", json_integer((json_int_t)s->failed));
+    json_object_set_new_nocheck(o, "held", json_integer((json_int_t)s->held));
+    json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
+    json_object_set_new_nocheck(o, "last_error", s->last_error ? json_string(s->last_error) : json_null());
+    return o;
 }
 
 /* O(tenants): the figures are kept per tenant as messages change state
