@@ -41,7 +41,8 @@ for i in 1 2 3 4 5 6; do
     relay_send_file app@acme.test "u$i@example.test" "$T/a$i"
 done
 ok "the breaker opens and its held-state write stalls" wait_for 60 test -e "$marker.seen"
-[ -e "$marker.seen" ] || { ls -la "$T/run" "$T/spool/queue" | head; tr "\\0" "\\n" < /proc/$TR_DAEMON_PID/environ | grep -E "LD_PRE|FSYNC"; grep -h "state " "$T"/spool/queue/*.state | sort | uniq -c; tail -3 "$T/daemon.log"; } | sed "s/^/# /"
+# When it did not happen, say what the daemon saw (diagnostics only).
+[ -e "$marker.seen" ] || { grep -h "^state " "$T"/spool/queue/*.state | sort | uniq -c; tail -3 "$T/daemon.log"; } | sed "s/^/# /"
 
 # Now, while that write is stalled: a platform message.
 "$PYTHON3" - "$TR_PORT" > "$T/platform.out" 2>&1 <<'PY' &
