@@ -15,7 +15,10 @@
  * store), tenant_store_load(), change copies, tenant_store_write_file() for
  * each file that changed, tenant_changelog_append(), tenant_store_unlock().
  * Each file is replaced by rename(2) after fsync, then the directory is
- * fsynced: a reader sees the old file or the new one, never a mix.
+ * fsynced: a reader sees the old file or the new one, never a mix.  A
+ * directory store also keeps ".manifest", the list of its shard files
+ * (written after a shard is created, before one is removed), so that the
+ * daemons notice a shard that went missing (tenant_manifest.c).
  */
 #ifndef TENANTRELAY_TENANT_WRITE_H
 #define TENANTRELAY_TENANT_WRITE_H

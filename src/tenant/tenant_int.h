@@ -29,4 +29,15 @@ int tenant_fast_parse(const char *buf, size_t len, const char *file, struct tena
 /* Off: every file goes through libconfig (tests compare the two). */
 extern bool tenant_fast_enabled;
 
+struct conf_error;
+/* The shard list of a directory store (tenant_manifest.c).  write: list
+ * the *.conf files now in dir, but dropped (a path or a name; NULL: none),
+ * into dir/.manifest, atomically.  check: every shard the manifest lists is
+ * among files (full paths); no manifest passes.  present: dir has one.
+ * 0, or -1 with err. */
+int tenant_manifest_write(const char *dir, const char *dropped, struct conf_error *err);
+int tenant_manifest_check(const char *dir, char *const *files, size_t nfiles,
+                          struct conf_error *err);
+bool tenant_manifest_present(const char *dir);
+
 #endif

@@ -301,6 +301,9 @@ static int list_files(const char *path, char ***files, size_t *nfiles, bool abse
     closedir(d);
     if (*nfiles)
         qsort(*files, *nfiles, sizeof(char *), cmp_str);
+    /* The daemons' loads: a shard the manifest lists must be there. */
+    if (!absent_ok && tenant_manifest_check(path, *files, *nfiles, err) < 0)
+        return -1;
     return 0;
 }
 

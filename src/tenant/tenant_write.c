@@ -19,6 +19,7 @@
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenant_int.h"
 
 bool tenant_store_is_dir(const char *path)
 {
@@ -286,13 +287,17 @@ out:
 }
 
 /* Records of file in their new state: the changed or unchanged records
- * from it, plus the added one when it belongs there. */
+ * from it, plus the added one when it belongs there.  In a directory store
+ * (dir non-NULL) the shard manifest follows: updated before a file is
+ * removed and after one is created, so that it never lists a file that a
+ * crash left absent. */
 static int rewrite_one(const char *file, const struct tenant_store *store,
                        const struct tenant *const *repl, const struct tenant *added,
-                       const char *added_file, struct conf_error *err)
+                       const char *added_file, const char *dir, struct conf_error *err)
 {
     size_t n = tenant_store_count(store), k = 0;
     const struct tenant **list = mycalloc(n + 2, sizeof(*list));
+    bool created;
     int rc;
 
     for (size_t i = 0; i < n; i++) {
@@ -303,7 +308,14 @@ static int rewrite_one(const char *file, const struct tenant_store *store,
     }
     if (added && strcmp(added_file, file) == 0)
         list[k++] = added;
+    if (dir && k == 0 && tenant_manifest_write(dir, file, err) < 0) {
+        myfree(list);
+        return -1;
+    }
+    created = k > 0 && access(file, F_OK) != 0;
     rc = tenant_store_write_file(file, list, k, err);
+    if (rc == 0 && dir && (created || !tenant_manifest_present(dir)))
+        rc = tenant_manifest_write(dir, NULL, err);
     myfree(list);
     return rc;
 }
@@ -340,7 +352,8 @@ int tenant_store_rewrite(const char *store_path, const struct tenant_store *stor
             dirty[ndirty++] = added_file;
     }
     for (size_t j = 0; j < ndirty && rc == 0; j++)
-        rc = rewrite_one(dirty[j], store, repl, added, added_file, err);
+        rc = rewrite_one(dirty[j], store, repl, added, added_file,
+                         tenant_store_is_dir(store_path) ? store_path : NULL, err);
     myfree(dirty);
     myfree(added_file);
     return rc;

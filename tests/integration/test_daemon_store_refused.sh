@@ -3,8 +3,9 @@
 # an empty store, and a reload applies to the listener and delivery
 # together or to neither.
 #  - a missing store stops start-up (logged with the path);
-#  - a store moved away, a malformed shard (FILE:LINE) and an unreadable
-#    shard are each refused at reload: tenantrelayctl reload fails, the
+#  - a store moved away, a malformed shard (FILE:LINE), an unreadable
+#    shard and a deleted shard (listed in the store's manifest) are each
+#    refused at reload: tenantrelayctl reload fails, the
 #    running snapshot stays, and acme's mail still leaves only by acme's
 #    server, never by the default route;
 #  - a reload whose delivery side cannot be prepared (the keyring became
@@ -82,6 +83,15 @@ if [ "$(id -u)" = 0 ]; then
     chmod 600 "$T"/etc/tenants/shard-*.conf
     chown -R "${TR_USER:-nobody}" "$T/etc"
 fi
+# A shard deleted (the store's manifest, written by tenantrelayctl, lists it).
+ok "tenantrelayctl wrote the store's shard manifest" test -s "$T/etc/tenants/.manifest"
+acme_shard=$(grep -l '"acme"' "$T"/etc/tenants/shard-*.conf)
+mv "$acme_shard" "$T/etc/acme-shard.away"
+ok "reload with acme's shard missing is refused" reload_refused
+ok "  naming the manifest line and the shard" grep -q "\.manifest:[0-9]*: shard .*$(basename "$acme_shard") is missing" "$T/daemon.log"
+ok "acme message accepted" send_acme
+ok "  delivered by acme's server, not the default route" wait_eml "$T/acme.mail" "$n" 20
+mv "$T/etc/acme-shard.away" "$acme_shard"
 ok "nothing ever left by the default route" test "$(count_eml "$T/default.mail")" = 0
 
 # 7. Delivery's side fails to prepare: the listener must not switch either.
