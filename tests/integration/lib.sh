@@ -14,7 +14,8 @@ TR_BIN_MILTER="$top_builddir/tenantrelay-milter"
 TR_BIN_CTL="$top_builddir/tenantrelayctl"
 TR_TESTS="$top_srcdir/tests/integration"
 
-T=$(mktemp -d /tmp/tr-test.XXXXXX)
+# TR_TMPDIR: where the private directories go (default /tmp).
+T=$(mktemp -d "${TR_TMPDIR:-/tmp}/tr-test.XXXXXX")
 chmod 755 "$T"
 TR_PIDS=()
 TR_FAILURES=0

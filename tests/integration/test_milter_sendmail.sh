@@ -1,0 +1,244 @@
+#!/bin/bash
+# tenantrelay-milter inside a real Sendmail 8.17 (Debian's), beside the
+# system's Postfix: sendmail-bin, sendmail-base, sendmail-cf and sasl2-bin
+# are fetched with apt-get download (cached) and unpacked with dpkg -x into
+# the test's directory, never installed.  A private sendmail.cf is made
+# with m4 from sendmail-cf's own m4 files: a loopback port, the README's
+# INPUT_MAIL_FILTER line, SMART_HOST relaying to tenantrelayd, which
+# delivers to TLS+AUTH upstreams; queue, pid file and SMTP trace (-X) live
+# in the test's directory, and Sendmail is stopped by PID.
+#
+# Sendmail runs in its own mount namespace (unshare -m) where two private
+# files are bound over system paths, seen by it alone: /etc/hosts (the
+# host's name with a domain, so Sendmail does not wait on DNS to qualify
+# it) and /usr/lib/sasl2 (Cyrus SASL's Sendmail.conf, pointing at the
+# test's sasldb, for SMTP AUTH; Sendmail clears its environment, so
+# SASL_CONF_PATH cannot reach the library).  There is no syslog here:
+# results are read upstream, in Sendmail's replies, in its -X trace and in
+# the milter's log.
+#
+# Cases: tenant by header from a trusted client; tenant by sender domain;
+# the SMTP AUTH identity through {auth_authen}; an unknown tenant under
+# each unknown_tenant; SIGUSR1 reloads during traffic; the milter down
+# (F=T: tempfail).  Each message that arrives upstream is checked for the
+# envelope sender, From:, no tenant header, and the same header section
+# and body as the same message sent straight to tenantrelayd.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "# a private Sendmail (mount namespace, port, queue) needs root here"; exit 77; }
+tr_require m4 m4
+tr_require unshare util-linux
+tr_require apt-get apt
+tr_require dpkg dpkg
+
+# ---- Debian's Sendmail, unpacked, never installed ---------------------------
+SM_PKGS="sendmail-bin sendmail-base sendmail-cf sasl2-bin"
+SM_CACHE=${TR_DEB_CACHE:-/var/tmp/tenantrelay-debs}
+mkdir -p "$SM_CACHE"
+sm_missing() {
+    local p out=""
+    for p in $SM_PKGS; do
+        compgen -G "$SM_CACHE/${p}_*.deb" > /dev/null || out="$out $p"
+    done
+    echo "$out"
+}
+missing=$(sm_missing)
+if [ -n "$missing" ]; then
+    # apt-get download needs the package lists: refresh them only when it fails.
+    (cd "$SM_CACHE" && apt-get download $missing) > "$T/apt.log" 2>&1 ||
+        { apt-get update -qq && (cd "$SM_CACHE" && apt-get download $missing); } >> "$T/apt.log" 2>&1
+    missing=$(sm_missing)
+    if [ -n "$missing" ]; then
+        echo "# SKIP: cannot obtain the Debian packages$missing (apt-get download failed):"
+        sed 's/^/#   /' "$T/apt.log" | tail -5
+        exit 77
+    fi
+fi
+SM="$T/sm"
+SMR="$SM/root"
+mkdir -p "$SMR"
+for p in $SM_PKGS; do
+    deb=$(ls "$SM_CACHE/${p}"_*.deb | sort -V | tail -1)
+    dpkg -x "$deb" "$SMR" || { echo "# cannot unpack $deb" >&2; exit 99; }
+done
+SENDMAIL="$SMR/usr/libexec/sendmail/sendmail"
+if ldd "$SENDMAIL" "$SMR/usr/sbin/saslpasswd2" | grep -q 'not found'; then
+    echo "# MISSING PREREQUISITE: libraries of Sendmail or saslpasswd2 not found:" >&2
+    ldd "$SENDMAIL" "$SMR/usr/sbin/saslpasswd2" | grep 'not found' >&2
+    exit 99
+fi
+[ -d /usr/lib/sasl2 ] || { echo "# MISSING PREREQUISITE: /usr/lib/sasl2 (Debian package libsasl2-2)" >&2; exit 99; }
+ok "Debian's Sendmail 8.17 unpacked" bash -c '"$0" -d0.1 -bt < /dev/null 2>&1 | grep -q "^Version 8\.17"' "$SENDMAIL"
+
+# ---- tenantrelayd, the milter and the upstreams -------------------------------
+milter_relay_start 'tenant_resolution = [ "header", "sender", "auth" ];
+unknown_tenant = "default";'
+ok "milter listens" wait_port "$MPORT" 10
+
+# ---- the private Sendmail ----------------------------------------------------
+P_SM=$(free_port)
+SM_NAME=sm.milter.test
+mkdir -p "$SM/queue" "$SM/sasl2"
+chmod 700 "$SM/queue"
+printf 'hosts files\npasswd files\naliases files\n' > "$SM/service.switch"
+printf '127.0.0.1 localhost %s %s\n::1 localhost %s %s\n' "$SM_NAME" "$(hostname)" "$SM_NAME" "$(hostname)" > "$SM/hosts"
+printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\nmech_list: PLAIN LOGIN\n' \
+    "$SM/sasldb2" > "$SM/sasl2/Sendmail.conf"
+# SMTP AUTH user "acme" (a tenant id: resolution by {auth_authen}).
+printf 'sm-auth-pw' | "$SMR/usr/sbin/saslpasswd2" -p -c -f "$SM/sasldb2" -u "$SM_NAME" acme
+ok "sasldb written" test -s "$SM/sasldb2"
+
+cat > "$SM/sendmail.mc" <<MC
+divert(-1)
+# tenantrelay test: a private Sendmail relaying through the milter to tenantrelayd.
+divert(0)dnl
+VERSIONID(\`tenantrelay test_milter_sendmail')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`$SM_NAME')dnl
+define(\`QUEUE_DIR', \`$SM/queue')dnl
+define(\`confPID_FILE', \`$SM/sendmail.pid')dnl
+define(\`STATUS_FILE', \`$SM/statistics')dnl
+define(\`ALIAS_FILE', \`')dnl
+define(\`HELP_FILE', \`')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
+define(\`SMART_HOST', \`relay:[127.0.0.1]')dnl
+define(\`RELAY_MAILER_ARGS', \`TCP \$h $TR_PORT')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h $TR_PORT')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+DAEMON_OPTIONS(\`Port=$P_SM, Addr=127.0.0.1, Name=MTA')dnl
+INPUT_MAIL_FILTER(\`tenantrelay', \`S=inet:$MPORT@127.0.0.1, F=T, T=S:30s;R:60s;E:5m')dnl
+MAILER(\`local')dnl
+MAILER(\`smtp')dnl
+MC
+CFDIR="$SMR/usr/share/sendmail/cf"
+m4 -D_CF_DIR_="$CFDIR/" "$CFDIR/m4/cf.m4" "$SM/sendmail.mc" > "$SM/sendmail.cf" 2> "$SM/m4.err"
+ok "sendmail.cf generated by m4" test -s "$SM/sendmail.cf" -a ! -s "$SM/m4.err"
+ok "sendmail.cf has the README's filter line" \
+    grep -q "^Xtenantrelay, S=inet:$MPORT@127.0.0.1, F=T, T=S:30s;R:60s;E:5m\$" "$SM/sendmail.cf"
+
+# -bD: the daemon in the foreground, so $! is Sendmail itself (unshare and
+# sh exec into it) and is stopped by that PID.
+unshare --mount --propagation private sh -c '
+    mount --bind "$1/hosts" /etc/hosts &&
+    mount --bind "$1/sasl2" /usr/lib/sasl2 &&
+    exec "$2" -C "$1/sendmail.cf" -bD -X "$1/trace"' sh "$SM" "$SENDMAIL" > "$SM/out.log" 2>&1 &
+SM_PID=$!
+tr_track "$SM_PID"
+ok "private Sendmail listens" wait_port "$P_SM" 30
+ok "Sendmail's pid file names the PID we stop" wait_true 10 '[ "$(head -1 "$SM/sendmail.pid" 2>/dev/null)" = "$SM_PID" ]'
+
+sm_send() { mta_send "$P_SM" "$@"; }
+
+# next_eml DIR N: waits for message number N at DIR (counted before it was
+# sent); its path without .eml in $EML.
+next_eml() {
+    EML=$(printf '%s/%06d' "$1" "$2")
+    wait_eml "$1" "$2" 60
+}
+# same_headers EML DIRECT: the header sections (Received: aside) of a message
+# through Sendmail+milter and of the same message straight through
+# tenantrelayd hold the same fields in the same order, except Reply-To:,
+# which Sendmail gets at the end (the milter adds it there: Sendmail has no
+# reliable insert position, see milter_callbacks.c).
+same_headers() {
+    eml_headers "$1.eml" > "$1.h" && eml_headers "$2.eml" > "$2.h" &&
+        diff -u <(grep -v '^Reply-To:' "$2.h") <(grep -v '^Reply-To:' "$1.h") &&
+        diff -u <(grep '^Reply-To:' "$2.h") <(grep '^Reply-To:' "$1.h")
+}
+same_body() { cmp <(eml_body "$1.eml") <(eml_body "$2.eml"); }
+no_tenant_header() { ! grep -qi '^x-tenant-id' "$1.eml"; }
+
+H_DATE='Date: Wed, 25 Nov 2026 06:00:00 +0000'
+mta_mkmsg "$T/m_hdr" 'X-Tenant-ID: acme' 'From: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>' \
+    'To: user@example.test' 'Subject: acme by header' "$H_DATE" 'Message-ID: <sm-hdr@app.test>' 'x-tenant-id: ACME'
+mta_mkmsg "$T/m_domain" 'From: App <app@acme.test>' 'To: user@example.test' 'Subject: acme by sender domain' \
+    "$H_DATE" 'Message-ID: <sm-domain@app.test>'
+mta_mkmsg "$T/m_auth" 'From: "Ops, Team" <ops@platform.test>' 'To: user@example.test' 'Subject: acme by AUTH' \
+    "$H_DATE" 'Message-ID: <sm-auth@app.test>'
+mta_mkmsg "$T/m_unknown" 'X-Tenant-ID: nosuch' 'From: Ops <ops@platform.test>' 'To: user@example.test' \
+    'Subject: unknown tenant' "$H_DATE" 'Message-ID: <sm-unknown@app.test>'
+
+# through_sendmail LABEL UPSTREAM ENVELOPE-FROM FILE SENDER UPSTREAM-USER FROM-LINE DIRECT-FROM [SMTP-USER PASSWORD]:
+# FILE through Sendmail (with AUTH when given) must arrive at UPSTREAM
+# with SENDER as envelope sender, delivered as UPSTREAM-USER, FROM-LINE in
+# its header, no tenant header; then the same FILE straight into
+# tenantrelayd (envelope sender DIRECT-FROM) must arrive there with the same
+# header fields and body.  The first message's path (no .eml) in $CASE.
+through_sendmail() {
+    local label=$1 up=$2 envfrom=$3 file=$4 sender=$5 upuser=$6 fromline=$7 direct=$8 r n
+    shift 8
+    n=$(count_eml "$T/$up.mail")
+    r=$(sm_send "$envfrom" "$file" "$@")
+    ok "$label: accepted by Sendmail ($r)" test "$r" = "250 accepted"
+    ok "$label: $up's upstream received it" next_eml "$T/$up.mail" $((n + 1))
+    CASE=$EML
+    ok "$label: envelope sender is $sender" test "$(eml_meta "$CASE.json" mail_from)" = "$sender"
+    ok "$label: delivered with $upuser's credentials" test "$(eml_meta "$CASE.json" auth_user)" = "$upuser"
+    ok "$label: $fromline" grep -qF -- "$fromline" "$CASE.eml"
+    ok "$label: no tenant header upstream" no_tenant_header "$CASE"
+    ok "$label: came through Sendmail" grep -q "by $SM_NAME (8.17" "$CASE.eml"
+    relay_send_file "$direct" user@example.test "$file"
+    ok "$label: the same message straight through tenantrelayd arrived" next_eml "$T/$up.mail" $((n + 2))
+    ok "$label: same header fields as straight through tenantrelayd" same_headers "$CASE" "$EML"
+    ok "$label: same body" same_body "$CASE" "$EML"
+}
+
+# set_unknown MODE: unknown_tenant = MODE, reloaded by the milter (SIGUSR1)
+# and tenantrelayd; returns once the milter logged the reload.
+set_unknown() {
+    local n
+    sed -i "s/^unknown_tenant = .*/unknown_tenant = \"$1\";/" "$TR_CONF"
+    n=$(grep -c 'reloaded configuration' "$T/milter.log")
+    kill -USR1 "$MPID"
+    wait_true 10 "[ \$(grep -c 'reloaded configuration' '$T/milter.log') -gt $n ]" &&
+        tr_ctl reload >> "$T/reload.out" 2>&1
+}
+
+# ---- case: tenant by header from a trusted client ----------------------------
+through_sendmail "header" acme app@platform.test "$T/m_hdr" mailer@acme.test acme-user \
+    'From: =?UTF-8?Q?Ren=C3=A9e?= <mailer@acme.test>' app@platform.test
+ok "header: the original author in Reply-To:" grep -q '^Reply-To: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>' "$CASE.eml"
+ok "header: Reply-To: is the last field (added at the end in Sendmail)" \
+    bash -c '[ "$(tail -1 "$0.h")" = "Reply-To: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>" ]' "$CASE"
+ok "header: the milter resolved acme from the trusted header, both copies removed" \
+    grep -q 'rewritten client=\[127.0.0.1\] trusted=yes from=<app@platform.test> sender=<mailer@acme.test> tenant=acme source=header removed=2' "$T/milter.log"
+ok "header: the milter logs Sendmail's queue id (i at end of message)" \
+    grep -Eq ' [0-9A-Za-z]{14}: rewritten .*source=header' "$T/milter.log"
+ok "header: envelope sender changed inside Sendmail (smfi_chgfrom), the stamp trusted by tenantrelayd" \
+    grep -q 'queued client=\[127.0.0.1\] from=<mailer@acme.test> .*tenant=acme source=header message-id=<sm-hdr@app.test>' "$T/daemon.log"
+
+# ---- case: tenant by sender domain -------------------------------------------
+through_sendmail "sender domain" acme app@acme.test "$T/m_domain" mailer@acme.test acme-user \
+    'From: App <mailer@acme.test>' app@acme.test
+ok "sender domain: the milter resolved acme from the sender" \
+    grep -q 'from=<app@acme.test> sender=<mailer@acme.test> tenant=acme source=sender' "$T/milter.log"
+
+# ---- case: SMTP AUTH identity through {auth_authen} --------------------------
+# The same file straight into tenantrelayd resolves acme by sender domain:
+# the header section must come out the same.
+through_sendmail "AUTH" acme app@platform.test "$T/m_auth" mailer@acme.test acme-user \
+    'From: "Ops, Team" <mailer@acme.test>' app@acme.test acme sm-auth-pw
+ok "AUTH: Sendmail accepted the SASL login" grep -q '>>> 235 2.0.0 OK Authenticated' "$SM/trace"
+ok "AUTH: the milter resolved acme from {auth_authen}" \
+    grep -q 'rewritten client=\[127.0.0.1\] trusted=yes from=<app@platform.test> sender=<mailer@acme.test> tenant=acme source=auth' "$T/milter.log"
+
+# ---- case: unknown tenant under each unknown_tenant --------------------------
+through_sendmail "unknown tenant, default" default app@platform.test "$T/m_unknown" \
+    notifications@platform.test platform 'From: Ops <notifications@platform.test>' app@platform.test
+n_default=$(count_eml "$T/default.mail")
+n_acme=$(count_eml "$T/acme.mail")
+ok "unknown_tenant = reject: milter reloaded" set_unknown reject
+r=$(sm_send app@platform.test "$T/m_unknown")
+ok "unknown tenant, reject: the milter's 550 5.7.1 through Sendmail ($r)" grep -q '^550 5\.7\.1 ' <<< "$r"
+ok "unknown_tenant = tempfail: milter reloaded" set_unknown tempfail
+r=$(sm_send app@platform.test "$T/m_unknown")
+ok "unknown tenant, tempfail: the milter's 451 4.x.x through Sendmail ($r)" grep -q '^451 4\.[0-9.]* ' <<< "$r"
+ok "unknown_tenant = default again" set_unknown default
+ok "refused messages left nothing in Sendmail's queue" bash -c '[ -z "$(ls "$0" | grep "^qf")" ]' "$SM/queue"
+
+finish
