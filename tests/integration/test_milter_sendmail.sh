@@ -14,8 +14,9 @@
 # it) and /usr/lib/sasl2 (Cyrus SASL's Sendmail.conf, pointing at the
 # test's sasldb, for SMTP AUTH; Sendmail clears its environment, so
 # SASL_CONF_PATH cannot reach the library).  There is no syslog here:
-# results are read upstream, in Sendmail's replies, in its -X trace and in
-# the milter's log.
+# results are read upstream, in Sendmail's replies, in its -X SMTP trace,
+# in its milter debugging (-d64.10 into a file: the negotiation, macros and
+# edits as Sendmail saw them) and in the milter's log.
 #
 # Cases: tenant by header from a trusted client; tenant by sender domain;
 # the SMTP AUTH identity through {auth_authen}; an unknown tenant under
@@ -74,6 +75,9 @@ ok "Debian's Sendmail 8.17 unpacked" bash -c '"$0" -d0.1 -bt < /dev/null 2>&1 | 
 milter_relay_start 'tenant_resolution = [ "header", "sender", "auth" ];
 unknown_tenant = "default";'
 ok "milter listens" wait_port "$MPORT" 10
+# A second tenant's upstream: beta joins the store during traffic.
+P_BETA=$(free_port)
+start_upstream beta "$P_BETA" implicit --auth beta-user:beta-s3cret-pw
 
 # ---- the private Sendmail ----------------------------------------------------
 P_SM=$(free_port)
@@ -126,10 +130,15 @@ ok "sendmail.cf has the README's filter line" \
 unshare --mount --propagation private sh -c '
     mount --bind "$1/hosts" /etc/hosts &&
     mount --bind "$1/sasl2" /usr/lib/sasl2 &&
-    exec "$2" -C "$1/sendmail.cf" -bD -X "$1/trace"' sh "$SM" "$SENDMAIL" > "$SM/out.log" 2>&1 &
+    exec "$2" -C "$1/sendmail.cf" -bD -X "$1/trace" -D "$1/debug" -d64.10' sh "$SM" "$SENDMAIL" > "$SM/out.log" 2>&1 &
 SM_PID=$!
 tr_track "$SM_PID"
-ok "private Sendmail listens" wait_port "$P_SM" 30
+if ! wait_port "$P_SM" 30; then
+    ok "private Sendmail listens" false
+    sed 's/^/# sendmail: /' "$SM/out.log"
+    finish
+fi
+ok "private Sendmail listens" true
 ok "Sendmail's pid file names the PID we stop" wait_true 10 '[ "$(head -1 "$SM/sendmail.pid" 2>/dev/null)" = "$SM_PID" ]'
 
 sm_send() { mta_send "$P_SM" "$@"; }
@@ -199,6 +208,10 @@ set_unknown() {
         tr_ctl reload >> "$T/reload.out" 2>&1
 }
 
+# ---- the dialogue, as Sendmail's milter debugging (-d64.10) records it ------
+# (after the first message: Sendmail negotiates per connection)
+sm_dialogue() { grep -qF -- "$1" "$SM/debug"; }
+
 # ---- case: tenant by header from a trusted client ----------------------------
 through_sendmail "header" acme app@platform.test "$T/m_hdr" mailer@acme.test acme-user \
     'From: =?UTF-8?Q?Ren=C3=A9e?= <mailer@acme.test>' app@platform.test
@@ -212,6 +225,18 @@ ok "header: the milter logs Sendmail's queue id (i at end of message)" \
 ok "header: envelope sender changed inside Sendmail (smfi_chgfrom), the stamp trusted by tenantrelayd" \
     grep -q 'queued client=\[127.0.0.1\] from=<mailer@acme.test> .*tenant=acme source=header message-id=<sm-hdr@app.test>' "$T/daemon.log"
 
+ok "dialogue: protocol 6; Sendmail offers every action (0x1ff) and step (0x1fffff)" \
+    sm_dialogue 'milter_negotiate(tenantrelay): send: version 6, fflags 0x1ff, pflags 0x1fffff'
+ok "dialogue: the milter takes ADDHDRS|CHGHDRS|CHGFROM|SETSYMLIST (0x151) and no body (0x10)" \
+    sm_dialogue 'milter_negotiate(tenantrelay): received: version 6, fflags 0x151, pflags 0x10'
+ok "dialogue: Sendmail honours the milter's macro lists (v at connect, i at MAIL)" \
+    bash -c 'grep -q "milter_send_macros(tenantrelay, C): v=8\.17" "$0" && grep -q "milter_send_macros(tenantrelay, M): i=" "$0"' "$SM/debug"
+ok "dialogue: Reply-To: added at the end, nothing inserted by position" \
+    bash -c 'grep -q "milter_addheader: Add Reply-To:" "$0" && ! grep -q "milter_insheader" "$0"' "$SM/debug"
+ok "dialogue: both tenant headers deleted by index, From: changed in place" \
+    bash -c 'grep -q "Delete X-Tenant-ID: ACME" "$0" && grep -q "Delete X-Tenant-ID: acme" "$0" && grep -q "Change From: from " "$0"' "$SM/debug"
+ok "dialogue: smfi_chgfrom applied by Sendmail" sm_dialogue 'milter_chgfrom: <mailer@acme.test>'
+
 # ---- case: tenant by sender domain -------------------------------------------
 through_sendmail "sender domain" acme app@acme.test "$T/m_domain" mailer@acme.test acme-user \
     'From: App <mailer@acme.test>' app@acme.test
@@ -224,6 +249,7 @@ ok "sender domain: the milter resolved acme from the sender" \
 through_sendmail "AUTH" acme app@platform.test "$T/m_auth" mailer@acme.test acme-user \
     'From: "Ops, Team" <mailer@acme.test>' app@acme.test acme sm-auth-pw
 ok "AUTH: Sendmail accepted the SASL login" grep -q '>>> 235 2.0.0 OK Authenticated' "$SM/trace"
+ok "AUTH: Sendmail sent {auth_authen} at MAIL" sm_dialogue 'milter_send_macros(tenantrelay, M): {auth_authen}=acme'
 ok "AUTH: the milter resolved acme from {auth_authen}" \
     grep -q 'rewritten client=\[127.0.0.1\] trusted=yes from=<app@platform.test> sender=<mailer@acme.test> tenant=acme source=auth' "$T/milter.log"
 
@@ -240,5 +266,66 @@ r=$(sm_send app@platform.test "$T/m_unknown")
 ok "unknown tenant, tempfail: the milter's 451 4.x.x through Sendmail ($r)" grep -q '^451 4\.[0-9.]* ' <<< "$r"
 ok "unknown_tenant = default again" set_unknown default
 ok "refused messages left nothing in Sendmail's queue" bash -c '[ -z "$(ls "$0" | grep "^qf")" ]' "$SM/queue"
+
+
+# ---- case: reloads (SIGUSR1) during traffic ----------------------------------
+# 20 messages of acme's through Sendmail one after the other while the
+# milter reloads five times and tenant beta joins the store: every one is
+# accepted and arrives rewritten; then beta's mail goes to beta.
+mta_mkmsg "$T/m_traffic" 'X-Tenant-ID: acme' 'From: App <app@platform.test>' 'To: user@example.test' \
+    'Subject: traffic' "$H_DATE" 'Message-ID: <sm-traffic@app.test>'
+mta_mkmsg "$T/m_beta" 'X-Tenant-ID: beta' 'From: App <app@platform.test>' 'To: user@example.test' \
+    'Subject: beta after the reload' "$H_DATE" 'Message-ID: <sm-beta@app.test>'
+n_acme=$(count_eml "$T/acme.mail")
+n_reloads=$(grep -c 'reloaded configuration' "$T/milter.log")
+(for i in $(seq 1 20); do sm_send app@platform.test "$T/m_traffic"; done > "$T/traffic.out") &
+traffic=$!
+tr_track "$traffic"
+for i in 1 2 3 4 5; do
+    if [ "$i" = 3 ]; then
+        printf 'beta-s3cret-pw' | tr_ctl tenant set beta --host 127.0.0.1 --port "$P_BETA" --tls implicit \
+            --username beta-user --password-stdin --sender n@beta.test --domain beta.test \
+            --ca-file "$T/ca/ca.pem" --no-test >> "$T/set.out" 2>&1
+        tr_ctl reload >> "$T/reload.out" 2>&1
+    fi
+    kill -USR1 "$MPID"
+    sleep 0.3
+done
+ok "traffic: the sender finished" wait_exit "$traffic" 180
+ok "traffic: the milter reloaded five times" \
+    wait_true 10 '[ "$(grep -c "reloaded configuration" "$T/milter.log")" -ge $((n_reloads + 5)) ]'
+ok "traffic: Sendmail accepted all 20 ($(sort "$T/traffic.out" | uniq -c | tr -s ' \n' ' '))" \
+    test "$(grep -c '^250 accepted$' "$T/traffic.out")" = 20
+ok "traffic: all 20 arrived at acme's upstream" wait_eml "$T/acme.mail" $((n_acme + 20)) 120
+traffic_ok() {
+    local i f
+    for i in $(seq $((n_acme + 1)) $((n_acme + 20))); do
+        f=$(printf '%s/%06d' "$T/acme.mail" "$i")
+        [ "$(eml_meta "$f.json" mail_from)" = mailer@acme.test ] || return 1
+        grep -q '^From: App <mailer@acme.test>' "$f.eml" || return 1
+        grep -qi '^x-tenant-id' "$f.eml" && return 1
+    done
+    return 0
+}
+ok "traffic: each rewritten (envelope sender, From:, no tenant header)" traffic_ok
+ok "traffic: nothing went to another upstream" \
+    test "$(count_eml "$T/default.mail")" = "$n_default" -a "$(count_eml "$T/beta.mail")" = 0
+through_sendmail "beta after the reload" beta app@platform.test "$T/m_beta" n@beta.test beta-user \
+    'From: App <n@beta.test>' app@platform.test
+
+# ---- case: the milter down (F=T) ---------------------------------------------
+kill -TERM "$MPID"
+ok "milter stopped" wait_exit "$MPID" 10
+n_all=$(($(count_eml "$T/acme.mail") + $(count_eml "$T/default.mail") + $(count_eml "$T/beta.mail")))
+r=$(sm_send app@platform.test "$T/m_hdr")
+ok "milter down: Sendmail tempfails (F=T) ($r)" grep -q '^451 4\.' <<< "$r"
+r=$(sm_send app@platform.test "$T/m_auth" acme sm-auth-pw)
+ok "milter down: an authenticated client too, refused at AUTH ($r)" grep -q "^454 4\\." <<< "$r"
+ok "milter down: nothing in Sendmail's queue" bash -c '[ -z "$(ls "$0" | grep "^qf")" ]' "$SM/queue"
+ok "milter down: nothing more reached any upstream" \
+    test "$(($(count_eml "$T/acme.mail") + $(count_eml "$T/default.mail") + $(count_eml "$T/beta.mail")))" = "$n_all"
+
+ok "no tenantrelay secret in any log or trace" \
+    bash -c '! grep -rqa "acme-s3cret-pw\|pl4tform-s3cret\|beta-s3cret-pw" "$0"/*.log "$0"/*.out "$1/trace" "$1/debug" "$1/out.log"' "$T" "$SM"
 
 finish
