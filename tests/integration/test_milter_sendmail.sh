@@ -325,6 +325,9 @@ ok "milter down: nothing in Sendmail's queue" bash -c '[ -z "$(ls "$0" | grep "^
 ok "milter down: nothing more reached any upstream" \
     test "$(($(count_eml "$T/acme.mail") + $(count_eml "$T/default.mail") + $(count_eml "$T/beta.mail")))" = "$n_all"
 
+# Under --enable-sanitizers the milter's exit (SIGTERM above) runs the leak check.
+ok "no sanitizer report from the milter or tenantrelayd" \
+    bash -c '! grep -q "Sanitizer\|runtime error" "$0/milter.log" "$0/daemon.log"' "$T"
 ok "no tenantrelay secret in any log or trace" \
     bash -c '! grep -rqa "acme-s3cret-pw\|pl4tform-s3cret\|beta-s3cret-pw" "$0"/*.log "$0"/*.out "$1/trace" "$1/debug" "$1/out.log"' "$T" "$SM"
 
