@@ -85,8 +85,15 @@ int main(int argc, char **argv)
         msg_fatal(EX_NOPERM, "-", "%s", errbuf);
     if (!args.foreground && daemon(0, 0) < 0)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
+    /* The reload thread must not take libmilter's stop signals either: a
+     * SIGTERM the kernel hands to a thread that leaves it unblocked kills
+     * the process (exit 143, no clean stop).  smfi_main() blocks these
+     * three in this thread and waits for them in its own signal thread. */
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
         msg_fatal(EX_OSERR, "-", "cannot start the reload thread");

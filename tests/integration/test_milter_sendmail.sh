@@ -315,7 +315,9 @@ through_sendmail "beta after the reload" beta app@platform.test "$T/m_beta" n@be
 
 # ---- case: the milter down (F=T) ---------------------------------------------
 kill -TERM "$MPID"
-ok "milter stopped" wait_exit "$MPID" 10
+ok "milter stopped" wait_exit "$MPID" 15
+ok "milter stopped cleanly on SIGTERM (exit ${TR_EXIT:-none}, not killed by the signal)" \
+    bash -c '[ "${0}" = 0 ] && grep -q "milter stopped" "$1"' "${TR_EXIT:-none}" "$T/milter.log"
 n_all=$(($(count_eml "$T/acme.mail") + $(count_eml "$T/default.mail") + $(count_eml "$T/beta.mail")))
 r=$(sm_send app@platform.test "$T/m_hdr")
 ok "milter down: Sendmail tempfails (F=T) ($r)" grep -q '^451 4\.' <<< "$r"
