@@ -106,7 +106,9 @@ ok "same body" cmp <(eml_body "$a.eml") <(eml_body "$T/acme.mail/000003.eml")
 # The milter down: Postfix answers tempfail (milter_default_action), and
 # nothing leaves unrewritten.
 kill -TERM "$MPID"
-wait_exit "$MPID" 10
+wait_exit "$MPID" 15
+ok "milter stopped cleanly on SIGTERM (exit ${TR_EXIT:-none})" \
+    bash -c '[ "$0" = 0 ] && grep -q "milter stopped" "$1"' "${TR_EXIT:-none}" "$T/milter.log"
 r=$(pf_send app@platform.test "$T/m_default")
 ok "milter down: Postfix tempfails ($r)" grep -q '^451 4' <<< "$r"
 
