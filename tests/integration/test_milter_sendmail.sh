@@ -45,9 +45,15 @@ sm_missing() {
 }
 missing=$(sm_missing)
 if [ -n "$missing" ]; then
-    # apt-get download needs the package lists: refresh them only when it fails.
-    (cd "$SM_CACHE" && apt-get download $missing) > "$T/apt.log" 2>&1 ||
-        { apt-get update -qq && (cd "$SM_CACHE" && apt-get download $missing); } >> "$T/apt.log" 2>&1
+    # apt-get download needs the package lists: refresh them only when it
+    # fails.  Into a private directory first, then renamed into the cache,
+    # so a concurrent run never sees half a file.
+    dl="$SM_CACHE/.download.$$"
+    mkdir -p "$dl"
+    (cd "$dl" && apt-get download $missing) > "$T/apt.log" 2>&1 ||
+        { apt-get update -qq && (cd "$dl" && apt-get download $missing); } >> "$T/apt.log" 2>&1
+    for f in "$dl"/*.deb; do [ -e "$f" ] && mv -f "$f" "$SM_CACHE/"; done
+    rm -rf "$dl"
     missing=$(sm_missing)
     if [ -n "$missing" ]; then
         echo "# SKIP: cannot obtain the Debian packages$missing (apt-get download failed):"
