@@ -100,6 +100,10 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         smfi_setsymlist(ctx, SMFIM_CONNECT, "v");
         smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
         smfi_setsymlist(ctx, SMFIM_EOM, "i");
+        /* Sendmail 8.17 uses a filter's end-of-message list only when the
+         * filter also set one for end of headers (it tests the EOH bit):
+         * without this it sends its global {msg_id} and no i. */
+        smfi_setsymlist(ctx, SMFIM_EOH, "i");
     }
     return SMFIS_CONTINUE;
 }

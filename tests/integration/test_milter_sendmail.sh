@@ -253,8 +253,9 @@ ok "dialogue: protocol 6; Sendmail offers every action (0x1ff) and step (0x1ffff
     sm_dialogue 'milter_negotiate(tenantrelay): send: version 6, fflags 0x1ff, pflags 0x1fffff'
 ok "dialogue: the milter takes ADDHDRS|CHGHDRS|CHGFROM|SETSYMLIST (0x151) and no body (0x10)" \
     sm_dialogue 'milter_negotiate(tenantrelay): received: version 6, fflags 0x151, pflags 0x10'
-ok "dialogue: Sendmail honours the milter's macro lists (v at connect, i at MAIL)" \
-    bash -c 'grep -q "milter_send_macros(tenantrelay, C): v=8\.17" "$0" && grep -q "milter_send_macros(tenantrelay, M): i=" "$0"' "$SM/debug"
+ok "dialogue: Sendmail honours the milter's macro lists (v at connect, i at MAIL and end of message)" \
+    bash -c 'grep -q "milter_send_macros(tenantrelay, C): v=8\.17" "$0" && grep -q "milter_send_macros(tenantrelay, M): i=" "$0" &&
+             grep -q "milter_send_macros(tenantrelay, E): i=" "$0"' "$SM/debug"
 ok "dialogue: Reply-To: added at the end, nothing inserted by position" \
     bash -c 'grep -q "milter_addheader: Add Reply-To:" "$0" && ! grep -q "milter_insheader" "$0"' "$SM/debug"
 ok "dialogue: both tenant headers deleted by index, From: changed in place" \
