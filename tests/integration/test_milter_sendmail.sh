@@ -178,10 +178,13 @@ next_eml() {
 # tenantrelayd hold the same fields in the same order, except Reply-To:,
 # which Sendmail gets at the end (the milter adds it there: Sendmail has no
 # reliable insert position, see milter_callbacks.c).
+# (Each field on one line for the comparison: folds shown as "\n".)
+fields_of() { awk '/^[ \t]/ { printf "\\n%s", $0; next } NR > 1 { print "" } { printf "%s", $0 } END { print "" }' "$1"; }
 same_headers() {
     eml_headers "$1.eml" > "$1.h" && eml_headers "$2.eml" > "$2.h" &&
-        diff -u <(grep -v '^Reply-To:' "$2.h") <(grep -v '^Reply-To:' "$1.h") &&
-        diff -u <(grep '^Reply-To:' "$2.h") <(grep '^Reply-To:' "$1.h")
+        fields_of "$1.h" > "$1.f" && fields_of "$2.h" > "$2.f" &&
+        diff -u <(grep -v '^Reply-To:' "$2.f") <(grep -v '^Reply-To:' "$1.f") &&
+        diff -u <(grep '^Reply-To:' "$2.f") <(grep '^Reply-To:' "$1.f")
 }
 same_body() { cmp <(eml_body "$1.eml") <(eml_body "$2.eml"); }
 no_tenant_header() { ! grep -qi '^x-tenant-id' "$1.eml"; }
@@ -189,7 +192,9 @@ no_tenant_header() { ! grep -qi '^x-tenant-id' "$1.eml"; }
 H_DATE='Date: Wed, 25 Nov 2026 06:00:00 +0000'
 mta_mkmsg "$T/m_hdr" 'X-Tenant-ID: acme' 'From: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>' \
     'To: user@example.test' 'Subject: acme by header' "$H_DATE" 'Message-ID: <sm-hdr@app.test>' 'x-tenant-id: ACME'
-mta_mkmsg "$T/m_domain" 'From: App <app@acme.test>' 'To: user@example.test' 'Subject: acme by sender domain' \
+# Folded fields (From: too): Sendmail passes folds to the milter and keeps them.
+mta_mkmsg "$T/m_domain" 'From: "App, with a display name long enough to fold"' '	<app@acme.test>' \
+    'To: user@example.test' 'Subject: acme by sender domain,' ' folded over two lines' \
     "$H_DATE" 'Message-ID: <sm-domain@app.test>'
 mta_mkmsg "$T/m_auth" 'From: "Ops, Team" <ops@platform.test>' 'To: user@example.test' 'Subject: acme by AUTH' \
     "$H_DATE" 'Message-ID: <sm-auth@app.test>'
@@ -241,7 +246,7 @@ through_sendmail "header" acme app@platform.test "$T/m_hdr" mailer@acme.test acm
     'From: =?UTF-8?Q?Ren=C3=A9e?= <mailer@acme.test>' app@platform.test
 ok "header: the original author in Reply-To:" grep -q '^Reply-To: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>' "$CASE.eml"
 ok "header: Reply-To: is the last field (added at the end in Sendmail)" \
-    bash -c '[ "$(tail -1 "$0.h")" = "Reply-To: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>" ]' "$CASE"
+    bash -c '[ "$(tail -1 "$0.f")" = "Reply-To: =?UTF-8?Q?Ren=C3=A9e?= <renee@platform.test>" ]' "$CASE"
 ok "header: the milter resolved acme from the trusted header, both copies removed" \
     grep -q 'rewritten client=\[127.0.0.1\] trusted=yes from=<app@platform.test> sender=<mailer@acme.test> tenant=acme source=header removed=2' "$T/milter.log"
 ok "header: the milter logs Sendmail's queue id (i at end of message)" \
@@ -264,7 +269,7 @@ ok "dialogue: smfi_chgfrom applied by Sendmail" sm_dialogue 'milter_chgfrom: <ma
 
 # ---- case: tenant by sender domain -------------------------------------------
 through_sendmail "sender domain" acme app@acme.test "$T/m_domain" mailer@acme.test acme-user \
-    'From: App <mailer@acme.test>' app@acme.test
+    'From: "App, with a display name long enough to fold" <mailer@acme.test>' app@acme.test
 ok "sender domain: the milter resolved acme from the sender" \
     grep -q 'from=<app@acme.test> sender=<mailer@acme.test> tenant=acme source=sender' "$T/milter.log"
 
