@@ -146,6 +146,7 @@ finish() {
 # 127.0.0.1: DIR/ca.pem, DIR/server.pem + server.key.  Further
 # certificates (self-signed, wrong name, expired) come from make_cert.
 make_ca() {
+    tr_require openssl openssl
     local d=$1
     mkdir -p "$d"
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tenantrelay test CA" \
@@ -170,6 +171,7 @@ make_cert() {
 start_upstream() {
     local name=$1 port=$2 tls=$3
     shift 3
+    tr_require_python aiosmtpd python3-aiosmtpd
     "$PYTHON3" "$TR_TESTS/upstream.py" --port "$port" --tls "$tls" \
         --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
         --maildir "$T/$name.mail" --ready-file "$T/$name.ready" "$@" \
@@ -330,6 +332,7 @@ wait_eml() {
 
 # relay_send FROM TO [swaks options...]: one message into the relay at $TR_PORT.
 relay_send() {
+    tr_require swaks swaks
     local from=$1 to=$2
     shift 2
     swaks --server 127.0.0.1 --port "$TR_PORT" --from "$from" --to "$to" --timeout 20 "$@" \
