@@ -32,6 +32,11 @@ runs_for() {  # runs_for NAME: the fixed run count of a harness
     echo "${n:-${FUZZ_RUNS:-200000}}"
 }
 
+# Suppressions (fuzz_store.c) match function names: without a symbolizer a
+# report has none, and a known libconfig leak would fail the run on one
+# machine and pass on another.
+command -v llvm-symbolizer > /dev/null || {
+    echo "run.sh: llvm-symbolizer not found; install the Debian package llvm" >&2; exit 1; }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
