@@ -93,7 +93,7 @@ ok "badpw: the hold reason names the breaker" bash -c 'reply_of badpw | grep -q 
 
 # Failures that must defer, with no AUTH ever sent.
 for t in nostarttls selfsigned wrongname expired inject; do
-    ok "$t: deferred" wait_for 20 bash -c '[ "$(state_of "$0")" = deferred ]' "$t"
+    ok "$t: deferred" wait_for 60 bash -c '[ "$(state_of "$0")" = deferred ]' "$t"
     ok "$t: no AUTH sent" test "$(auth_count "$t")" = 0
 done
 ok "selfsigned: the reason is an untrusted certificate" bash -c 'reply_of selfsigned | grep -q cert_untrusted'
