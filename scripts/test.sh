@@ -56,6 +56,8 @@ build() {  # build DIR CONFIGURE-FLAGS...
 
 step "autogen" ./autogen.sh
 step "build (-Werror)" build "$top/build" --enable-werror
+# configure builds without cmocka (for packagers); the test command does not.
+step "unit tests enabled (libcmocka-dev)" bash -c '! grep -q "cmocka not found" "$0/build/configure.out" || { echo "libcmocka-dev is missing: the unit tests would not run"; exit 1; }' "$top"
 (cd build && make -j"$(nproc)" check > check.out 2>&1)
 count_suite "$top/build" "make check"
 
