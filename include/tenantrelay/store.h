@@ -47,7 +47,9 @@ struct tenant_store *store_load(const struct conf *conf, uint64_t *version, stru
 
 struct store_txn;
 
-/* Begin a write (see above).  NULL with err on error. */
+/* Begin a write (see above).  NULL with err on error, and errno: the lock
+ * could not be taken (errno from the system), or EINVAL (the store could
+ * not be read, or the database was not reached). */
 struct store_txn *store_txn_begin(const struct conf *conf, const char *id, char *const *domains,
                                   char *const *addresses, struct conf_error *err);
 /* The records the transaction sees (owned by txn). */

@@ -18,6 +18,7 @@ static const struct ctl_command commands[] = {
     { "key", ctl_key, "key init | list | rotate | retire ID" },
     { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)" },
     { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID" },
+    { "store", ctl_store, "store init | import FROM | status   (PostgreSQL tenant store)" },
     { "test", ctl_test, "test ID | test --host H [flags]" },
     { "audit", ctl_audit, "audit [--json]" },
     { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },

@@ -16,6 +16,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/vault.h"
 
 struct delivery delivery = {
@@ -131,7 +132,7 @@ static int load_sources(const struct conf *conf, struct tenant_store **store,
     struct conf_error cerr = { "" };
     char verr[256];
 
-    *store = tenant_store_load(conf->tenant_store, &cerr);
+    *store = store_load(conf, NULL, &cerr);
     if (*store == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         return -1;
@@ -197,6 +198,19 @@ int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t err
     delivery.running = true;
     pthread_mutex_unlock(&delivery.lock);
     return 0;
+}
+
+void delivery_store_install(struct tenant_store *store)
+{
+    pthread_mutex_lock(&delivery.lock);
+    if (delivery.running) {
+        tenant_store_free(delivery.store);
+        delivery.store = tenant_store_ref(store);
+        /* Routes follow their tenant's new record, as on reload. */
+        droute_refresh_all();
+        pthread_cond_broadcast(&delivery.sched_cond);
+    }
+    pthread_mutex_unlock(&delivery.lock);
 }
 
 int delivery_reload(struct conf *conf, char *err, size_t errlen)

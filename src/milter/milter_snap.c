@@ -13,6 +13,7 @@
 
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/store.h"
 #include "milter_int.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -33,7 +34,7 @@ int milter_snap_install(struct conf *conf, char *err, size_t errlen)
     s = mycalloc(1, sizeof(*s));
     s->refs = 1;
     s->conf = conf_ref(conf);
-    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
+    if ((s->store = store_load(conf, NULL, &cerr)) == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         snap_free(s);
         return -1;

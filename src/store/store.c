@@ -46,19 +46,28 @@ struct store_txn *store_txn_begin(const struct conf *conf, const char *id, char 
     t->conf = conf;
     t->lock = -1;
     if (store_is_pg(conf->tenant_store)) {
-        if ((t->pg = store_pg_txn_begin(conf->tenant_store, id, domains, addresses, err)) == NULL)
+        if ((t->pg = store_pg_txn_begin(conf->tenant_store, id, domains, addresses, err)) == NULL) {
+            errno = EINVAL;
             goto fail;
+        }
         return t;
     }
     if ((t->lock = tenant_store_lock(conf->tenant_store, err)) < 0)
         goto fail;
     t->view = id ? tenant_store_load_for_update(conf->tenant_store, id, domains, addresses, err)
                  : tenant_store_load(conf->tenant_store, err);
-    if (t->view == NULL)
+    if (t->view == NULL) {
+        errno = EINVAL;         /* the lock was taken: the content is bad */
         goto fail;
+    }
     return t;
 fail:
-    store_txn_end(t);
+    {
+        int e = errno;
+
+        store_txn_end(t);
+        errno = e;
+    }
     return NULL;
 }
 

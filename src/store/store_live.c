@@ -141,8 +141,10 @@ static int reconcile(PGconn *c)
         }
         install(s, got);
         live.from_snapshot = false;
+        live.snapshot_at = 0;   /* this version is not on disk yet */
         msg_info("-", "tenant store version=%" PRIu64 " tenants=%zu", got, tenant_store_count(s));
-        err.text[0] = 0;
+    }
+    if (live.snapshot_at == 0) {
         pthread_mutex_lock(&live.lock);
         s = tenant_store_ref(live.cur);
         got = live.version;

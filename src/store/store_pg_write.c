@@ -88,8 +88,10 @@ const struct tenant_store *store_pg_txn_view(const struct store_pg_txn *t)
     return t->view;
 }
 
+/* One statement; want (or NULL): the number of rows it must touch, else
+ * the store changed under us - a lost race. */
 static enum store_result run(PGconn *c, const char *sql, int n, const char *const *params,
-                             bool need_row, struct conf_error *err)
+                             const char *want, struct conf_error *err)
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
@@ -98,7 +100,7 @@ static enum store_result run(PGconn *c, const char *sql, int n, const char *cons
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         store_pg_error(err, "PostgreSQL tenant store", c, r);
         res = store_pg_is_race(r) ? STORE_RACE : STORE_ERROR;
-    } else if (need_row && strcmp(PQcmdTuples(r), "1") != 0) {
+    } else if (want && strcmp(PQcmdTuples(r), want) != 0) {
         snprintf(err->text, sizeof(err->text), "the tenant store changed meanwhile: nothing saved");
         res = STORE_RACE;
     }
@@ -119,16 +121,32 @@ enum store_result store_pg_txn_commit(struct store_pg_txn *t, const struct tenan
 
     snprintf(oldv, sizeof(oldv), "%" PRIu64, t->version);
     snprintf(newv, sizeof(newv), "%" PRIu64, t->version + 1);
-    for (size_t i = 0; i < n; i++) {
-        const struct tenant *old = tenant_store_at(t->view, i);
+    {
+        /* Every replaced or removed row in one statement (a key rotation
+         * rewrites them all); all of them must still be there. */
+        json_t *gone = json_array();
+        char *ids, count[32];
+        const char *q[1];
 
-        if (repl[i] == old)
-            continue;
-        p[0] = old->id;
-        if ((res = run(t->c, "DELETE FROM tr_tenants WHERE id = $1", 1, p, true, err)) != STORE_OK)
+        for (size_t i = 0; i < n; i++) {
+            const struct tenant *old = tenant_store_at(t->view, i);
+
+            if (repl[i] == old)
+                continue;
+            json_array_append_new(gone, json_string(old->id));
+            if (repl[i])
+                put[k++] = repl[i];
+        }
+        snprintf(count, sizeof(count), "%zu", json_array_size(gone));
+        ids = json_dumps(gone, JSON_COMPACT);
+        json_decref(gone);
+        q[0] = ids;
+        res = strcmp(count, "0") == 0 ? STORE_OK
+            : run(t->c, "DELETE FROM tr_tenants WHERE id IN (SELECT json_array_elements_text($1::json))",
+                  1, q, count, err);
+        free(ids);
+        if (res != STORE_OK)
             goto out;
-        if (repl[i])
-            put[k++] = repl[i];
     }
     if (added)
         put[k++] = added;
@@ -138,7 +156,7 @@ enum store_result store_pg_txn_commit(struct store_pg_txn *t, const struct tenan
     }
     p[0] = newv;
     p[1] = oldv;
-    if ((res = run(t->c, "UPDATE tr_meta SET version = $1 WHERE version = $2", 2, p, true, err)) != STORE_OK)
+    if ((res = run(t->c, "UPDATE tr_meta SET version = $1 WHERE version = $2", 2, p, "1", err)) != STORE_OK)
         goto out;
     p[0] = newv;
     p[1] = tenant_changelog_user();
@@ -146,12 +164,12 @@ enum store_result store_pg_txn_commit(struct store_pg_txn *t, const struct tenan
     p[3] = id;
     p[4] = fields && *fields ? fields : "-";
     if ((res = run(t->c, "INSERT INTO tr_changes (version, usr, action, tenant, fields)"
-                         " VALUES ($1, $2, $3, $4, $5)", 5, p, false, err)) != STORE_OK)
+                         " VALUES ($1, $2, $3, $4, $5)", 5, p, NULL, err)) != STORE_OK)
         goto out;
     /* Delivered at COMMIT, to every node LISTENing: the hint. */
-    if ((res = run(t->c, "SELECT pg_notify('" STORE_PG_CHANNEL "', $1)", 1, p, false, err)) != STORE_OK)
+    if ((res = run(t->c, "SELECT pg_notify('" STORE_PG_CHANNEL "', $1)", 1, p, NULL, err)) != STORE_OK)
         goto out;
-    res = run(t->c, "COMMIT", 0, NULL, false, err);
+    res = run(t->c, "COMMIT", 0, NULL, NULL, err);
 out:
     myfree(put);
     return res;
