@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,12 +102,13 @@ int store_snapshot_write(const char *spool_dir, const struct tenant_store *s, ui
     snprintf(base, sizeof(base), "%s/store", spool_dir);
     snprintf(tmp, sizeof(tmp), "%s/.v%" PRIu64 ".tmp.%ld", base, version, (long)getpid());
     snprintf(final, sizeof(final), "%s/v%" PRIu64, base, version);
-    if (mkdir(base, 0750) < 0 && errno != EEXIST) {
+    /* chmod too: the milter runs with a umask made for its socket. */
+    if ((mkdir(base, 0750) < 0 && errno != EEXIST) || chmod(base, 0750) < 0) {
         tenant_errorf(err, "%s: cannot create: %s", base, strerror(errno));
         goto out;
     }
     remove_tree(tmp);
-    if (mkdir(tmp, 0750) < 0) {
+    if (mkdir(tmp, 0750) < 0 || chmod(tmp, 0750) < 0) {
         tenant_errorf(err, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
@@ -132,23 +134,39 @@ int store_snapshot_write(const char *spool_dir, const struct tenant_store *s, ui
         a = b;
     }
     rc = -1;
-    remove_tree(final);         /* the same version written again */
+    /* The same version already there (another process of this host, the
+     * milter or a restart): it holds the same records. */
     if (rename(tmp, final) < 0) {
-        tenant_errorf(err, "%s: rename: %s", final, strerror(errno));
-        goto out;
+        if (errno != ENOTEMPTY && errno != EEXIST) {
+            tenant_errorf(err, "%s: rename: %s", final, strerror(errno));
+            goto out;
+        }
+        remove_tree(tmp);
     }
     if (fsync_path(base) < 0) {
         tenant_errorf(err, "%s: fsync: %s", base, strerror(errno));
         goto out;
     }
-    /* Older snapshots and stray temp directories go. */
+    /* Older snapshots go, and temp directories of processes that died
+     * (another process of this host may be writing a newer one). */
     if ((d = opendir(base)) != NULL) {
         while ((e = readdir(d)) != NULL) {
-            char want[64];
+            char *end;
+            uint64_t v;
+            long pid;
 
-            snprintf(want, sizeof(want), "v%" PRIu64, version);
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, want) == 0)
+            if (e->d_name[0] == 'v') {
+                v = strtoull(e->d_name + 1, &end, 10);
+                if (*end || v >= version)
+                    continue;
+            } else if (e->d_name[0] == '.' && e->d_name[1] == 'v'
+                       && (end = strstr(e->d_name, ".tmp.")) != NULL) {
+                pid = strtol(end + 5, NULL, 10);
+                if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                    continue;
+            } else {
                 continue;
+            }
             snprintf(old, sizeof(old), "%s/%s", base, e->d_name);
             remove_tree(old);
         }

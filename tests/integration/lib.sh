@@ -430,7 +430,10 @@ pg_start() {
             > "$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
     fi
     # Durability settings off: a test database, thrown away afterwards.
-    pg_as_user "$TR_PG_BIN/postgres" -D "$dir/data" -k "$dir" -p "$port" -c listen_addresses=127.0.0.1 \
+    # setpriv execs the server: $! is the postmaster's own PID.
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    "${as[@]}" "$TR_PG_BIN/postgres" -D "$dir/data" -k "$dir" -p "$port" -c listen_addresses=127.0.0.1 \
         -c fsync=off -c full_page_writes=off -c synchronous_commit=off >> "$dir/server.log" 2>&1 &
     TR_PG_PID=$!
     tr_track "$TR_PG_PID"
