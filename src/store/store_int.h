@@ -30,6 +30,11 @@ int64_t store_pg_version(PGconn *c, struct conf_error *err);
 /* Every record as one snapshot, read in one REPEATABLE READ transaction,
  * with its version.  NULL with err. */
 struct tenant_store *store_pg_load_all(PGconn *c, uint64_t *version, struct conf_error *err);
+/* The store at its current version given old, the snapshot at version
+ * from: the rows the change log names since then merged over old (a full
+ * load when that cannot be trusted, or old is NULL).  NULL with err. */
+struct tenant_store *store_pg_load_since(PGconn *c, const struct tenant_store *old, uint64_t from,
+                                         uint64_t *version, struct conf_error *err);
 /* The same, connecting first. */
 struct tenant_store *store_pg_load(const char *uri, uint64_t *version, struct conf_error *err);
 

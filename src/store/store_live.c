@@ -40,7 +40,13 @@ static struct {
     pthread_t tid;
     int stop[2];
     PGconn *conn;               /* the watcher's; handed over at start */
-} live = { .lock = PTHREAD_MUTEX_INITIALIZER, .stop = { -1, -1 } };
+    /* The snapshot writer: its own thread, so that writing 100,000
+     * records to disk never delays the next change. */
+    pthread_t writer;
+    pthread_cond_t want_cond;
+    bool want_snapshot, writer_stop;
+    uint64_t written_version;
+} live = { .lock = PTHREAD_MUTEX_INITIALIZER, .stop = { -1, -1 }, .want_cond = PTHREAD_COND_INITIALIZER };
 
 static time_t now_s(void)
 {
@@ -110,7 +116,9 @@ static void report_node(PGconn *c)
     PGresult *r;
 
     snprintf(v, sizeof(v), "%" PRIu64, live.version);
+    pthread_mutex_lock(&live.lock);
     snprintf(snap, sizeof(snap), "%ld", (long)live.snapshot_at);
+    pthread_mutex_unlock(&live.lock);
     r = PQexecParams(c, "INSERT INTO tr_nodes (node, version, snapshot_at, seen_at)"
                         " VALUES ($1, $2, CASE WHEN $3::bigint > 0 THEN to_timestamp($3::bigint) END, now())"
                         " ON CONFLICT (node) DO UPDATE SET version = EXCLUDED.version,"
@@ -120,12 +128,56 @@ static void report_node(PGconn *c)
     PQclear(r);
 }
 
+/* Write the current snapshot to the spool (the writer thread). */
+static void *snapshot_writer(void *arg)
+{
+    struct conf_error err;
+    struct tenant_store *s;
+    uint64_t v;
+
+    (void)arg;
+    pthread_mutex_lock(&live.lock);
+    for (;;) {
+        while (!live.want_snapshot && !live.writer_stop)
+            pthread_cond_wait(&live.want_cond, &live.lock);
+        if (live.writer_stop)
+            break;
+        live.want_snapshot = false;
+        s = tenant_store_ref(live.cur);
+        v = live.version;
+        if (s == NULL || (v == live.written_version && live.snapshot_at)) {
+            tenant_store_free(s);
+            continue;
+        }
+        pthread_mutex_unlock(&live.lock);
+        err.text[0] = 0;
+        if (store_snapshot_write(live.spool, s, v, &err) < 0)
+            msg_warn("-", "tenant store snapshot not written: %s", err.text);
+        tenant_store_free(s);
+        pthread_mutex_lock(&live.lock);
+        if (!err.text[0]) {
+            live.written_version = v;
+            live.snapshot_at = now_s();
+        }
+    }
+    pthread_mutex_unlock(&live.lock);
+    return NULL;
+}
+
+static void want_snapshot(void)
+{
+    pthread_mutex_lock(&live.lock);
+    live.want_snapshot = true;
+    pthread_cond_signal(&live.want_cond);
+    pthread_mutex_unlock(&live.lock);
+}
+
 /* Bring the snapshot to the database's version.  -1: the connection (or
  * the data) failed; the caller reconnects and the old snapshot stays. */
 static int reconcile(PGconn *c)
 {
     struct conf_error err = { "" };
-    struct tenant_store *s;
+    struct tenant_store *s, *old;
     int64_t v;
     uint64_t got;
 
@@ -134,26 +186,22 @@ static int reconcile(PGconn *c)
         return -1;
     }
     if ((uint64_t)v != live.version || live.from_snapshot) {
-        if ((s = store_pg_load_all(c, &got, &err)) == NULL) {
+        /* From a snapshot file: read everything once (the database may
+         * have been restored meanwhile); else only what changed. */
+        pthread_mutex_lock(&live.lock);
+        old = live.from_snapshot ? NULL : tenant_store_ref(live.cur);
+        pthread_mutex_unlock(&live.lock);
+        s = store_pg_load_since(c, old, live.version, &got, &err);
+        tenant_store_free(old);
+        if (s == NULL) {
             msg_error("-", "tenant store: %s (the previous snapshot stays)", err.text);
             set_stale(err.text);
             return -1;
         }
         install(s, got);
         live.from_snapshot = false;
-        live.snapshot_at = 0;   /* this version is not on disk yet */
         msg_info("-", "tenant store version=%" PRIu64 " tenants=%zu", got, tenant_store_count(s));
-    }
-    if (live.snapshot_at == 0) {
-        pthread_mutex_lock(&live.lock);
-        s = tenant_store_ref(live.cur);
-        got = live.version;
-        pthread_mutex_unlock(&live.lock);
-        if (store_snapshot_write(live.spool, s, got, &err) < 0)
-            msg_warn("-", "tenant store snapshot not written: %s", err.text);
-        else
-            live.snapshot_at = now_s();
-        tenant_store_free(s);
+        want_snapshot();
     }
     set_fresh();
     report_node(c);
@@ -218,17 +266,25 @@ static void *watcher(void *arg)
             bool hint = false;
             PGnotify *n;
 
-            if (wait_stop(PQsocket(c), ms, &readable))
-                break;
-            if (readable && !PQconsumeInput(c)) {
-                set_stale("connection lost");
-                PQfinish(c);
-                c = NULL;
-                continue;
-            }
+            /* libpq queues notifications that arrive during our own
+             * queries (a reconcile): those count before any wait. */
             while ((n = PQnotifies(c)) != NULL) {
                 hint = true;
                 PQfreemem(n);
+            }
+            if (!hint) {
+                if (wait_stop(PQsocket(c), ms, &readable))
+                    break;
+                if (readable && !PQconsumeInput(c)) {
+                    set_stale("connection lost");
+                    PQfinish(c);
+                    c = NULL;
+                    continue;
+                }
+                while ((n = PQnotifies(c)) != NULL) {
+                    hint = true;
+                    PQfreemem(n);
+                }
             }
             if (hint || now_s() >= next_poll || PQstatus(c) != CONNECTION_OK) {
                 if (PQstatus(c) != CONNECTION_OK || reconcile(c) < 0) {
@@ -267,10 +323,7 @@ int store_live_start(const struct conf *conf, const char *program, char *err, si
         live.stale = false;
         msg_info("-", "tenant store loaded from PostgreSQL version=%" PRIu64 " tenants=%zu", v,
                  tenant_store_count(s));
-        if (store_snapshot_write(live.spool, s, v, &serr) < 0)
-            msg_warn("-", "tenant store snapshot not written: %s", serr.text);
-        else
-            live.snapshot_at = now_s();
+        live.want_snapshot = true;      /* the writer thread's first job */
         report_node(c);
     } else {
         if (!cerr.text[0])
@@ -285,6 +338,7 @@ int store_live_start(const struct conf *conf, const char *program, char *err, si
         install(s, v);
         live.from_snapshot = true;
         live.snapshot_at = written;
+        live.written_version = v;
         live.stale = true;
         live.stale_since = live.stale_logged = now_s();
         msg_warn("-", "tenant store stale: PostgreSQL unreachable (%s); started from the snapshot "
@@ -298,10 +352,22 @@ int store_live_start(const struct conf *conf, const char *program, char *err, si
     }
     live.conn = c;
     live.active = true;
+    live.writer_stop = false;
+    if (pthread_create(&live.writer, NULL, snapshot_writer, NULL) != 0) {
+        snprintf(err, errlen, "tenant store: cannot start the snapshot thread");
+        PQfinish(c);
+        live.active = false;
+        goto fail;
+    }
     if (pthread_create(&live.tid, NULL, watcher, NULL) != 0) {
         snprintf(err, errlen, "tenant store: cannot start the watcher thread");
         PQfinish(c);
         live.active = false;
+        pthread_mutex_lock(&live.lock);
+        live.writer_stop = true;
+        pthread_cond_signal(&live.want_cond);
+        pthread_mutex_unlock(&live.lock);
+        pthread_join(live.writer, NULL);
         goto fail;
     }
     live.started = true;
@@ -318,6 +384,11 @@ void store_live_stop(void)
     if (write(live.stop[1], "x", 1) < 0)
         msg_warn("-", "tenant store: cannot stop the watcher: %s", strerror(errno));
     pthread_join(live.tid, NULL);
+    pthread_mutex_lock(&live.lock);
+    live.writer_stop = true;
+    pthread_cond_signal(&live.want_cond);
+    pthread_mutex_unlock(&live.lock);
+    pthread_join(live.writer, NULL);
     live.started = false;
     pthread_mutex_lock(&live.lock);
     live.active = false;

@@ -134,7 +134,7 @@ wait_for 10 bash -c '"$0" -c "$1" --json store status | grep -q node-b' "$CTL" "
 "$CTL" "${A[@]}" --json store status > "$T/status1.json"
 ok "store status lists both nodes at version 1" \
     test "$(jget '[(n["node"], n["version"]) for n in d["nodes"]]' < "$T/status1.json")" = "[('node-a.test/tenantrelayd', 1), ('node-b.test/tenantrelayd', 1)]"
-ok "each node wrote its snapshot to its spool" test -d "$T/a/spool/store/v1" -a -d "$T/b/spool/store/v1"
+ok "each node wrote its snapshot to its spool" wait_for 10 test -d "$T/a/spool/store/v1" -a -d "$T/b/spool/store/v1"
 
 # --- no plaintext secret in the database, the snapshots, the logs ---------------------------
 pg_sql "$T/pg" "$PGP" "SELECT string_agg(t::text, ' ') FROM tr_tenants t" > "$T/db_dump.txt"
