@@ -33,7 +33,8 @@ static void usage(FILE *fp)
     for (const struct ctl_command *c = commands; c->name; c++)
         fprintf(fp, "  %s\n", c->usage);
     fprintf(fp, "\nexit status: 0 ok, 1 problem found, 64 usage, 65 bad data, 69 unavailable,\n"
-                "73 cannot create, 74 I/O error, 77 permission denied, 78 configuration\n");
+                "73 cannot create, 74 I/O error, 75 raced with another change (nothing saved),\n"
+                "77 permission denied, 78 configuration\n");
 }
 
 int ctl_fail(int status, const char *fmt, ...)
