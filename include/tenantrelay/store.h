@@ -40,6 +40,10 @@ enum store_result {
 /* True when the tenant_store setting names a PostgreSQL store. */
 bool store_is_pg(const char *tenant_store);
 
+/* tenant_store as it may be logged: a URI without its password or query
+ * (which may carry one).  Returns buf. */
+const char *store_display_name(const char *tenant_store, char *buf, size_t len);
+
 /* The whole store: in a daemon with a live store (store_live.h) its
  * current snapshot, else read now.  *version (may be NULL): the store
  * version (0 for a file store).  NULL with err on error. */

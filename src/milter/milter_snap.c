@@ -29,6 +29,7 @@ static void snap_free(struct milter_snap *s)
 int milter_snap_install(struct conf *conf, char *err, size_t errlen)
 {
     struct conf_error cerr = { "" };
+    char name[512];
     struct milter_snap *s, *old;
 
     s = mycalloc(1, sizeof(*s));
@@ -39,7 +40,8 @@ int milter_snap_install(struct conf *conf, char *err, size_t errlen)
         snap_free(s);
         return -1;
     }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+    msg_info("-", "tenant store loaded path=%s tenants=%zu",
+             store_display_name(conf->tenant_store, name, sizeof(name)),
              tenant_store_count(s->store));
     pthread_mutex_lock(&snap_lock);
     old = snap_current;

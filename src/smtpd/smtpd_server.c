@@ -95,6 +95,7 @@ static struct server_snap *snap_new(struct conf *conf)
 {
     struct server_snap *s = mycalloc(1, sizeof(*s));
     struct conf_error cerr = { "" };
+    char name[512];
     char err[512];
 
     s->refs = 1;
@@ -117,7 +118,8 @@ static struct server_snap *snap_new(struct conf *conf)
         snap_unref_locked(s);
         return NULL;
     }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+    msg_info("-", "tenant store loaded path=%s tenants=%zu",
+             store_display_name(conf->tenant_store, name, sizeof(name)),
              tenant_store_count(s->store));
     return s;
 }

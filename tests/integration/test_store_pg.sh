@@ -56,6 +56,10 @@ CONF
 PA=$(free_port); PB=$(free_port); MA=$(free_port); MB=$(free_port)
 node_conf a "$PA" "$p_defa" "$MA"
 node_conf b "$PB" "$p_defb" "$MB"
+# Node B's URI carries a password (the server trusts loopback and ignores
+# it): it must never be logged.
+URIPW='Uri-s3cret-pw-5'
+sed -i "s|^tenant_store = \"postgresql://trelay@|tenant_store = \"postgresql://trelay:$URIPW@|" "$T/b.conf"
 A=(-c "$T/a.conf"); B=(-c "$T/b.conf")
 
 # start_node X: tenantrelayd -f for node X; waits until it has started.
@@ -277,10 +281,20 @@ echo "$out" > "$T/miltertest.out"
 ok "  miltertest: acme's mail (by its domain in the store) is stamped acme" grep -q '^PASS pg: acme stamped' "$T/miltertest.out"
 kill -TERM $MP; wait_exit $MP 20
 
+# --- a removal propagates too (the incremental reconcile drops the row) ----------------------
+"$CTL" "${A[@]}" tenant remove beta > /dev/null 2>&1
+v=$(pg_sql "$T/pg" "$PGP" "SELECT version FROM tr_meta")
+ok "tenant remove beta through node A: node B applies it (version $v, 1 tenant)" \
+    wait_for 10 grep -q "tenant store version=$v tenants=1" "$T/b/daemon.log"
+nd=$(count_eml "$T/defb.mail")
+ok "  beta's mail through node B now takes the default route" test "$(send "$PB" beta)" = 250
+ok "  (arrived at B's default upstream)" wait_eml "$T/defb.mail" $((nd + 1)) 20
+
 stop_node a; stop_node b
 ok "no temp snapshot left behind" test -z "$(find "$T/a/spool/store" "$T/b/spool/store" -name '*.tmp*')"
 ok "the milter wrote its snapshot too (no warning)" bash -c '! grep -q "snapshot not written" "$0"' "$T/a/milter.log"
-ok "the passwords are in no log, snapshot or output" \
-    bash -c '! grep -rqF -e "$0" -e "$1" "$2/a" "$2/b" "$2"/*.out "$2/pg/server.log"' "$PW" "$PW2" "$T"
+ok "the passwords (and the one in B's URI) are in no log, snapshot or output" \
+    bash -c '! grep -rqF -e "$0" -e "$1" -e "$3" "$2/a" "$2/b" "$2"/*.out "$2/pg/server.log"' "$PW" "$PW2" "$T" "$URIPW"
+ok "  B's log names its store without the password" grep -q "path=postgresql://trelay:\*\*\*@127.0.0.1" "$T/b/daemon.log"
 pg_stop
 finish
