@@ -173,6 +173,13 @@ n0=$(count_eml "$T/acme.mail")
 ok "  and delivers acme through acme's upstream" test "$(send "$PB" acme)" = 250
 ok "  (arrived)" wait_eml "$T/acme.mail" $((n0 + 1)) 20
 ok "  an unknown tenant still gets 451" test "$(send "$PB" ghost)" = 451
+PC=$(free_port)
+node_conf c "$PC" "$p_defa" "$(free_port)"
+"$TR_BIN_DAEMON" -f -c "$T/c.conf" > "$T/c/daemon.log" 2>&1 &
+CP=$!; tr_track $CP
+wait_exit $CP 30
+ok "a new node without a snapshot refuses to start during the outage (78), never with an empty store" \
+    test "$TR_EXIT:$(grep -c "no snapshot of the tenant store" "$T/c/daemon.log")" = "78:1"
 ok "a write during the outage fails cleanly (69, nothing saved)" \
     bash -c '"$0" -c "$1" tenant disable acme > /dev/null 2>&1; [ $? = 69 ]' "$CTL" "$T/a.conf"
 
