@@ -208,19 +208,14 @@ static int reconcile(PGconn *c)
     return 0;
 }
 
-static PGconn *connect_listen(void)
+/* The dedicated connection, LISTENing.  NULL with err. */
+static PGconn *connect_listen(struct conf_error *err)
 {
-    struct conf_error err = { "" };
-    PGconn *c = store_pg_connect(live.uri, 3, &err);
+    PGconn *c = store_pg_connect(live.uri, 3, err);
 
-    if (c == NULL) {
-        set_stale(err.text);
-        return NULL;
-    }
-    if (store_pg_exec(c, "LISTEN " STORE_PG_CHANNEL, &err) < 0) {
-        set_stale(err.text);
+    if (c != NULL && store_pg_exec(c, "LISTEN " STORE_PG_CHANNEL, err) < 0) {
         PQfinish(c);
-        return NULL;
+        c = NULL;
     }
     return c;
 }
@@ -249,7 +244,11 @@ static void *watcher(void *arg)
     (void)arg;
     for (;;) {
         if (c == NULL) {
-            if ((c = connect_listen()) == NULL || reconcile(c) < 0) {
+            struct conf_error err = { "" };
+
+            if ((c = connect_listen(&err)) == NULL)
+                set_stale(err.text);
+            if (c == NULL || reconcile(c) < 0) {
                 PQfinish(c);
                 c = NULL;
                 if (wait_stop(-1, retry * 1000, &readable))
@@ -317,7 +316,7 @@ int store_live_start(const struct conf *conf, const char *program, char *err, si
     live.node = mymalloc(strlen(conf->hostname) + strlen(program) + 2);
     sprintf(live.node, "%s/%s", conf->hostname, program);
     live.poll_s = conf->tenant_store_poll > 0 ? conf->tenant_store_poll : 30;
-    if ((c = connect_listen()) != NULL && (s = store_pg_load_all(c, &v, &cerr)) != NULL) {
+    if ((c = connect_listen(&cerr)) != NULL && (s = store_pg_load_all(c, &v, &cerr)) != NULL) {
         install(s, v);
         live.synced = now_s();
         live.stale = false;
