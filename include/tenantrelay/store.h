@@ -35,6 +35,8 @@ enum store_result {
     STORE_OK = 0,
     STORE_ERROR = -1,           /* err says why; nothing saved */
     STORE_RACE = -2,            /* another change won: nothing saved, try again */
+    STORE_CONFLICT = -3,        /* a domain or address belongs to another tenant */
+    STORE_NOT_FOUND = -4,       /* no such tenant */
 };
 
 /* True when the tenant_store setting names a PostgreSQL store. */
@@ -65,6 +67,26 @@ enum store_result store_txn_commit(struct store_txn *txn, const struct tenant *c
     __attribute__((warn_unused_result));
 /* Release the lock; a transaction not committed is rolled back.  NULL: no-op. */
 void store_txn_end(struct store_txn *txn);
+
+/* ---- One tenant at a time (tenantrelayctl, the HTTP API) ---- */
+
+/* True when a and b are the same record, field by field (NULL: absent). */
+bool store_tenant_same(const struct tenant *a, const struct tenant *b);
+/* Save t, a whole record, in one transaction - only if the store's record
+ * of t->id is still base (what the caller read, merged and probed; NULL:
+ * the tenant must not exist yet): the optimistic check, STORE_RACE if
+ * not.  STORE_CONFLICT: a domain or address of t is another tenant's.
+ * fields: the names of the fields changed, for the change log. */
+enum store_result store_tenant_put(const struct conf *conf, const struct tenant *base,
+                                   const struct tenant *t, const char *fields, struct conf_error *err)
+    __attribute__((warn_unused_result));
+/* Remove tenant id.  STORE_NOT_FOUND when absent. */
+enum store_result store_tenant_remove(const struct conf *conf, const char *id, struct conf_error *err)
+    __attribute__((warn_unused_result));
+/* Enable or disable tenant id; *changed: false when it already was. */
+enum store_result store_tenant_set_enabled(const struct conf *conf, const char *id, bool on,
+                                           bool *changed, struct conf_error *err)
+    __attribute__((warn_unused_result));
 
 /* ---- PostgreSQL administration (tenantrelayctl store init, import, status) ---- */
 

@@ -576,57 +576,37 @@ out:
     return status;
 }
 
-/* remove / enable / disable: one record changes or goes. */
+/* remove / enable / disable: one record changes or goes, one store
+ * transaction (store_tenant_remove / store_tenant_set_enabled). */
 static int tenant_change(struct ctl_ctx *ctx, const char *action, const char *id)
 {
     struct conf *conf = ctl_conf(ctx);
-    struct set_args a;
-    struct store_txn *txn = NULL;
-    const struct tenant_store *store;
-    struct tenant t;
-    const struct tenant **repl = NULL;
-    size_t n, idx;
-    int status = 0;
+    struct conf_error cerr = { "" };
+    enum store_result res;
+    bool removing = strcmp(action, "remove") == 0, changed = true;
 
-    memset(&t, 0, sizeof(t));
-    memset(&a, 0, sizeof(a));
-    a.id = id;
     if (conf == NULL)
         return EX_CONFIG;
-    if ((txn = begin_locked(conf, &a, &status)) == NULL)
-        return status;
-    store = store_txn_view(txn);
-    if ((idx = index_of(store, id)) == (size_t)-1) {
-        status = ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
-        goto out;
-    }
-    n = tenant_store_count(store);
-    repl = mycalloc(n + 1, sizeof(*repl));
-    for (size_t i = 0; i < n; i++)
-        repl[i] = tenant_store_at(store, i);
-    if (strcmp(action, "remove") == 0) {
-        repl[idx] = NULL;
-    } else {
-        bool on = strcmp(action, "enable") == 0;
-
-        if (repl[idx]->enabled == on) {
+    errno = 0;
+    res = removing ? store_tenant_remove(conf, id, &cerr)
+                   : store_tenant_set_enabled(conf, id, strcmp(action, "enable") == 0, &changed, &cerr);
+    switch (res) {
+    case STORE_OK:
+        if (!changed)
             printf("tenant %s is already %sd\n", id, action);
-            goto out;
-        }
-        tenant_copy(&t, repl[idx]);
-        t.enabled = on;
-        t.updated = time(NULL);
-        repl[idx] = &t;
+        else
+            printf("tenant %s %sd\n", id, removing ? "remove" : action);
+        return 0;
+    case STORE_NOT_FOUND:
+        return ctl_fail(EX_DATAERR, "%s", cerr.text);
+    case STORE_RACE:
+        return ctl_fail(EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, cerr.text);
+    default:
+        return ctl_fail(strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+                        : errno == EINVAL ? EX_DATAERR
+                        : ctl_status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR,
+                        "tenant store: %s", cerr.text);
     }
-    if ((status = save(txn, repl, NULL, action, id, strcmp(action, "remove") == 0 ? "*" : "enabled")) != 0)
-        goto out;
-    printf("tenant %s %sd\n", id, strcmp(action, "remove") == 0 ? "remove" : action);
-out:
-    if (t.id)
-        tenant_free_fields(&t);
-    myfree(repl);
-    store_txn_end(txn);
-    return status;
 }
 
 /* "sealed (key ID)", "plaintext!" or NULL: what may be shown of a password. */

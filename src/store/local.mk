@@ -7,5 +7,6 @@ libtenantrelay_a_SOURCES += \
 	src/store/store_pg_load.c \
 	src/store/store_pg_schema.c \
 	src/store/store_pg_write.c \
-	src/store/store_snapshot.c
+	src/store/store_snapshot.c \
+	src/store/store_tenant.c
 noinst_HEADERS += include/tenantrelay/store.h include/tenantrelay/store_live.h
