@@ -28,6 +28,7 @@ struct store_live_info {
     uint64_t version;           /* the version served */
     time_t synced;              /* last time the database confirmed it (0: never) */
     bool from_snapshot;         /* started from the spool's snapshot file */
+    time_t snapshot_at;         /* when the spool snapshot was last written (0: never) */
 };
 
 /* Start for conf (no-op returning 0 for a file store): load from the

@@ -70,9 +70,11 @@ static json_t *store_status(void)
     store_live_get_info(&li);
     if (!li.active)
         return json_pack("{s:s}", "backend", "file");
-    return json_pack("{s:s, s:I, s:b, s:b, s:o}", "backend", "postgresql", "version", (json_int_t)li.version,
+    return json_pack("{s:s, s:I, s:b, s:b, s:o, s:o}", "backend", "postgresql", "version", (json_int_t)li.version,
                      "stale", li.stale, "from_snapshot", li.from_snapshot, "last_sync_age",
-                     li.synced ? json_integer((json_int_t)(time(NULL) - li.synced)) : json_null());
+                     li.synced ? json_integer((json_int_t)(time(NULL) - li.synced)) : json_null(),
+                     "snapshot_age", li.snapshot_at ? json_integer((json_int_t)(time(NULL) - li.snapshot_at))
+                                                    : json_null());
 }
 
 static json_t *status(void)

@@ -434,5 +434,6 @@ void store_live_get_info(struct store_live_info *info)
     info->version = live.version;
     info->synced = live.synced;
     info->from_snapshot = live.from_snapshot;
+    info->snapshot_at = live.snapshot_at;
     pthread_mutex_unlock(&live.lock);
 }
