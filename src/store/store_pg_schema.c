@@ -89,13 +89,18 @@ void store_pg_error(struct conf_error *err, const char *what, PGconn *c, const P
 PGconn *store_pg_connect(const char *uri, int timeout, struct conf_error *err)
 {
     char t[16];
-    const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-    const char *vals[] = { uri, t, "tenantrelay", NULL };
+    /* Keepalives and a TCP user timeout: a database that vanishes without
+     * a FIN (a dead host, a cut network) is noticed in ~20 s, so the node
+     * reports itself stale instead of waiting on a query forever. */
+    const char *keys[] = { "connect_timeout", "application_name", "keepalives",
+                           "keepalives_idle", "keepalives_interval", "keepalives_count",
+                           "tcp_user_timeout", "dbname", NULL };
+    const char *vals[] = { t, "tenantrelay", "1", "10", "5", "2", "20000", uri, NULL };
     PGconn *c;
 
     snprintf(t, sizeof(t), "%d", timeout);
-    /* expand_dbname: the URI's own settings win over ours only for those
-     * it names; its password (if any) stays inside libpq. */
+    /* expand_dbname, with the URI last: the settings it names win over
+     * these defaults; its password (if any) stays inside libpq. */
     c = PQconnectdbParams(keys, vals, 1);
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         store_pg_error(err, "PostgreSQL tenant store: cannot connect", c, NULL);
