@@ -15,6 +15,7 @@
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/vault.h"
 #include "store_int.h"
 
 #define COLS "t.id, t.enabled, t.host, t.port, t.tls, t.username, t.password, t.sender, t.ca_file," \
@@ -224,6 +225,20 @@ static int insert_json(PGconn *c, const char *table, json_t *rows, struct conf_e
 int store_pg_put_records(PGconn *c, const struct tenant *const *recs, size_t n, uint64_t version,
                          struct conf_error *err)
 {
+    /* Only sealed tokens leave this host: a plaintext password (a file
+     * store edited by hand) is refused here, before any byte is sent, not
+     * by the table's CHECK (whose error detail, with the row, would reach
+     * the server's log). */
+    for (size_t i = 0; i < n; i++) {
+        const char *pw = recs[i]->route.password;
+
+        if (pw && !vault_token_looks_sealed(pw)) {
+            tenant_errorf(err, "tenant %s: its password is not a sealed token (plaintext?): nothing "
+                          "sent to the database; seal it first (tenant set %s --password-stdin)",
+                          recs[i]->id, recs[i]->id);
+            return -1;
+        }
+    }
     for (size_t first = 0; first < n; first += BATCH) {
         json_t *rows = json_array(), *claims = json_array();
         int rc;

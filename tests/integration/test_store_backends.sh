@@ -130,6 +130,15 @@ conf_for pg2 "$(pg_uri "$T/pg2" "$PGP2")"
 "$CTL" -c "$T/pg2.conf" store init > /dev/null
 "$CTL" -c "$T/file.conf" tenant set t1 --password-stdin --no-test <<< "$PW" > /dev/null 2>&1
 "$CTL" -c "$T/file.conf" tenant set t4 --password-stdin --no-test <<< "$PW" > /dev/null 2>&1
+mkdir -p "$T/plainstore"
+printf 'tenants = ( { id = "plain"; host = "mx.p.test"; sender = "s@p.test"; username = "u";\n  password = "Plain-pw-99"; } );\n' \
+    > "$T/plainstore/shard-00.conf"
+"$CTL" -c "$T/pg2.conf" store import "$T/plainstore" > "$T/import0.out" 2>&1
+ok "store import of a store with a plaintext password: refused (65), naming the tenant" \
+    test "$?:$(grep -c "tenant plain: its password is not a sealed token" "$T/import0.out")" = "65:1"
+ok "  nothing imported" test "$(pg_sql "$T/pg2" "$PGP2" "SELECT count(*) FROM tr_tenants")" = 0
+ok "  the password reached neither the output nor the database's log" \
+    bash -c '! grep -q Plain-pw-99 "$0" "$1"' "$T/import0.out" "$T/pg2/server.log"
 "$CTL" -c "$T/pg2.conf" store import "$T/etc/tenants" > "$T/import.out" 2>&1
 ok "store import: 0, 3 tenants" test "$?:$(cat "$T/import.out")" = "0:imported 3 tenants from $T/etc/tenants"
 ok "  the same records as the file store" \
