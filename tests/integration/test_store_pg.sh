@@ -273,6 +273,18 @@ ok "  no update lost: both changes in the store" \
 ok "the change log has one row per write" \
     test "$(pg_sql "$T/pg" "$PGP" "SELECT count(*) = max(version) FROM tr_changes")" = t
 
+# --- key rotate re-seals every token in one transaction; the nodes follow ------------------
+"$CTL" "${A[@]}" key rotate > "$T/rotate.out" 2>&1
+ok "key rotate through node A: 0" test $? = 0
+[ "$(id -u)" = 0 ] && chown -R nobody "$T/etc"     # the shared keyring, for the service user
+"$CTL" "${A[@]}" tenant set acme --rate-limit 3 --no-test > /dev/null 2>&1
+v=$(pg_sql "$T/pg" "$PGP" "SELECT version FROM tr_meta")
+ok "  node B applies the re-sealed store (version $v) and reloads the changed keyring with it" \
+    wait_for 10 bash -c 'grep -q "tenant store version=$1 " "$0" && grep -q "keyring reloaded with the tenant store" "$0"' "$T/b/daemon.log" "$v"
+n0=$(count_eml "$T/acme.mail")
+ok "  acme through node B: accepted" test "$(send "$PB" acme)" = 250
+ok "  delivered, logged in with the token sealed under the new key" wait_eml "$T/acme.mail" $((n0 + 1)) 20
+
 # --- the milter reads the same store ---------------------------------------------------------
 "$TR_BIN_MILTER" -f -c "$T/a.conf" >> "$T/a/milter.log" 2>&1 &
 MP=$!; tr_track $MP
