@@ -56,5 +56,14 @@ CONF
 t0=$(date +%s%N)
 "$build/tenantrelayctl" -c "$work/tr.conf" store import "$work/tenants"
 echo "store import (one transaction):        $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+for run in 1 2 3; do
+    t0=$(date +%s%N)
+    "$build/tenantrelayctl" -c "$work/tr.conf" tenant set t004242 --rate-limit "$run" --no-test > /dev/null 2>&1
+    echo "tenant set (update, 1 field)           run $run: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    t0=$(date +%s%N)
+    "$build/tenantrelayctl" -c "$work/tr.conf" tenant set "new-$run" --host smtp.new.example \
+        --sender "n@new$run.example" --domain "new$run.example" --no-test > /dev/null 2>&1
+    echo "tenant set (new tenant with a domain)  run $run: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+done
 mkdir -p "$work/spool"
 "$work/bench_store_pg" "$uri" "$work/tenants" "$work/spool" "$changes"

@@ -58,6 +58,7 @@ static const char *const migrations[] = {
     " ord integer NOT NULL,"
     " PRIMARY KEY (kind, name));"
     "CREATE INDEX tr_claims_tenant ON tr_claims (tenant_id);"
+    "CREATE INDEX tr_claims_name ON tr_claims (name);"     /* a writer's claim check */
     "CREATE TABLE tr_changes ("
     " version bigint PRIMARY KEY,"
     " at timestamptz NOT NULL DEFAULT now(),"
