@@ -226,6 +226,7 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
     in.header_trusted = m->client_trusted;
     in.sender = m->sender ? m->sender : "";
     in.auth_id = m->auth_id;
+    in.store_stale = m->store_stale;
     resolve_tenant(&in, &r);
     p->source = resolve_source_name(r.source);
     snprintf(p->reason, sizeof(p->reason), "%s", r.reason);
