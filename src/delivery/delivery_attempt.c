@@ -24,6 +24,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
 
 /* The message as mapped from the spool. */
@@ -196,21 +197,24 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     json_t *rcpts = json_array();
     json_t *ev;
 
+    /* Client and upstream bytes (Message-ID, addresses, the reply) made
+     * valid UTF-8 first: jansson refuses anything else, and the event
+     * would be lost. */
     for (int i = 0; i < env->recipient_count; i++)
-        json_array_append_new(rcpts, json_string(env->recipients[i]));
-    ev = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s?, s:s, s:f, s:i, s:s}",
+        json_array_append_new(rcpts, utf8_json_string(env->recipients[i]));
+    ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:f, s:i, s:o}",
                    "time", events_time(time(NULL), when, sizeof(when)),
                    "queue_id", env->id,
-                   "tenant", ctx->route_key,
-                   "message_id", env->message_id,
-                   "sender", sender,
+                   "tenant", utf8_json_string(ctx->route_key),
+                   "message_id", utf8_json_string(env->message_id),
+                   "sender", utf8_json_string(sender),
                    "recipients", rcpts,
-                   "relay", relay,
+                   "relay", utf8_json_string(relay),
                    "tls", tls,
                    "status", status,
                    "delay", delay,
                    "attempt", attempt,
-                   "reply", reply);
+                   "reply", utf8_json_string(reply));
     if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
         msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
                   strerror(errno));
@@ -380,6 +384,9 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     }
 
 outcome:
+    /* One valid UTF-8 text for the log, the event, the state file and
+     * the route's last_error (status), cut between characters. */
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     st.attempts++;
     st.last_attempt = now;
     myfree(st.last_reply);
@@ -415,6 +422,7 @@ outcome:
         msg_error(m->qid, "cannot save delivery state: %s", err);
     }
 done:
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     unmap_message(&mm);
     dbuf_free(&headers);
     myfree(rcpts);
