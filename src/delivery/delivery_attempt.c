@@ -20,6 +20,7 @@
 #include "delivery_int.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
@@ -221,6 +222,42 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     json_decref(ev);
 }
 
+/* Relayed safely (SPEC §4): no line over 998 octets leaves, and 8-bit
+ * content goes to an upstream without 8BITMIME as 7-bit, the decoded
+ * content unchanged (src/mime).  Only a message that needs it is copied;
+ * src becomes the one converted buffer.  Never a failure for how we
+ * relay: an 8-bit message is not refused for a missing 8BITMIME. */
+static void fit_for_upstream(const char *qid, const struct smtpc_caps *caps, const struct dbuf *headers,
+                             const char *body, size_t blen, bool body_8bit, struct smtpc_source *src,
+                             size_t *nsrc, struct dbuf *converted, unsigned *decided,
+                             struct smtpc_envelope *se)
+{
+    unsigned flags = MIME_FIX_LINES | (caps->eightbitmime ? 0 : MIME_FIX_8BIT);
+    const char *hdr = headers->data ? headers->data : "";
+    int parts;
+
+    se->body_8bit = body_8bit && caps->eightbitmime;
+    if (*decided == flags)
+        return;                 /* decided for this kind of upstream already */
+    *decided = flags;
+    src[0].buf = hdr;
+    src[0].len = headers->len;
+    src[1].buf = body;
+    src[1].len = blen;
+    *nsrc = 2;
+    se->size = headers->len + blen;
+    if (!mime_needs_fix(hdr, headers->len, body, blen, flags))
+        return;
+    dbuf_reset(converted);
+    parts = mime_convert(hdr, headers->len, body, blen, flags, converted);
+    msg_info(qid, "converted for the upstream: %d MIME part(s) re-encoded%s", parts,
+             flags & MIME_FIX_8BIT ? ", 8-bit made 7-bit (no 8BITMIME)" : "");
+    src[0].buf = converted->data;
+    src[0].len = converted->len;
+    *nsrc = 1;
+    se->size = converted->len;
+}
+
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res)
 {
     const struct route *route = ctx->route;
@@ -279,6 +316,9 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
         struct smtpc_source src[2];
         struct smtpc_envelope se;
+        struct dbuf converted = DBUF_INIT;
+        unsigned converted_flags = 0;
+        size_t nsrc = 2;
         int send_rc = -1;
 
         if (rs != REWRITE_OK) {
@@ -344,7 +384,10 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
             }
             se.reset_first = *ctx->session_messages > 0;
             (*ctx->session_messages)++;
-            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr);
+            fit_for_upstream(m->qid, smtpc_caps(*ctx->session), &headers, src[1].buf, src[1].len,
+                             (env.flags & SPOOL_FLAG_8BITMIME) != 0, src, &nsrc, &converted,
+                             &converted_flags, &se);
+            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, nsrc, &sr);
             if (send_rc == 0 || !se.reset_first || strcmp(sr.stage ? sr.stage : "", "rset") != 0)
                 break;
             smtpc_session_free(*ctx->session);
@@ -381,6 +424,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
             res->outcome = ATTEMPT_SENT;
             describe(&sr, res->reply, sizeof(res->reply));
         }
+        dbuf_free(&converted);
     }
 
 outcome:

@@ -2,6 +2,7 @@
 # relaying long lines and 8-bit content safely, quoted local parts.
 CONTENT_INTEGRATION_TESTS = \
 	tests/integration/test_content_header_grammar.sh \
-	tests/integration/test_content_events.sh
+	tests/integration/test_content_events.sh \
+	tests/integration/test_content_long_lines.sh
 TESTS += $(CONTENT_INTEGRATION_TESTS)
 EXTRA_DIST += $(CONTENT_INTEGRATION_TESTS)
