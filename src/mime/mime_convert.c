@@ -256,8 +256,12 @@ static void put_text(struct dbuf *out, const char *s, size_t len, bool fold, boo
             l--;
         if (strip_8bit && has_8bit(s + start, l)) {
             /* Only where no reader decodes (preamble, epilogue). */
+            struct dbuf q = DBUF_INIT;
+
             for (size_t k = start; k < start + l; k++)
-                dbuf_append_char(out, (unsigned char)s[k] >= 0x80 ? '?' : s[k]);
+                dbuf_append_char(&q, (unsigned char)s[k] >= 0x80 ? '?' : s[k]);
+            put_line(out, q.data, q.len, fold);
+            dbuf_free(&q);
         } else {
             put_line(out, s + start, l, fold);
         }
