@@ -35,99 +35,135 @@ static int hexval(char c)
     return -1;
 }
 
-/* Append a token of tlen characters at column *col, with a soft line
- * break first when it would not fit (last: nothing follows on the line,
- * so no room for the "=" of a soft break is needed). */
-static void put_token(struct dbuf *out, size_t *col, const char *tok, size_t tlen, bool last)
+/* Output written straight into reserved room (one byte at a time through
+ * dbuf_append would cost a call per byte on messages of megabytes). */
+struct qp_out {
+    struct dbuf *b;
+    char *p;
+    size_t col;
+};
+
+/* Room for the worst case: every byte as =XX plus a soft break every 75
+ * characters; CRLF pairs only shrink. */
+static void out_begin(struct qp_out *o, struct dbuf *b, size_t len)
 {
-    if (*col > 0 && *col + tlen > (last ? MIME_QP_LINE : MIME_QP_LINE - 1)) {
-        dbuf_append(out, "=\r\n", 3);
-        *col = 0;
+    dbuf_reserve(b, len * 4 + 16);
+    o->b = b;
+    o->p = b->data + b->len;
+    o->col = 0;
+}
+
+static void out_end(struct qp_out *o)
+{
+    o->b->len = (size_t)(o->p - o->b->data);
+    o->b->data[o->b->len] = 0;
+}
+
+static void out_crlf(struct qp_out *o)
+{
+    *o->p++ = '\r';
+    *o->p++ = '\n';
+    o->col = 0;
+}
+
+/* A token of tlen characters, with a soft line break first when it would
+ * not fit (last: nothing follows on the line, so no room for the "=" of a
+ * soft break is needed). */
+static void put_token(struct qp_out *o, const char *tok, size_t tlen, bool last)
+{
+    if (o->col > 0 && o->col + tlen > (last ? MIME_QP_LINE : MIME_QP_LINE - 1)) {
+        *o->p++ = '=';
+        out_crlf(o);
     }
-    dbuf_append(out, tok, tlen);
-    *col += tlen;
+    memcpy(o->p, tok, tlen);
+    o->p += tlen;
+    o->col += tlen;
+}
+
+static void put_hex(struct qp_out *o, unsigned char c, bool last)
+{
+    char tok[3] = { '=', hexdigits[c >> 4], hexdigits[c & 15] };
+
+    put_token(o, tok, 3, last);
 }
 
 void mime_qp_encode(const char *in, size_t len, struct dbuf *out)
 {
-    size_t i = 0, col = 0;
+    struct qp_out o;
+    size_t i = 0;
 
-    dbuf_reserve(out, len + len / 8 + 16);
+    out_begin(&o, out, len);
     while (i < len) {
         unsigned char c = (unsigned char)in[i];
         bool last = at_eol(in, len, i);
-        char tok[3];
 
         if (is_crlf(in, len, i)) {
-            dbuf_append(out, "\r\n", 2);
-            col = 0;
+            out_crlf(&o);
             i += 2;
             continue;
         }
-        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) {
-            tok[0] = (char)c;
-            put_token(out, &col, tok, 1, last);
-        } else {
-            tok[0] = '=';
-            tok[1] = hexdigits[c >> 4];
-            tok[2] = hexdigits[c & 15];
-            put_token(out, &col, tok, 3, last);
-        }
+        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last))
+            put_token(&o, in + i, 1, last);
+        else
+            put_hex(&o, c, last);
         i++;
     }
+    out_end(&o);
 }
 
 void mime_qp_refit(const char *in, size_t len, struct dbuf *out)
 {
-    size_t i = 0, col = 0;
+    struct qp_out o;
+    size_t i = 0, run_end = 0;
 
-    dbuf_reserve(out, len + len / 32 + 16);
+    out_begin(&o, out, len);
     while (i < len) {
         unsigned char c = (unsigned char)in[i];
 
         if (is_crlf(in, len, i)) {
-            dbuf_append(out, "\r\n", 2);
-            col = 0;
+            out_crlf(&o);
             i += 2;
             continue;
         }
-        if (c == ' ' || c == '\t' || c == '=') {
-            size_t j = i + 1;
-
-            while (j < len && (in[j] == ' ' || in[j] == '\t'))
-                j++;
-            if (is_crlf(in, len, j) && c == '=') {
-                dbuf_append(out, "=\r\n", 3);   /* an existing soft break */
-                col = 0;
-                i = j + 2;
-                continue;
+        if ((c == ' ' || c == '\t' || c == '=') && i >= run_end) {
+            /* Where the run of white space at (or after an '=' at) i
+             * ends; kept for the rest of the run, so a long run costs
+             * one scan. */
+            run_end = i + 1;
+            while (run_end < len && (in[run_end] == ' ' || in[run_end] == '\t'))
+                run_end++;
+        }
+        if ((c == ' ' || c == '\t' || c == '=') && is_crlf(in, len, run_end)) {
+            if (c == '=') {
+                *o.p++ = '=';   /* an existing soft break */
+                out_crlf(&o);
+                i = run_end + 2;
+            } else {
+                i = run_end;    /* white space a reader drops anyway */
             }
-            if (is_crlf(in, len, j)) {
-                i = j;          /* white space a reader drops anyway */
-                continue;
-            }
+            continue;
         }
         if (c == '=' && i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-            put_token(out, &col, in + i, 3, at_eol(in, len, i + 2));
+            put_token(&o, in + i, 3, at_eol(in, len, i + 2));
             i += 3;
             continue;
         }
-        if ((c >= 32 && c <= 126) || c == '\t') {
-            /* Printable, white space, or a stray '=' a reader keeps. */
-            put_token(out, &col, in + i, 1, at_eol(in, len, i));
-        } else {
-            char tok[3] = { '=', hexdigits[c >> 4], hexdigits[c & 15] };
-
-            put_token(out, &col, tok, 3, at_eol(in, len, i));
-        }
+        if ((c >= 32 && c <= 126) || c == '\t')
+            put_token(&o, in + i, 1, at_eol(in, len, i));   /* a stray '=' a reader keeps, too */
+        else
+            put_hex(&o, c, at_eol(in, len, i));
         i++;
     }
+    out_end(&o);
 }
 
 void mime_qp_decode(const char *in, size_t len, struct dbuf *out)
 {
     size_t i = 0;
+    char *p;
 
+    dbuf_reserve(out, len);     /* decoding never grows the text */
+    p = out->data + out->len;
     while (i < len) {
         size_t eol = i, end, k;
         bool has_break, soft = false;
@@ -142,20 +178,24 @@ void mime_qp_decode(const char *in, size_t len, struct dbuf *out)
                 end--;
         for (k = i; k < end; k++) {
             if (in[k] == '=' && k + 2 < end && hexval(in[k + 1]) >= 0 && hexval(in[k + 2]) >= 0) {
-                dbuf_append_char(out, (char)(hexval(in[k + 1]) * 16 + hexval(in[k + 2])));
+                *p++ = (char)(hexval(in[k + 1]) * 16 + hexval(in[k + 2]));
                 k += 2;
             } else if (in[k] == '=' && k + 1 == end && has_break) {
                 soft = true;    /* soft line break: the CRLF goes too */
             } else {
-                dbuf_append_char(out, in[k]);
+                *p++ = in[k];
             }
         }
         if (!has_break)
             break;
-        if (!soft)
-            dbuf_append(out, "\r\n", 2);
+        if (!soft) {
+            *p++ = '\r';
+            *p++ = '\n';
+        }
         i = eol + 2;
     }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = 0;
 }
 
 static bool is_b64(unsigned char c)
