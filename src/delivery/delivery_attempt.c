@@ -265,6 +265,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     struct spool_state st;
     struct mapped mm = { -1, NULL, 0, false };
     struct dbuf headers = DBUF_INIT;
+    struct dbuf converted = DBUF_INIT;     /* the message made fit, when it had to be */
     struct smtpc_result sr;
     struct smtpc_rcpt_result *rcpt_res = NULL;
     const char **rcpts = NULL;
@@ -316,7 +317,6 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
         struct smtpc_source src[2];
         struct smtpc_envelope se;
-        struct dbuf converted = DBUF_INIT;
         unsigned converted_flags = 0;
         size_t nsrc = 2;
         int send_rc = -1;
@@ -424,7 +424,6 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
             res->outcome = ATTEMPT_SENT;
             describe(&sr, res->reply, sizeof(res->reply));
         }
-        dbuf_free(&converted);
     }
 
 outcome:
@@ -469,6 +468,7 @@ done:
     utf8_sanitize_buf(res->reply, sizeof(res->reply));
     unmap_message(&mm);
     dbuf_free(&headers);
+    dbuf_free(&converted);
     myfree(rcpts);
     myfree(rcpt_res);
     if (have_state)
