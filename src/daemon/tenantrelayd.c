@@ -27,6 +27,7 @@
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
 
@@ -158,6 +159,9 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
     if ((sigfd = daemon_signal_pipe()) < 0)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
+    /* curl_global_init is not thread-safe: before the first thread. */
+    if (oauth_global_init() < 0)
+        msg_fatal(EX_SOFTWARE, "-", "cannot initialise libcurl for OAuth2 token requests");
     if (server_start(conf) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
     if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
