@@ -89,6 +89,10 @@ int route_parse(const config_setting_t *group, struct route *r, bool require_hos
  * and the auth/oauth combination checked.  0 or -1. */
 int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_error *err)
     __attribute__((warn_unused_result));
+/* The checks of an xoauth2 route's settings (each provider has what its
+ * grant needs; secrets sealed; username, no password).  0, or -1 with a
+ * message in err.  0 for a password route. */
+int route_oauth_validate(const struct route *r, char *err, size_t errlen);
 /* The token URL requests go to: token_url, else the provider's (Microsoft's
  * from the directory, Google's).  A static or o-owned string. */
 const char *route_oauth_token_url(const struct route_oauth *o, char *buf, size_t len);

@@ -70,62 +70,73 @@ static const config_setting_t *member_or(const config_setting_t *g, const char *
     return s ? s : fallback;
 }
 
-/* Each provider's grant and what it needs. */
-static int check_provider(const config_setting_t *og, const struct route_oauth *o, struct conf_error *err)
+/* Each provider's grant and what it needs (shared by the config loader and
+ * tenantrelayctl, which builds records without libconfig). */
+int route_oauth_validate(const struct route *r, char *err, size_t errlen)
 {
+    const struct route_oauth *o = &r->oauth;
     const char *const secrets[] = { o->client_secret, o->client_key, o->service_account };
     const char *const secret_keys[] = { "client_secret", "client_key", "service_account" };
 
+    if (r->auth != ROUTE_AUTH_XOAUTH2)
+        return 0;
     if (o->token_url && strncmp(o->token_url, "https://", 8) != 0) {
-        conf_errorf(err, member_or(og, "token_url", og), "key 'token_url': \"%s\" is not an https:// URL "
-                    "(tokens are never fetched in plaintext)", o->token_url);
+        snprintf(err, errlen, "oauth token_url \"%s\" is not an https:// URL (tokens are never "
+                 "fetched in plaintext)", o->token_url);
         return -1;
     }
     if (o->directory && !directory_ok(o->directory)) {
-        conf_errorf(err, member_or(og, "directory", og),
-                    "key 'directory': \"%s\" is not a directory id or domain", o->directory);
+        snprintf(err, errlen, "oauth directory \"%s\" is not a directory id or domain", o->directory);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
         if (secrets[i] && !vault_token_looks_sealed(secrets[i])) {
-            conf_errorf(err, member_or(og, secret_keys[i], og), "key '%s' must be a sealed token "
-                        "(tenantrelayctl seal --field oauth_%s), never the secret itself",
-                        secret_keys[i], secret_keys[i]);
+            snprintf(err, errlen, "oauth %s must be a sealed token (tenantrelayctl seal --field "
+                     "oauth_%s), never the secret itself", secret_keys[i], secret_keys[i]);
             return -1;
         }
     }
     switch (o->provider) {
     case ROUTE_OAUTH_MICROSOFT:
         if (o->directory == NULL && o->token_url == NULL) {
-            conf_errorf(err, og, "provider \"microsoft\" needs 'directory' (or 'token_url')");
+            snprintf(err, errlen, "oauth provider \"microsoft\" needs 'directory' (or 'token_url')");
             return -1;
         }
         if (o->client_id == NULL) {
-            conf_errorf(err, og, "provider \"microsoft\" needs 'client_id'");
+            snprintf(err, errlen, "oauth provider \"microsoft\" needs 'client_id'");
             return -1;
         }
         if ((o->client_secret == NULL) == (o->client_key == NULL)) {
-            conf_errorf(err, og, "provider \"microsoft\" needs either 'client_secret' or "
-                        "'client_key' with 'client_cert_file' (one of them)");
+            snprintf(err, errlen, "oauth provider \"microsoft\" needs either 'client_secret' or "
+                     "'client_key' with 'client_cert_file' (one of them)");
             return -1;
         }
         if ((o->client_key == NULL) != (o->client_cert_file == NULL)) {
-            conf_errorf(err, og, "keys 'client_key' and 'client_cert_file' go together");
+            snprintf(err, errlen, "oauth keys 'client_key' and 'client_cert_file' go together");
             return -1;
         }
         break;
     case ROUTE_OAUTH_GOOGLE:
         if (o->service_account == NULL) {
-            conf_errorf(err, og, "provider \"google\" needs 'service_account' (the sealed JSON key)");
+            snprintf(err, errlen, "oauth provider \"google\" needs 'service_account' (the sealed JSON key)");
             return -1;
         }
         break;
     case ROUTE_OAUTH_GENERIC:
         if (o->token_url == NULL || o->client_id == NULL || o->client_secret == NULL) {
-            conf_errorf(err, og, "provider \"generic\" needs 'token_url', 'client_id' and 'client_secret'");
+            snprintf(err, errlen, "oauth provider \"generic\" needs 'token_url', 'client_id' and "
+                     "'client_secret'");
             return -1;
         }
         break;
+    }
+    if (r->username == NULL || *r->username == 0) {
+        snprintf(err, errlen, "auth \"xoauth2\" needs 'username' (the mailbox the token sends as)");
+        return -1;
+    }
+    if (r->password) {
+        snprintf(err, errlen, "auth \"xoauth2\" takes no 'password' (the token comes from the oauth group)");
+        return -1;
     }
     return 0;
 }
@@ -135,6 +146,7 @@ int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_er
     const config_setting_t *og = config_setting_get_member(g, "oauth");
     struct route_oauth *o = &r->oauth;
     int auth = -1, provider = -1;
+    char msg[512];
 
     if (conf_get_enum(g, "auth", route_auth_names, &auth, err) < 0)
         return -1;
@@ -170,16 +182,8 @@ int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_er
         return -1;
     }
     o->provider = (enum route_oauth_provider)provider;
-    if (check_provider(og, o, err) < 0)
-        return -1;
-    if (r->username == NULL || *r->username == 0) {
-        conf_errorf(err, member_or(g, "auth", g), "auth = \"xoauth2\" needs 'username' (the mailbox "
-                    "the token sends as)");
-        return -1;
-    }
-    if (r->password) {
-        conf_errorf(err, member_or(g, "password", g), "auth = \"xoauth2\" takes no 'password' "
-                    "(the token comes from the oauth group)");
+    if (route_oauth_validate(r, msg, sizeof(msg)) < 0) {
+        conf_errorf(err, og, "%s", msg);
         return -1;
     }
     return 0;
