@@ -282,3 +282,52 @@ void ctl_oauth_json_add(json_t *j, const struct route *r, const struct vault *v,
     }
     json_object_set_new(j, "oauth", oj);
 }
+
+static void oauth_finding(json_t *findings, const char *severity, const char *code, const char *id,
+                          const char *detail)
+{
+    json_array_append_new(findings, json_pack("{s:s, s:s, s:s?, s:s}", "severity", severity, "code", code,
+                                              "tenant", id, "detail", detail));
+}
+
+void ctl_oauth_audit(json_t *row, const struct route *r, const struct vault *v, const char *id,
+                     json_t *findings, time_t now)
+{
+    static const char *const names[] = { "client_secret", "client_key", "service_account" };
+    json_t *oj, *s;
+    char detail[512];
+
+    ctl_oauth_json_add(row, r, v, id);
+    if ((oj = json_object_get(row, "oauth")) == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((s = json_object_get(oj, names[i])) == NULL)
+            continue;
+        if (strcmp(json_string_value(json_object_get(s, "state")), "plaintext") == 0) {
+            snprintf(detail, sizeof(detail), "the OAuth2 %s is stored in plaintext: set it again with "
+                     "tenantrelayctl tenant set ID --oauth-secret-stdin or --oauth-key-file", names[i]);
+            oauth_finding(findings, "critical", "plaintext_secret", id, detail);
+        } else if (json_is_false(json_object_get(s, "opens"))) {
+            snprintf(detail, sizeof(detail), "the OAuth2 %s does not open with this keyring", names[i]);
+            oauth_finding(findings, "high", "secret_unopenable", id, detail);
+        }
+    }
+    if ((s = json_object_get(oj, "certificate_expiry")) != NULL && json_is_string(s)) {
+        struct tm tm;
+        time_t exp;
+
+        memset(&tm, 0, sizeof(tm));
+        if (strptime(json_string_value(s), "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL
+            && (exp = timegm(&tm)) - now < 30 * 86400) {
+            snprintf(detail, sizeof(detail), "the OAuth2 client certificate %s %s %s: create a new one, "
+                     "upload it to the app registration, then tenant set ID --oauth-key-file F "
+                     "--oauth-cert-file F", r->oauth.client_cert_file, exp < now ? "expired" : "expires",
+                     json_string_value(s));
+            oauth_finding(findings, exp < now ? "high" : "medium", "oauth_certificate_expiring", id, detail);
+        }
+    } else if (json_object_get(oj, "certificate_error")) {
+        snprintf(detail, sizeof(detail), "the OAuth2 client certificate cannot be read: %s",
+                 json_string_value(json_object_get(oj, "certificate_error")));
+        oauth_finding(findings, "high", "oauth_certificate_unreadable", id, detail);
+    }
+}

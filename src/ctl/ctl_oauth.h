@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -45,5 +46,10 @@ bool ctl_oauth_settings_differ(const struct route *a, const struct route *b);
  * token URL, certificate thumbprint and expiry, and each sealed secret's
  * key id and (with v) whether it opens for tenant id.  Never a secret. */
 void ctl_oauth_json_add(json_t *j, const struct route *r, const struct vault *v, const char *id);
+/* The audit of an OAuth2 route: ctl_oauth_json_add() into row, and
+ * findings for a plaintext or unopenable secret and a client certificate
+ * that expires within 30 days of now (or cannot be read). */
+void ctl_oauth_audit(json_t *row, const struct route *r, const struct vault *v, const char *id,
+                     json_t *findings, time_t now);
 
 #endif

@@ -138,7 +138,7 @@ static void test_mapping(void **state)
 
 static void test_ok_has_no_code(void **state)
 {
-    struct probe_failure f = { SMTPC_OK, NULL, NULL, 25, ROUTE_TLS_STARTTLS, false };
+    struct probe_failure f = { SMTPC_OK, NULL, NULL, 25, ROUTE_TLS_STARTTLS, false, false };
     char hint[64] = "x";
 
     (void)state;
@@ -148,7 +148,7 @@ static void test_ok_has_no_code(void **state)
 
 static void test_step_names(void **state)
 {
-    static const char *const want[] = { "dns", "connect", "tls", "certificate", "ehlo", "auth", "mail",
+    static const char *const want[] = { "dns", "connect", "tls", "certificate", "ehlo", "token", "auth", "mail",
                                         "rcpt", "data", "message", "quit" };
 
     (void)state;
