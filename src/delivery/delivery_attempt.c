@@ -166,8 +166,14 @@ static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
         cred.secret = tok.data;
         cred.secret_len = tok.len;
         rc = smtpc_auth(*ctx->session, &cred, sr);
-        if (rc < 0 && sr->err == SMTPC_ERR_AUTH_FAILED)
+        if (rc < 0 && sr->err == SMTPC_ERR_AUTH_FAILED) {
             oauth_cache_invalidate(&req, &tok);
+            /* Google's and RFC 7628's reason comes in the 334 challenge. */
+            if (smtpc_auth_challenge(*ctx->session))
+                msg_info("-", "route=%s oauth AUTH refused mechanism=%s challenge=%s", ctx->route_key,
+                         smtpc_caps(*ctx->session)->auth_xoauth2 ? "XOAUTH2" : "OAUTHBEARER",
+                         smtpc_auth_challenge(*ctx->session));
+        }
         if (round == 1 || rc == 0 || sr->err != SMTPC_ERR_AUTH_FAILED || !tok.from_cache
             || !smtpc_usable(*ctx->session))
             break;

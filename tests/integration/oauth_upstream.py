@@ -261,7 +261,7 @@ class OAuthHandler:
             STATE["auth_failed"] += 1
         if self.args.error_style == "google":
             answer = await server.challenge_auth(json.dumps(
-                {"status": "400", "schemes": "Bearer", "scope": "https://mail.google.com/"}))
+                {"status": "400", "schemes": "Bearer", "scope": "https://mail.google.com/"}, separators=(",", ":")))
             with STATE["lock"]:
                 STATE["challenge_answers"].append(answer.decode() if isinstance(answer, bytes) else "*")
             return AuthResult(success=False, handled=False,

@@ -132,14 +132,30 @@ req=$(provider_stat "$hp" "d['token_requests'] - $before")
 ok "  after a bounded number of token requests ($req <= 2)" test "$req" -le 2
 ok "  the deferral carried the code" grep -q 'oauth_invalid_client' "$T/log/events.jsonl"
 
+# --- the initial response, and a token too long for the AUTH line (RFC 4954) -------
+ok "tokens of 1,200 bytes went as AUTH XOAUTH2's initial response" \
+    test "$(provider_stat "$hp" 'd["auth_initial"] > 0 and d["auth_after_334"] == 0')" = True
+lp=$(free_port); lh=$(free_port)
+start_provider long "$lp" "$lh" --client-id "$CID" --client-secret-file "$T/secret" --mailbox box@long.test \
+    --token-length 10000 || exit 1
+printf '%s\n' "$SECRET" | tr_ctl tenant set long --host localhost --port "$lp" --tls implicit \
+    --ca-file "$T/ca/ca.pem" --username box@long.test --sender box@long.test --auth xoauth2 \
+    --oauth-provider microsoft --oauth-token-url "https://localhost:$lh/dir/oauth2/v2.0/token" \
+    --oauth-client-id "$CID" --oauth-secret-stdin > "$T/setl.out" 2> "$T/setl.err"
+ok "a 10,000-byte token: tenant set passes" test $? = 0
+ok "  the response went after a 334, never as a too-long AUTH line" \
+    test "$(provider_stat "$lh" 'd["auth_after_334"] == 1 and d["auth_initial"] == 0')" = True
+provider_stat "$lh" '"\n".join(d["issued"])' >> "$T/needles.long"
+
 # --- secrets absent everywhere ------------------------------------------------------
 provider_stat "$hp" '"\n".join(d["issued"])' > "$T/needles"
 printf '%s\n' "$SECRET" >> "$T/needles"
+cat "$T/needles.long" >> "$T/needles"
 sed -n '2p;10p' "$T/app.key" >> "$T/needles"        # lines of the private key's body
 ok "the needles list holds tokens, the secret and key lines" test "$(wc -l < "$T/needles")" -ge 10
 ps -eo args > "$T/ps.txt"
 tr -d '\0' < "/proc/$TR_DAEMON_PID/cmdline" >> "$T/ps.txt"
 ok "no secret or token in the store, spool, logs, events, change log, ps, probe output" \
     absent_everywhere "$T/needles" "$T/etc" "$T/spool" "$T/log" "$T/daemon.log" "$T/ps.txt" \
-    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/setc.err"
+    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/setc.err" "$T/setl.out" "$T/setl.err"
 finish
