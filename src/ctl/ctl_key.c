@@ -23,6 +23,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 static int key_init(struct ctl_ctx *ctx)
@@ -200,6 +201,14 @@ static int key_rotate(struct ctl_ctx *ctx)
         char *token;
 
         repl[i] = t;
+        if (t->route.auth == ROUTE_AUTH_XOAUTH2) {
+            /* The OAuth2 secrets, each under its own field. */
+            tenant_copy(&copies[i], t);
+            repl[i] = &copies[i];
+            if ((status = ctl_oauth_reseal(v, t->id, &copies[i].route, &resealed)) != 0)
+                goto out;
+            continue;
+        }
         if (t->route.password == NULL || !vault_token_looks_sealed(t->route.password)) {
             if (t->route.password)
                 fprintf(stderr, "tenantrelayctl: tenant %s: plaintext password left as is (see audit)\n",

@@ -331,3 +331,62 @@ void ctl_oauth_audit(json_t *row, const struct route *r, const struct vault *v, 
         oauth_finding(findings, "high", "oauth_certificate_unreadable", id, detail);
     }
 }
+
+/* The three sealed secrets of an oauth group with their fields. */
+static void secret_slots(struct route_oauth *o, char **slots[3], const char *fields[3])
+{
+    slots[0] = &o->client_secret;
+    fields[0] = OAUTH_FIELD_CLIENT_SECRET;
+    slots[1] = &o->client_key;
+    fields[1] = OAUTH_FIELD_CLIENT_KEY;
+    slots[2] = &o->service_account;
+    fields[2] = OAUTH_FIELD_SERVICE_ACCOUNT;
+}
+
+int ctl_oauth_reseal(const struct vault *v, const char *id, struct route *r, size_t *count)
+{
+    char **slots[3];
+    const char *fields[3];
+
+    if (r->auth != ROUTE_AUTH_XOAUTH2)
+        return 0;
+    secret_slots(&r->oauth, slots, fields);
+    for (int i = 0; i < 3; i++) {
+        unsigned char *plain = NULL;
+        size_t len = 0;
+        char err[512], *token = NULL;
+        int rc;
+
+        if (*slots[i] == NULL || !vault_token_looks_sealed(*slots[i]))
+            continue;
+        if (vault_open(v, id, fields[i], *slots[i], &plain, &len, err, sizeof(err)) != VAULT_OK)
+            return ctl_fail(EX_DATAERR, "tenant %s: the %s does not open (%s): nothing was changed; set it "
+                            "again with tenant set first", id, fields[i], err);
+        rc = vault_seal(v, id, fields[i], plain, len, &token, err, sizeof(err));
+        vault_plain_free(plain, len);
+        if (rc < 0)
+            return ctl_fail(EX_SOFTWARE, "%s", err);
+        myfree(*slots[i]);
+        *slots[i] = token;
+        (*count)++;
+    }
+    return 0;
+}
+
+size_t ctl_oauth_key_uses(const struct route *r, const char *keyid)
+{
+    char **slots[3];
+    const char *fields[3];
+    size_t n = 0;
+
+    if (r->auth != ROUTE_AUTH_XOAUTH2)
+        return 0;
+    secret_slots((struct route_oauth *)&r->oauth, slots, fields);
+    for (int i = 0; i < 3; i++) {
+        char tid[VAULT_KEYID_LEN + 1];
+
+        if (*slots[i] && vault_token_key_id(*slots[i], tid) == VAULT_OK && strcmp(tid, keyid) == 0)
+            n++;
+    }
+    return n;
+}

@@ -51,5 +51,11 @@ void ctl_oauth_json_add(json_t *j, const struct route *r, const struct vault *v,
  * that expires within 30 days of now (or cannot be read). */
 void ctl_oauth_audit(json_t *row, const struct route *r, const struct vault *v, const char *id,
                      json_t *findings, time_t now);
+/* key rotate: re-seal each sealed OAuth2 secret of r (tenant id) under v's
+ * primary key, counting them in *count.  0 or an exit status (a secret
+ * that does not open stops the rotation before anything is written). */
+int ctl_oauth_reseal(const struct vault *v, const char *id, struct route *r, size_t *count);
+/* How many of r's OAuth2 secrets are sealed with key keyid. */
+size_t ctl_oauth_key_uses(const struct route *r, const char *keyid);
 
 #endif

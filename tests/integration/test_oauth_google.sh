@@ -82,6 +82,15 @@ tr_ctl --json test gb --no-send > "$T/refusedb.json" 2> "$T/refusedb.err"
 ok "  a refused token: the 334 is answered with %x01 (RFC 7628)" \
     test "$(provider_stat "$bh" 'd["challenge_answers"]')" = "['\\x01']"
 
+# --- key rotate re-seals the OAuth2 secrets under their own fields ----------------------
+old=$(tr_ctl --json key list | "$PYTHON3" -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin)["keys"] if k["state"]=="primary"][0])')
+tr_ctl key rotate > "$T/rotate.out" 2> "$T/rotate.err"
+ok "key rotate re-seals both service-account keys" grep -q 're-sealed 2 tenant secrets' "$T/rotate.out"
+tr_ctl key retire "$old" > "$T/retire.out" 2> "$T/retire.err"
+ok "  the old key can then be retired" test $? = 0
+tr_ctl --json test gt --no-send > "$T/rotated.json" 2> "$T/rotated.err"
+ok "  and the re-sealed key still gets a token" test "$(jget "$T/rotated.json" 'd["ok"]')" = True
+
 # --- the key appears nowhere -------------------------------------------------------------
 "$PYTHON3" -c 'import json,sys; k=json.load(open(sys.argv[1]))["private_key"].splitlines(); print("\n".join(k[2:6]))' \
     "$T/sa/sa.json" > "$T/needles"
