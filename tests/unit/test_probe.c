@@ -122,6 +122,7 @@ static void test_mapping(void **state)
         f.port = 587;
         f.tls = c->tls;
         f.detected_implicit = c->detected_implicit;
+        f.oauth = false;
         code = probe_classify(&f, hint, sizeof(hint));
         if (code == NULL || strcmp(code, c->want_code) != 0)
             fail_msg("case %zu: code %s, want %s", i, code ? code : "(null)", c->want_code);
