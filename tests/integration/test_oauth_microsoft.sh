@@ -38,6 +38,17 @@ tr_ctl key init > /dev/null 2>&1
 jget() { "$PYTHON3" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 OAUTH=(--auth xoauth2 --oauth-provider microsoft --oauth-token-url "$URL" --oauth-client-id "$CID")
 
+# --- oauth instructions: the admin's steps with the ids filled in -----------------
+tr_ctl oauth instructions --provider microsoft --directory contoso.onmicrosoft.com --client-id "$CID" \
+    --mailbox box@acme.test > "$T/instr.out"
+ok "oauth instructions: the admin-consent URL" \
+    grep -qF "https://login.microsoftonline.com/contoso.onmicrosoft.com/adminconsent?client_id=$CID" "$T/instr.out"
+ok "  New-ServicePrincipal, Add-MailboxPermission and the RBAC lines, filled in" \
+    bash -c 'grep -q "New-ServicePrincipal -AppId $1 " "$0" && grep -q "Add-MailboxPermission -Identity \"box@acme.test\"" "$0" && grep -q "New-ManagementRoleAssignment -App OBJECT_ID -Role \"Application SMTP.SendAsApp\"" "$0"' "$T/instr.out" "$CID"
+tr_ctl oauth instructions --provider google --client-id 104000000000000000001 --mailbox box@g.test > "$T/instrg.out"
+ok "  google: the domain-wide delegation step with the client id and scope" \
+    bash -c 'grep -q "Client ID:    104000000000000000001" "$0" && grep -q "OAuth scopes: https://mail.google.com/" "$0"' "$T/instrg.out"
+
 # --- tenant set with a client secret: the probe's token step, then XOAUTH2 ----
 printf '%s\n' "$SECRET" | tr_ctl tenant set acme --host localhost --port "$sp" --tls implicit \
     --ca-file "$T/ca/ca.pem" --username box@acme.test --sender box@acme.test --domain acme.test \
