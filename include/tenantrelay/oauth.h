@@ -34,6 +34,9 @@
 
 /* Once per process, before threads.  0 or -1. */
 int oauth_global_init(void);
+/* At exit, after every thread that used it has stopped: the curl handles
+ * and the cached tokens (wiped) are freed. */
+void oauth_global_cleanup(void);
 
 /* What went wrong getting a token.  Never holds a secret. */
 struct oauth_error {

@@ -224,6 +224,7 @@ int main(int argc, char **argv)
         close(fds[i]);
     server_stop();
     delivery_stop();
+    oauth_global_cleanup();
     control_server_stop(control);
     myfree(fds);
     conf_unref(conf);

@@ -10,9 +10,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sodium.h>
@@ -23,9 +25,58 @@ static pthread_key_t handle_key;
 static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 static int global_rc = -1;
 
-static void handle_free(void *h)
+/* Every live handle, so that oauth_global_cleanup() can free those of
+ * threads that never exited through pthread's destructors. */
+struct handle {
+    CURL *h;
+    bool in_use;                /* inside oauth_http_post(): never freed by cleanup */
+    struct handle *next;
+};
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *handles;
+
+static void handle_free(void *p)
 {
-    curl_easy_cleanup(h);
+    struct handle **pp, *hd = p;
+    bool mine = false;
+
+    /* Only a handle still registered: oauth_global_cleanup() may have
+     * freed it already (a worker that ended after the daemon's stop). */
+    pthread_mutex_lock(&handles_lock);
+    for (pp = &handles; *pp; pp = &(*pp)->next) {
+        if (*pp == hd) {
+            *pp = hd->next;
+            mine = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&handles_lock);
+    if (mine) {
+        curl_easy_cleanup(hd->h);
+        free(hd);
+    }
+}
+
+void oauth_global_cleanup(void)
+{
+    struct handle **pp = &handles;
+
+    pthread_mutex_lock(&handles_lock);
+    while (*pp) {
+        struct handle *hd = *pp;
+
+        if (hd->in_use) {               /* a worker still in a request: left to exit */
+            pp = &hd->next;
+            continue;
+        }
+        *pp = hd->next;
+        curl_easy_cleanup(hd->h);
+        free(hd);
+    }
+    pthread_mutex_unlock(&handles_lock);
+    if (global_rc == 0)
+        pthread_setspecific(handle_key, NULL);
+    oauth_cache_clear();
 }
 
 static void handle_key_make(void)
@@ -49,21 +100,30 @@ int oauth_global_init(void)
     return global_rc;
 }
 
-static CURL *thread_handle(void)
+static struct handle *thread_handle(void)
 {
-    CURL *h;
+    struct handle *hd;
 
     if (oauth_global_init() < 0)
         return NULL;
-    if ((h = pthread_getspecific(handle_key)) != NULL) {
-        curl_easy_reset(h);
-        return h;
+    if ((hd = pthread_getspecific(handle_key)) != NULL) {
+        curl_easy_reset(hd->h);
+        return hd;
     }
-    if ((h = curl_easy_init()) != NULL && pthread_setspecific(handle_key, h) != 0) {
-        curl_easy_cleanup(h);
-        h = NULL;
+    if ((hd = calloc(1, sizeof(*hd))) == NULL || (hd->h = curl_easy_init()) == NULL) {
+        free(hd);
+        return NULL;
     }
-    return h;
+    if (pthread_setspecific(handle_key, hd) != 0) {
+        curl_easy_cleanup(hd->h);
+        free(hd);
+        return NULL;
+    }
+    pthread_mutex_lock(&handles_lock);
+    hd->next = handles;
+    handles = hd;
+    pthread_mutex_unlock(&handles_lock);
+    return hd;
 }
 
 /* The answer body grows in sodium memory: it holds the access token. */
@@ -100,9 +160,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static CURLcode add_ca(CURL *h, void *sslctx, void *arg)
 {
     X509_STORE *st = SSL_CTX_get_cert_store(sslctx);
+    int ok = X509_STORE_load_locations(st, arg, NULL) == 1;
 
     (void)h;
-    return X509_STORE_load_locations(st, arg, NULL) == 1 ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+    /* Nothing left on this thread's error queue for the SMTP side's TLS. */
+    ERR_clear_error();
+    return ok ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
 int oauth_http_post(const char *url, const char *ca_file, const char *body, size_t body_len,
@@ -110,6 +173,7 @@ int oauth_http_post(const char *url, const char *ca_file, const char *body, size
 {
     char curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
+    struct handle *hd;
     curl_off_t retry = 0;
     CURLcode cc;
     CURL *h;
@@ -119,10 +183,14 @@ int oauth_http_post(const char *url, const char *ca_file, const char *body, size
         snprintf(err, errlen, "token URL is not https://");
         return -1;
     }
-    if ((h = thread_handle()) == NULL) {
+    if ((hd = thread_handle()) == NULL) {
         snprintf(err, errlen, "libcurl could not be initialised");
         return -1;
     }
+    h = hd->h;
+    pthread_mutex_lock(&handles_lock);
+    hd->in_use = true;
+    pthread_mutex_unlock(&handles_lock);
     if (timeout_ms <= 0)
         timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
@@ -156,13 +224,20 @@ int oauth_http_post(const char *url, const char *ca_file, const char *body, size
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->status);
+        if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry) != CURLE_OK)
+            retry = 0;
+    }
+    pthread_mutex_lock(&handles_lock);
+    hd->in_use = false;
+    pthread_mutex_unlock(&handles_lock);
     if (cc != CURLE_OK) {
         snprintf(err, errlen, "%s: %s", curl_easy_strerror(cc), curl_err[0] ? curl_err : "no detail");
         oauth_http_reply_free(reply);
         return -1;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->status);
-    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0)
+    if (retry > 0)
         reply->retry_after = retry > 86400 ? 86400 : (long)retry;
     if (reply->body == NULL) {
         reply->body = sodium_malloc(1);
