@@ -309,6 +309,10 @@ class OAuthHandler:
         with self.lock:
             self.count += 1
             n = self.count
+        with STATE["lock"]:
+            STATE["delivered"] = STATE.get("delivered", 0) + 1
+        if self.args.no_store:
+            return "250 2.0.0 Ok: counted %06d" % n
         base = os.path.join(self.args.maildir, "%06d" % n)
         auth_user = session.auth_data if isinstance(session.auth_data, str) else None
         with open(base + ".eml.tmp", "wb") as f:
@@ -334,9 +338,20 @@ class OAuthController(Controller):
 
     def factory(self):
         exclude = ["PLAIN", "LOGIN", "OAUTHBEARER" if self.args.mech == "XOAUTH2" else "XOAUTH2"]
+        kw = {}
+        if self.args.password:
+            # The benchmark's peer: a password route to the same server.
+            exclude = exclude[2:]
+            users = dict(u.split(":", 1) for u in self.args.password)
+
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                ok = getattr(auth_data, "login", None) is not None and \
+                    users.get(auth_data.login.decode()) == auth_data.password.decode()
+                return AuthResult(success=ok, handled=False, auth_data=auth_data.login.decode() if ok else None)
+            kw["authenticator"] = authenticator
         smtp = OAuthSMTP(self.handler, hostname="upstream.test", decode_data=False,
                          auth_required=True, auth_require_tls=False,
-                         auth_exclude_mechanism=exclude)
+                         auth_exclude_mechanism=exclude, **kw)
         smtp.command_size_limits["AUTH"] = 12288
         return smtp
 
@@ -359,6 +374,9 @@ def main():
     p.add_argument("--error-style", choices=["microsoft", "google"], default="microsoft")
     p.add_argument("--token-length", type=int, default=1200)
     p.add_argument("--expires-in", type=int, default=3600)
+    p.add_argument("--password", action="append", default=[], metavar="USER:PASSWORD",
+                   help="also offer PLAIN/LOGIN for these (the benchmark's password peer)")
+    p.add_argument("--no-store", action="store_true", help="count messages, do not write them")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
     STATE["expires_in"] = args.expires_in
