@@ -84,6 +84,13 @@ ok "  no AUTH failed" test "$(provider_stat "$hp" 'd["auth_failed"]')" = 0
 ok "  every message authenticated as the mailbox" \
     test "$(grep -l '"auth_user": "box@acme.test"' "$T"/ms.mail/*.json | wc -l)" -ge 200
 
+# --- the certificate route delivers too (its own token, its own assertion) --------
+n=$(count_eml "$T/ms.mail")
+send_many 5 1 app@beta.test someone@example.net
+ok "certificate route: 5 messages arrive" wait_eml "$T/ms.mail" $((n + 5)) 60
+ok "  authenticated as its mailbox with a token from a verified assertion" \
+    test "$(grep -l '"auth_user": "cert@beta.test"' "$T"/ms.mail/*.json | wc -l):$(provider_stat "$hp" 'len(d["assertion_algs"])')" = "6:2"
+
 # --- a token the server forgets: one refetch, the message delivered ---------------
 sleep 2                                 # idle_timeout 1: the next message opens a session
 provider_admin "$hp" forget
