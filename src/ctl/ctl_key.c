@@ -176,7 +176,9 @@ static int key_rotate(struct ctl_ctx *ctx)
     struct tenant *copies = NULL;
     const struct tenant **repl = NULL;
     char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL;
-    size_t n = 0, resealed = 0;
+    size_t n = 0, resealed = 0, conf_oauth_n = 0;
+    struct route conf_oauth;
+    bool have_conf_oauth = false;
     int lock = -1, status = 0;
 
     if (conf == NULL)
@@ -226,6 +228,11 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf->default_route.password && vault_token_looks_sealed(conf->default_route.password)
         && (status = reseal(v, "default", conf->default_route.password, &conf_token)) != 0)
         goto out;
+    /* The default route's OAuth2 secrets, re-sealed in memory first too. */
+    route_copy(&conf_oauth, &conf->default_route);
+    have_conf_oauth = true;
+    if ((status = ctl_oauth_reseal(v, "default", &conf_oauth, &conf_oauth_n)) != 0)
+        goto out;
     /* 2. The keyring with the new primary (the old key stays: every token
      * on disk keeps opening whatever happens next). */
     if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
@@ -241,10 +248,22 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf_token && (status = rewrite_config_token(ctx->config_path, conf->default_route.password,
                                                      conf_token)) != 0)
         goto out;
+    {
+        const char *olds[] = { conf->default_route.oauth.client_secret, conf->default_route.oauth.client_key,
+                               conf->default_route.oauth.service_account };
+        const char *news[] = { conf_oauth.oauth.client_secret, conf_oauth.oauth.client_key,
+                               conf_oauth.oauth.service_account };
+
+        for (int i = 0; i < 3; i++)
+            if (olds[i] && news[i] && strcmp(olds[i], news[i]) != 0
+                && (status = rewrite_config_token(ctx->config_path, olds[i], news[i])) != 0)
+                goto out;
+    }
     if (tenant_changelog_append(conf->change_log, "key-rotate", "*", "password", &cerr) < 0)
         fprintf(stderr, "tenantrelayctl: warning: %s\n", cerr.text);
-    printf("new primary key %s; re-sealed %zu tenant secret%s%s\n", id, resealed,
-           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "");
+    printf("new primary key %s; re-sealed %zu tenant secret%s%s%s\n", id, resealed,
+           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "",
+           conf_oauth_n ? " and the default route's OAuth2 secrets" : "");
     printf("the previous key stays until `tenantrelayctl key retire ID`; reload the daemon\n");
 out:
     for (size_t i = 0; copies && i < n; i++)
@@ -253,6 +272,8 @@ out:
     myfree(copies);
     myfree(repl);
     myfree(conf_token);
+    if (have_conf_oauth)
+        route_free(&conf_oauth);
     tenant_store_free(store);
     vault_free(v);
     tenant_store_unlock(lock);

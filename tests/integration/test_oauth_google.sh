@@ -65,6 +65,13 @@ ok "  the auth step's detail holds the decoded challenge" \
 ok "  the challenge was answered with an empty line" test "$(provider_stat "$hp" 'd["challenge_answers"]')" = "['']"
 ok "  the reply is the final 535" grep -q '535 5.7.8' "$T/refused.json"
 
+# The default route over OAuth2 too (its key sealed for the reserved tenant "default").
+sa_tok=$(tr_ctl seal --tenant default --field oauth_service_account < "$T/sa/sa.json")
+set_default_route "$TR_CONF" "host = \"localhost\"; port = $sp; tls = \"implicit\"; ca_file = \"$T/ca/ca.pem\";
+  sender = \"box@g.test\"; username = \"box@g.test\"; auth = \"xoauth2\";
+  oauth = { provider = \"google\"; token_url = \"https://localhost:$hp/token\"; service_account = \"$sa_tok\"; };"
+"$TR_BIN_DAEMON" -t -c "$TR_CONF" > "$T/t1.out" 2>&1
+ok "a default route with an oauth group passes -t" test $? = 0
 start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
 send_many 1 1 app@g.test someone@example.net
 ok "delivery: deferred" wait_for 30 grep -q 'status=deferred (535-5.7.8' "$T/daemon.log"
@@ -72,6 +79,10 @@ ok "  the decoded challenge is in the log" \
     grep -q 'oauth AUTH refused .*challenge={"status":"400","schemes":"Bearer"' "$T/daemon.log"
 provider_admin "$hp" 'smtp_refuse?on=0'
 ok "  delivered once the server accepts the token" wait_eml "$T/g.mail" 2 60
+
+n=$(count_eml "$T/g.mail")
+send_many 1 1 app@unknown.test someone@example.net
+ok "the default route delivers over OAuth2" wait_eml "$T/g.mail" $((n + 1)) 60
 
 # --- OAUTHBEARER where only it is offered ------------------------------------------------
 tr_ctl tenant set gb $(route "$bp" "$bh" box@g.test) > "$T/setb.out" 2> "$T/setb.err"
@@ -85,11 +96,20 @@ ok "  a refused token: the 334 is answered with %x01 (RFC 7628)" \
 # --- key rotate re-seals the OAuth2 secrets under their own fields ----------------------
 old=$(tr_ctl --json key list | "$PYTHON3" -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin)["keys"] if k["state"]=="primary"][0])')
 tr_ctl key rotate > "$T/rotate.out" 2> "$T/rotate.err"
-ok "key rotate re-seals both service-account keys" grep -q 're-sealed 2 tenant secrets' "$T/rotate.out"
+ok "key rotate re-seals both service-account keys and the default route's" \
+    grep -q "re-sealed 2 tenant secrets and the default route's OAuth2 secrets" "$T/rotate.out"
 tr_ctl key retire "$old" > "$T/retire.out" 2> "$T/retire.err"
 ok "  the old key can then be retired" test $? = 0
 tr_ctl --json test gt --no-send > "$T/rotated.json" 2> "$T/rotated.err"
 ok "  and the re-sealed key still gets a token" test "$(jget "$T/rotated.json" 'd["ok"]')" = True
+ok "  the default route's sealed key was rewritten in the config" \
+    bash -c '! grep -qF "$1" "$0" && grep -q "service_account = \"trv1:" "$0"' "$TR_CONF" "$sa_tok"
+"$TR_BIN_DAEMON" -t -c "$TR_CONF" > "$T/t2.out" 2>&1
+ok "  and the config still passes -t" test $? = 0
+tr_ctl reload > /dev/null 2>&1
+n=$(count_eml "$T/g.mail")
+send_many 1 1 app@unknown.test someone@example.net
+ok "  after reload the default route still delivers" wait_eml "$T/g.mail" $((n + 1)) 60
 
 # --- the key appears nowhere -------------------------------------------------------------
 "$PYTHON3" -c 'import json,sys; k=json.load(open(sys.argv[1]))["private_key"].splitlines(); print("\n".join(k[2:6]))' \
