@@ -49,6 +49,10 @@ tr_ctl oauth instructions --provider google --client-id 104000000000000000001 --
 ok "  google: the domain-wide delegation step with the client id and scope" \
     bash -c 'grep -q "Client ID:    104000000000000000001" "$0" && grep -q "OAuth scopes: https://mail.google.com/" "$0"' "$T/instrg.out"
 
+tr_ctl tenant set acme --host localhost --oauth-secret not-the-secret > "$T/argv.out" 2> "$T/argv.err"
+ok "a client secret on the command line is refused (64)" \
+    bash -c '[ "$0" = 64 ] && grep -q "never taken from the command line" "$1"' $? "$T/argv.err"
+
 # --- tenant set with a client secret: the probe's token step, then XOAUTH2 ----
 printf '%s\n' "$SECRET" | tr_ctl tenant set acme --host localhost --port "$sp" --tls implicit \
     --ca-file "$T/ca/ca.pem" --username box@acme.test --sender box@acme.test --domain acme.test \
