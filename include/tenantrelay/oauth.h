@@ -13,6 +13,10 @@
  * request body, the assertion and every access token live only in
  * sodium_malloc'd memory (locked, MADV_DONTDUMP) and are wiped when freed.
  * No secret or token is ever put in an error, a log line or an event.
+ * What is out of our hands: libcurl's and OpenSSL's own receive buffers
+ * (ordinary heap) hold the answer briefly; the daemon disables core dumps
+ * (daemon_disable_core_dumps), and jansson's buffers are wiped when freed
+ * (oauth_global_init sets wiping allocation functions).
  *
  * Threads: oauth_global_init() once, before any thread (curl_global_init
  * is not thread-safe); every other function may be called from any thread.

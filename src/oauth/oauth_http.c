@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -85,6 +87,23 @@ static void handle_key_make(void)
         global_rc = 0;
 }
 
+/* jansson parses the token answer and the service-account key: its own
+ * buffers (the lexer's, every string) are wiped when freed, so no copy of
+ * a token or key lingers in freed heap.  Same allocator underneath, so a
+ * block allocated before this was set is freed correctly too. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void json_release(void *p)
+{
+    if (p) {
+        sodium_memzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
 int oauth_global_init(void)
 {
     static bool done;
@@ -96,6 +115,7 @@ int oauth_global_init(void)
     done = true;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -1;
+    json_set_alloc_funcs(json_alloc, json_release);
     pthread_once(&handle_once, handle_key_make);
     return global_rc;
 }
