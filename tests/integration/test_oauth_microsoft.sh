@@ -137,6 +137,11 @@ ok "  with two token requests (the 429'd one and the next after Retry-After)" \
     test "$(provider_stat "$hp" "d['token_requests'] - $before")" = 2
 ok "  the deferral named oauth_rate_limited" grep -q 'status=deferred (auth_failed: oauth token: oauth_rate_limited\|status=deferred (local: oauth token: oauth_rate_limited\|oauth_rate_limited' "$T/daemon.log"
 
+provider_admin "$hp" 'ratelimit?n=1&retry_after=7'
+tr_ctl --json test acme --no-send > "$T/limited.json" 2> "$T/limited.err"
+ok "429 in the probe: code oauth_rate_limited with the Retry-After in the token step" \
+    test "$(jget "$T/limited.json" 'd["code"], [s["detail"].get("retry_after") for s in d["steps"] if s["step"]=="token"][0]')" = "oauth_rate_limited 7"
+
 # --- a revoked secret ----------------------------------------------------------------
 provider_admin "$hp" revoke
 provider_admin "$hp" forget
@@ -179,5 +184,5 @@ ps -eo args > "$T/ps.txt"
 tr -d '\0' < "/proc/$TR_DAEMON_PID/cmdline" >> "$T/ps.txt"
 ok "no secret or token in the store, spool, logs, events, change log, ps, probe output" \
     absent_everywhere "$T/needles" "$T/etc" "$T/spool" "$T/log" "$T/daemon.log" "$T/ps.txt" \
-    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/setc.err" "$T/setl.out" "$T/setl.err"
+    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/limited.json" "$T/limited.err" "$T/setc.err" "$T/setl.out" "$T/setl.err"
 finish
