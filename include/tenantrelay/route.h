@@ -45,6 +45,7 @@ struct route_oauth {
     char *client_key;           /* sealed PEM private key */
     char *service_account;      /* sealed Google service-account JSON key */
     char *scope;                /* NULL: the provider's default */
+    char *assertion_alg;        /* certificate assertion: "PS256" (NULL, the default) or "RS256" */
 };
 
 struct route {

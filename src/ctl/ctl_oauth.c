@@ -23,7 +23,7 @@ bool ctl_oauth_flags_given(const struct ctl_route_flags *f)
 {
     return f->auth || f->oauth_provider || f->oauth_directory || f->oauth_token_url || f->oauth_client_id
            || f->oauth_secret_file || f->oauth_key_file || f->oauth_cert_file || f->oauth_scope
-           || f->oauth_secret_stdin;
+           || f->oauth_assertion_alg || f->oauth_secret_stdin;
 }
 
 static int index_of(const char *const *names, const char *s)
@@ -49,6 +49,9 @@ int ctl_oauth_flags_check(const struct ctl_route_flags *f)
     if (f->auth && strcmp(f->auth, "password") == 0 && ctl_oauth_flags_given(f)
         && (f->oauth_provider || secrets || f->oauth_client_id))
         return ctl_fail(EX_USAGE, "--oauth-* flags need --auth xoauth2");
+    if (f->oauth_assertion_alg && strcmp(f->oauth_assertion_alg, "PS256") != 0
+        && strcmp(f->oauth_assertion_alg, "RS256") != 0)
+        return ctl_fail(EX_USAGE, "--oauth-assertion-alg must be PS256 or RS256");
     if (f->oauth_token_url && strncmp(f->oauth_token_url, "https://", 8) != 0)
         return ctl_fail(EX_USAGE, "--oauth-token-url must be an https:// URL");
     return 0;
@@ -126,6 +129,7 @@ static void merge_flags(struct route *r, const struct ctl_route_flags *f, struct
     set_str(&o->token_url, f->oauth_token_url, "oauth.token_url", changed);
     set_str(&o->client_id, f->oauth_client_id, "oauth.client_id", changed);
     set_str(&o->scope, f->oauth_scope, "oauth.scope", changed);
+    set_str(&o->assertion_alg, f->oauth_assertion_alg, "oauth.assertion_alg", changed);
     /* The daemon runs elsewhere (another cwd): an absolute path. */
     if (f->oauth_cert_file)
         set_str(&o->client_cert_file, *f->oauth_cert_file && realpath(f->oauth_cert_file, abs) ? abs
@@ -221,6 +225,7 @@ bool ctl_oauth_settings_differ(const struct route *a, const struct route *b)
     return a->auth != b->auth || x->provider != y->provider || !str_eq(x->directory, y->directory)
            || !str_eq(x->token_url, y->token_url) || !str_eq(x->client_id, y->client_id)
            || !str_eq(x->client_cert_file, y->client_cert_file) || !str_eq(x->scope, y->scope)
+           || !str_eq(x->assertion_alg, y->assertion_alg)
            || (x->client_secret == NULL) != (y->client_secret == NULL)
            || (x->client_key == NULL) != (y->client_key == NULL)
            || (x->service_account == NULL) != (y->service_account == NULL);
@@ -269,6 +274,8 @@ void ctl_oauth_json_add(json_t *j, const struct route *r, const struct vault *v,
     if (o->service_account)
         json_object_set_new(oj, "service_account",
                             secret_json(v, id, OAUTH_FIELD_SERVICE_ACCOUNT, o->service_account));
+    if (o->client_key)
+        json_object_set_new(oj, "assertion_alg", json_string(o->assertion_alg ? o->assertion_alg : "PS256"));
     if (o->client_cert_file) {
         char thumb[64], err[256];
         long long not_after = 0;

@@ -65,6 +65,7 @@ static const char **value_slot(struct ctl_route_flags *f, const char *o)
             { "key-file", offsetof(struct ctl_route_flags, oauth_key_file) },
             { "cert-file", offsetof(struct ctl_route_flags, oauth_cert_file) },
             { "scope", offsetof(struct ctl_route_flags, oauth_scope) },
+            { "assertion-alg", offsetof(struct ctl_route_flags, oauth_assertion_alg) },
         };
 
         for (size_t i = 0; i < sizeof(oauth) / sizeof(oauth[0]); i++)

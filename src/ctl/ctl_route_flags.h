@@ -32,7 +32,7 @@ struct ctl_route_flags {
     bool password_stdin, insecure_plaintext;
     /* OAuth2 (SPEC §6): --auth, --oauth-* (checked by ctl_oauth_flags_check()). */
     const char *auth, *oauth_provider, *oauth_directory, *oauth_token_url, *oauth_client_id,
-        *oauth_secret_file, *oauth_key_file, *oauth_cert_file, *oauth_scope;
+        *oauth_secret_file, *oauth_key_file, *oauth_cert_file, *oauth_scope, *oauth_assertion_alg;
     bool oauth_secret_stdin;
     int tls_verify;             /* -1 not given, 0 --no-tls-verify, 1 --tls-verify */
     long port;                  /* -1 not given, else 1..65535 */

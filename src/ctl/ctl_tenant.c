@@ -36,7 +36,7 @@
     "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test] [--auth password|xoauth2] " \
     "[--oauth-provider microsoft|google|generic] [--oauth-directory ID] [--oauth-token-url URL] " \
     "[--oauth-client-id ID] [--oauth-secret-stdin | --oauth-secret-file F | --oauth-key-file F " \
-    "[--oauth-cert-file F]] [--oauth-scope S]"
+    "[--oauth-cert-file F [--oauth-assertion-alg PS256|RS256]]] [--oauth-scope S]"
 
 /* What `tenant set` was asked to change; NULL / -1: not given.  The route
  * flags (in r) are parsed as `test --host` parses them. */

@@ -126,6 +126,7 @@ static int grant_assertion(const struct oauth_request *req, const char *url, con
     unsigned char rnd[16];
     char jti[33], x5t[64], err[256];
     long long now = (long long)time(NULL);
+    const char *alg = o->assertion_alg ? o->assertion_alg : "PS256";
 
     if (oauth_cert_thumbprint(o->client_cert_file, x5t, NULL, err, sizeof(err)) < 0) {
         oauth_error_local(e, "oauth_certificate", "%s", err);
@@ -136,8 +137,9 @@ static int grant_assertion(const struct oauth_request *req, const char *url, con
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(jti, sizeof(jti), rnd, sizeof(rnd));
     form_adds(f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-    /* PS256 as Microsoft recommends; x5t#S256 names the certificate. */
-    return sign("PS256", json_pack("{s:s, s:s, s:s}", "alg", "PS256", "typ", "JWT", "x5t#S256", x5t),
+    /* PS256 as Microsoft recommends (RS256 where a provider wants it);
+     * x5t#S256 names the certificate. */
+    return sign(alg, json_pack("{s:s, s:s, s:s}", "alg", alg, "typ", "JWT", "x5t#S256", x5t),
                 json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "aud", url, "iss", o->client_id,
                           "sub", o->client_id, "jti", jti, "nbf", now, "iat", now, "exp", now + 600),
                 key, keylen, f, "client_assertion", e);

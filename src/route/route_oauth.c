@@ -17,7 +17,7 @@ const char *const route_auth_names[] = { "password", "xoauth2", NULL };
 const char *const route_oauth_provider_names[] = { "microsoft", "google", "generic", NULL };
 const char *const route_oauth_keys[] = {
     "provider", "directory", "token_url", "client_id", "client_secret", "client_cert_file",
-    "client_key", "service_account", "scope", NULL,
+    "client_key", "service_account", "scope", "assertion_alg", NULL,
 };
 
 #define MS_TOKEN_URL_FMT "https://login.microsoftonline.com/%s/oauth2/v2.0/token"
@@ -83,6 +83,10 @@ int route_oauth_validate(const struct route *r, char *err, size_t errlen)
     if (o->token_url && strncmp(o->token_url, "https://", 8) != 0) {
         snprintf(err, errlen, "oauth token_url \"%s\" is not an https:// URL (tokens are never "
                  "fetched in plaintext)", o->token_url);
+        return -1;
+    }
+    if (o->assertion_alg && strcmp(o->assertion_alg, "PS256") != 0 && strcmp(o->assertion_alg, "RS256") != 0) {
+        snprintf(err, errlen, "oauth assertion_alg \"%s\" must be PS256 or RS256", o->assertion_alg);
         return -1;
     }
     if (o->directory && !directory_ok(o->directory)) {
@@ -175,7 +179,8 @@ int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_er
         || conf_get_nonempty(og, "client_cert_file", &o->client_cert_file, err) < 0
         || conf_get_nonempty(og, "client_key", &o->client_key, err) < 0
         || conf_get_nonempty(og, "service_account", &o->service_account, err) < 0
-        || conf_get_nonempty(og, "scope", &o->scope, err) < 0)
+        || conf_get_nonempty(og, "scope", &o->scope, err) < 0
+        || conf_get_nonempty(og, "assertion_alg", &o->assertion_alg, err) < 0)
         return -1;
     if (provider < 0) {
         conf_errorf(err, og, "key 'provider' is required (microsoft, google or generic)");
@@ -200,7 +205,7 @@ bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b)
            && str_eq(a->token_url, b->token_url) && str_eq(a->client_id, b->client_id)
            && str_eq(a->client_secret, b->client_secret) && str_eq(a->client_cert_file, b->client_cert_file)
            && str_eq(a->client_key, b->client_key) && str_eq(a->service_account, b->service_account)
-           && str_eq(a->scope, b->scope);
+           && str_eq(a->scope, b->scope) && str_eq(a->assertion_alg, b->assertion_alg);
 }
 
 void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src)
@@ -214,6 +219,7 @@ void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src)
     dst->client_key = mystrdup_or_null(src->client_key);
     dst->service_account = mystrdup_or_null(src->service_account);
     dst->scope = mystrdup_or_null(src->scope);
+    dst->assertion_alg = mystrdup_or_null(src->assertion_alg);
 }
 
 void route_oauth_free(struct route_oauth *o)
@@ -226,5 +232,6 @@ void route_oauth_free(struct route_oauth *o)
     myfree(o->client_key);
     myfree(o->service_account);
     myfree(o->scope);
+    myfree(o->assertion_alg);
     memset(o, 0, sizeof(*o));
 }

@@ -179,6 +179,7 @@ static void put_oauth(struct dbuf *b, const struct route *r)
     if (o->client_key) { dbuf_append_str(b, "  "); put_kv_string(b, "client_key", o->client_key); }
     if (o->service_account) { dbuf_append_str(b, "  "); put_kv_string(b, "service_account", o->service_account); }
     if (o->scope) { dbuf_append_str(b, "  "); put_kv_string(b, "scope", o->scope); }
+    if (o->assertion_alg) { dbuf_append_str(b, "  "); put_kv_string(b, "assertion_alg", o->assertion_alg); }
     dbuf_append_str(b, "    };\n");
 }
 

@@ -95,6 +95,12 @@ ok "certificate route: 5 messages arrive" wait_eml "$T/ms.mail" $((n + 5)) 60
 ok "  authenticated as its mailbox with a token from a verified assertion" \
     test "$(grep -l '"auth_user": "cert@beta.test"' "$T"/ms.mail/*.json | wc -l):$(provider_stat "$hp" 'len(d["assertion_algs"])')" = "6:2"
 
+tr_ctl tenant set gamma --host localhost --port "$sp" --tls implicit --ca-file "$T/ca/ca.pem" \
+    --username cert@beta.test --sender cert@beta.test "${OAUTH[@]}" --oauth-key-file "$T/app.key" \
+    --oauth-cert-file "$T/app.pem" --oauth-assertion-alg RS256 > "$T/setg.out" 2> "$T/setg.err"
+ok "an RS256 certificate assertion is accepted too" \
+    test "$?:$(provider_stat "$hp" 'd["assertion_algs"][-1]')" = "0:RS256"
+
 # --- a token the server forgets: one refetch, the message delivered ---------------
 sleep 2                                 # idle_timeout 1: the next message opens a session
 provider_admin "$hp" forget
@@ -184,5 +190,5 @@ ps -eo args > "$T/ps.txt"
 tr -d '\0' < "/proc/$TR_DAEMON_PID/cmdline" >> "$T/ps.txt"
 ok "no secret or token in the store, spool, logs, events, change log, ps, probe output" \
     absent_everywhere "$T/needles" "$T/etc" "$T/spool" "$T/log" "$T/daemon.log" "$T/ps.txt" \
-    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/limited.json" "$T/limited.err" "$T/setc.err" "$T/setl.out" "$T/setl.err"
+    "$T/set.out" "$T/set.err" "$T/setc.out" "$T/show.json" "$T/audit.json" "$T/revoked.json" "$T/revoked.err" "$T/limited.json" "$T/limited.err" "$T/setc.err" "$T/setl.out" "$T/setl.err" "$T/setg.out" "$T/setg.err"
 finish
