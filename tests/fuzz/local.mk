@@ -20,3 +20,4 @@ include $(srcdir)/tests/fuzz/smtpd.mk
 include $(srcdir)/tests/fuzz/smtpc.mk
 include $(srcdir)/tests/fuzz/milter.mk
 include $(srcdir)/tests/fuzz/mime.mk
+include $(srcdir)/tests/fuzz/oauth.mk
