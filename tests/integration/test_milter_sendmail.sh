@@ -12,8 +12,8 @@
 # files are bound over system paths, seen by it alone: /etc/hosts (the
 # host's name with a domain, so Sendmail does not wait on DNS to qualify
 # it) and /usr/lib/sasl2 (Cyrus SASL's Sendmail.conf, pointing at the
-# test's sasldb, for SMTP AUTH; Sendmail clears its environment, so
-# SASL_CONF_PATH cannot reach the library).  There is no syslog here:
+# test's sasldb, for SMTP AUTH: a path libsasl2 always searches, so nothing
+# rests on which environment variables Sendmail keeps).  There is no syslog here:
 # results are read upstream, in Sendmail's replies, in its -X SMTP trace,
 # in its milter debugging (-d64.10 into a file: the negotiation, macros and
 # edits as Sendmail saw them) and in the milter's log.
@@ -21,9 +21,9 @@
 # Cases: tenant by header from a trusted client; tenant by sender domain;
 # the SMTP AUTH identity through {auth_authen}; an unknown tenant under
 # each unknown_tenant; SIGUSR1 reloads during traffic; the milter down
-# (F=T: tempfail; and F=R: refused).  Each message that arrives upstream is checked for the
-# envelope sender, From:, no tenant header, and the same header section
-# and body as the same message sent straight to tenantrelayd.
+# (F=T: tempfail; and F=R: refused).  Each message that arrives upstream
+# is checked for the envelope sender, From:, no tenant header, and the same
+# header fields and body as the same message sent straight to tenantrelayd.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "# a private Sendmail (mount namespace, port, queue) needs root here"; exit 77; }
