@@ -11,10 +11,13 @@ packages=(
     # real parts the tests talk to
     python3-aiosmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl postfix stunnel4 miltertest openssl ca-certificates curl
     postgresql-15 prometheus chromium chromium-driver python3-selenium
+    python3-cryptography  # the OAuth2 tests' token endpoint verifies JWT client assertions (PS256/RS256)
     # a fresh Debian 12 root for CI (.ci/run)
     mmdebstrap
     # fuzzing and sanitizers (clang's libFuzzer), unit checks
     clang libclang-rt-14-dev
+    # llvm-symbolizer: sanitizer reports with names, which leak suppressions match on
+    llvm
     # systemd-analyze for the unit checks; ps for process checks
     systemd procps
 )

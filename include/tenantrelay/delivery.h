@@ -22,6 +22,7 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/tenant.h"
 
 struct tenant_store;
 struct delivery_next;
@@ -46,6 +47,9 @@ struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *s
     __attribute__((warn_unused_result));
 void delivery_commit(struct delivery_next *next);
 void delivery_discard(struct delivery_next *next);
+/* A new tenant-store snapshot from the live PostgreSQL store (store_live.h;
+ * a reference is taken): routes follow it as on reload, without one. */
+void delivery_store_install(struct tenant_store *store);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
 /* Stop: workers finish their current message, sessions are closed.  True

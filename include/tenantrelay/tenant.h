@@ -41,10 +41,17 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
  * exist and every file of it be read and parsed, or NULL with err.  A store
  * that cannot be read whole is never an empty store (SPEC §5). */
 struct tenant_store *tenant_store_load_whole(const char *path, struct conf_error *err);
-/* Another reference to store (the listener and delivery share a snapshot);
- * each reference is dropped with tenant_store_free().  Thread-safe. */
-struct tenant_store *tenant_store_ref(struct tenant_store *store);
+/* Release a reference (the last one frees; a snapshot may be shared). */
 void tenant_store_free(struct tenant_store *store);
+/* Another reference to the same immutable snapshot (the listener and
+ * delivery share one); each reference is dropped with tenant_store_free().
+ * Thread-safe. */
+struct tenant_store *tenant_store_ref(struct tenant_store *store);
+/* A snapshot of n records from elsewhere (a database): takes each
+ * record's fields (recs[i] is zeroed), checks ids and claims are unique.
+ * origin names the source in errors.  NULL with err on error. */
+struct tenant_store *tenant_store_from_records(struct tenant *recs, size_t n, const char *origin,
+                                              struct conf_error *err);
 
 size_t tenant_store_count(const struct tenant_store *store);
 /* The i-th tenant in id order (0 <= i < count). */

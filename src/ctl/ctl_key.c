@@ -23,6 +23,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 static int key_init(struct ctl_ctx *ctx)
@@ -194,22 +195,27 @@ static int key_rotate(struct ctl_ctx *ctx)
 {
     struct conf *conf = ctl_conf(ctx);
     struct conf_error cerr = { "" };
-    struct tenant_store *store = NULL;
+    struct store_txn *txn = NULL;
+    const struct tenant_store *store = NULL;
     struct vault *v = NULL;
     struct tenant *copies = NULL;
     const struct tenant **repl = NULL;
     char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL;
-    size_t n = 0, resealed = 0;
-    int lock = -1, status = 0;
+    size_t n = 0, resealed = 0, conf_oauth_n = 0;
+    struct route conf_oauth;
+    bool have_conf_oauth = false;
+    int status = 0;
 
     if (conf == NULL)
         return EX_CONFIG;
     if (conf->key_credential)
         return ctl_fail(EX_CONFIG, "key_credential is set: rotate on a copy of the keyring named by "
                         "key_file, then install the new credential (see the README)");
-    if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0)
-        return ctl_fail(EX_IOERR, "%s", cerr.text);
-    if ((v = ctl_vault_load(ctx, &status)) == NULL || (store = ctl_store_load(ctx, &status)) == NULL)
+    /* The whole store, under its write lock (either backend). */
+    if ((txn = store_txn_begin(conf, NULL, NULL, NULL, &cerr)) == NULL)
+        return ctl_fail(errno == EINVAL ? EX_DATAERR : EX_IOERR, "tenant store: %s", cerr.text);
+    store = store_txn_view(txn);
+    if ((v = ctl_vault_load(ctx, &status)) == NULL)
         goto out;
     if (vault_key_generate(v, id, err, sizeof(err)) < 0) {
         status = ctl_fail(EX_SOFTWARE, "%s", err);
@@ -224,6 +230,14 @@ static int key_rotate(struct ctl_ctx *ctx)
         char *token;
 
         repl[i] = t;
+        if (t->route.auth == ROUTE_AUTH_XOAUTH2) {
+            /* The OAuth2 secrets, each under its own field. */
+            tenant_copy(&copies[i], t);
+            repl[i] = &copies[i];
+            if ((status = ctl_oauth_reseal(v, t->id, &copies[i].route, &resealed)) != 0)
+                goto out;
+            continue;
+        }
         if (t->route.password == NULL || !vault_token_looks_sealed(t->route.password)) {
             if (t->route.password)
                 fprintf(stderr, "tenantrelayctl: tenant %s: plaintext password left as is (see audit)\n",
@@ -241,6 +255,11 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf->default_route.password && vault_token_looks_sealed(conf->default_route.password)
         && (status = reseal(v, "default", conf->default_route.password, &conf_token)) != 0)
         goto out;
+    /* The default route's OAuth2 secrets, re-sealed in memory first too. */
+    route_copy(&conf_oauth, &conf->default_route);
+    have_conf_oauth = true;
+    if ((status = ctl_oauth_reseal(v, "default", &conf_oauth, &conf_oauth_n)) != 0)
+        goto out;
     /* 2. The keyring with the new primary (the old key stays: every token
      * on disk keeps opening whatever happens next). */
     if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
@@ -248,7 +267,16 @@ static int key_rotate(struct ctl_ctx *ctx)
         goto out;
     }
     /* 3. The store, 4. the config file. */
-    if (tenant_store_rewrite(conf->tenant_store, store, repl, NULL, &cerr) < 0) {
+    /* One transaction with its change-log entry (PostgreSQL: and the
+     * notification every node reloads on). */
+    switch (store_txn_commit(txn, repl, NULL, "key-rotate", "*", "password", &cerr)) {
+    case STORE_OK:
+        break;
+    case STORE_RACE:
+        status = ctl_fail(EX_TEMPFAIL, "%s (the keyring already has the new key; run rotate again)",
+                          cerr.text);
+        goto out;
+    default:
         status = ctl_fail(EX_IOERR, "%s (the keyring already has the new key; run rotate again)",
                           cerr.text);
         goto out;
@@ -256,10 +284,20 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf_token && (status = rewrite_config_token(ctx->config_path, conf->default_route.password,
                                                      conf_token)) != 0)
         goto out;
-    if (tenant_changelog_append(conf->change_log, "key-rotate", "*", "password", &cerr) < 0)
-        fprintf(stderr, "tenantrelayctl: warning: %s\n", cerr.text);
-    printf("new primary key %s; re-sealed %zu tenant secret%s%s\n", id, resealed,
-           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "");
+    {
+        const char *olds[] = { conf->default_route.oauth.client_secret, conf->default_route.oauth.client_key,
+                               conf->default_route.oauth.service_account };
+        const char *news[] = { conf_oauth.oauth.client_secret, conf_oauth.oauth.client_key,
+                               conf_oauth.oauth.service_account };
+
+        for (int i = 0; i < 3; i++)
+            if (olds[i] && news[i] && strcmp(olds[i], news[i]) != 0
+                && (status = rewrite_config_token(ctx->config_path, olds[i], news[i])) != 0)
+                goto out;
+    }
+    printf("new primary key %s; re-sealed %zu tenant secret%s%s%s\n", id, resealed,
+           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "",
+           conf_oauth_n ? " and the default route's OAuth2 secrets" : "");
     printf("the previous key stays until `tenantrelayctl key retire ID`; reload the daemon\n");
 out:
     for (size_t i = 0; copies && i < n; i++)
@@ -268,9 +306,10 @@ out:
     myfree(copies);
     myfree(repl);
     myfree(conf_token);
-    tenant_store_free(store);
+    if (have_conf_oauth)
+        route_free(&conf_oauth);
     vault_free(v);
-    tenant_store_unlock(lock);
+    store_txn_end(txn);
     return status;
 }
 

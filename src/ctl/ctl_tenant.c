@@ -2,9 +2,9 @@
  * ctl_tenant.c - tenantrelayctl tenant set | show | list | remove |
  * enable | disable.
  *
- * Every change is saved under the store's lock: load the store, build the
- * new record, check it (syntax, claims of domains and addresses), write the
- * one file that holds the record atomically, append to the change log.
+ * Every change is one store transaction (store.h, either backend): lock,
+ * read what the change needs, build the new record, check it (syntax,
+ * claims of domains and addresses), save it with its change-log entry.
  * `tenant set` runs the connectivity probe first (ctl_tenant_probe():
  * nothing is saved unless it passed; --no-test saves unverified) WITHOUT
  * the lock, then saves only if the record it would save still has the route
@@ -26,13 +26,17 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define SET_USAGE "usage: tenant set ID [--host H] [--port P] [--tls implicit|starttls|none] " \
     "[--username U] [--password-stdin | --password-file F] [--sender ADDR] [--domain D]... " \
     "[--address A]... [--ca-file F] [--no-tls-verify | --tls-verify] [--insecure-plaintext] " \
-    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test]"
+    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test] [--auth password|xoauth2] " \
+    "[--oauth-provider microsoft|google|generic] [--oauth-directory ID] [--oauth-token-url URL] " \
+    "[--oauth-client-id ID] [--oauth-secret-stdin | --oauth-secret-file F | --oauth-key-file F " \
+    "[--oauth-cert-file F [--oauth-assertion-alg PS256|RS256]]] [--oauth-scope S]"
 
 /* What `tenant set` was asked to change; NULL / -1: not given.  The route
  * flags (in r) are parsed as `test --host` parses them. */
@@ -110,7 +114,9 @@ static int parse_set(int argc, char **argv, struct set_args *a)
             return ctl_fail(EX_USAGE, "unknown option \"%s\"\n%s", o, SET_USAGE);
         i++;
     }
-    return ctl_route_flags_check_password(&a->r);
+    if (ctl_route_flags_check_password(&a->r) != 0)
+        return EX_USAGE;
+    return ctl_oauth_flags_check(&a->r);
 }
 
 static void add_field(struct dbuf *f, const char *name)
@@ -173,9 +179,15 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
         return ctl_fail(EX_DATAERR, "--host: \"%s\" is not a host name", r->host);
     if (!mailaddr_is_valid(r->sender, false))
         return ctl_fail(EX_DATAERR, "--sender: \"%s\" is not a valid address", r->sender);
-    if ((r->username == NULL) != (r->password == NULL))
+    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
         return ctl_fail(EX_USAGE, r->username ? "--username needs a password (--password-stdin or --password-file)"
                                               : "a password needs --username");
+    {
+        char err[512];
+
+        if (route_oauth_validate(r, err, sizeof(err)) < 0)
+            return ctl_fail(EX_USAGE, "%s", err);
+    }
     if (r->tls == ROUTE_TLS_NONE && !r->insecure_plaintext)
         return ctl_fail(EX_DATAERR, "--tls none needs --insecure-plaintext (test upstreams only; the audit flags it)");
     if (r->tls == ROUTE_TLS_NONE && r->username)
@@ -198,17 +210,22 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
     return 0;
 }
 
-/* Run a store change: repl/added as tenant_store_rewrite(), then the log. */
-static int save(struct conf *conf, const struct tenant_store *store, const struct tenant *const *repl,
-                const struct tenant *added, const char *action, const char *id, const char *fields)
+/* Commit a store change (store.h: repl/added as tenant_store_rewrite(),
+ * the change log, for PostgreSQL the version bump and the notification).
+ * A lost race exits 75 with nothing saved. */
+static int save(struct store_txn *txn, const struct tenant *const *repl, const struct tenant *added,
+                const char *action, const char *id, const char *fields)
 {
     struct conf_error err = { "" };
 
-    if (tenant_store_rewrite(conf->tenant_store, store, repl, added, &err) < 0)
+    switch (store_txn_commit(txn, repl, added, action, id, fields, &err)) {
+    case STORE_OK:
+        return 0;
+    case STORE_RACE:
+        return ctl_fail(EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, err.text);
+    default:
         return ctl_fail(ctl_status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
-    if (tenant_changelog_append(conf->change_log, action, id, fields, &err) < 0)
-        return ctl_fail(EX_IOERR, "%s (the change itself was saved)", err.text);
-    return 0;
+    }
 }
 
 /* The index of id in the store, or (size_t)-1. */
@@ -336,8 +353,8 @@ static int seal_secret(struct ctl_ctx *ctx, const char *id, const unsigned char 
  * an exit status; t is the caller's to free either way.  The caller checks
  * it with check_record(). */
 static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const struct tenant_store *store,
-                        const unsigned char *secret, size_t secret_len, struct tenant *t,
-                        struct dbuf *changed, bool *existed)
+                        const unsigned char *secret, size_t secret_len, const unsigned char *osecret,
+                        size_t osecret_len, struct tenant *t, struct dbuf *changed, bool *existed)
 {
     const struct tenant *old = tenant_store_find(store, a->id);
     char *token = NULL;
@@ -348,33 +365,24 @@ static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const str
         return status;
     merge_record(t, old, a, token, changed);
     myfree(token);
-    return 0;
+    return ctl_oauth_apply(ctx, a->id, &t->route, &a->r, osecret, osecret_len, changed);
 }
 
-/* The store's part that matters to this change, read under the lock (see
- * tenant_store_load_for_update: only the files that can matter, so one
- * update stays fast at 100,000 tenants while claims are still checked
- * against every record).  *lock stays held when keep_lock is set, else it
- * is released before returning: the read is still a consistent one, never
- * a file caught between its removal and the directory listing. */
-static struct tenant_store *load_locked(const struct conf *conf, const struct set_args *a, bool keep_lock,
-                                        int *lock, int *status)
+/* The store's part that matters to this change, read under the store's
+ * write lock (store_txn_begin(): for the file store only the files that
+ * can matter, so one update stays fast at 100,000 tenants while claims are
+ * still checked against every record).  The transaction holds the lock
+ * until store_txn_end(). */
+static struct store_txn *begin_locked(const struct conf *conf, const struct set_args *a, int *status)
 {
     struct conf_error cerr = { "" };
-    struct tenant_store *store;
+    struct store_txn *txn;
 
-    if ((*lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
-        *status = ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
-        return NULL;
-    }
-    if ((store = tenant_store_load_for_update(conf->tenant_store, a->id, a->domains, a->addresses,
-                                              &cerr)) == NULL)
-        *status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
-    if (!keep_lock || store == NULL) {
-        tenant_store_unlock(*lock);
-        *lock = -1;
-    }
-    return store;
+    if ((txn = store_txn_begin(conf, a->id, a->domains, a->addresses, &cerr)) == NULL)
+        *status = ctl_fail(strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+                           : errno == EINVAL ? EX_DATAERR : ctl_status_for_errno(errno),
+                           "tenant store: %s", cerr.text);
+    return txn;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -434,6 +442,8 @@ static void probed_diff(struct ctl_ctx *ctx, const struct tenant *probed, const 
         add_field(diff, "tls_verify");
     if (!str_eq(p->bind_address, n->bind_address))
         add_field(diff, "bind_address");
+    if (ctl_oauth_settings_differ(p, n))
+        add_field(diff, "oauth");
 }
 
 /*
@@ -454,14 +464,15 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
 {
     struct conf *conf = ctl_conf(ctx);
     struct set_args a;
-    struct tenant_store *store = NULL;
+    struct store_txn *txn = NULL;
+    const struct tenant_store *store = NULL;
     struct tenant t, probed;
     const struct tenant **repl = NULL;
     struct dbuf changed = DBUF_INIT, diff = DBUF_INIT;
-    unsigned char *secret = NULL;
-    size_t secret_len = 0, n, idx;
+    unsigned char *secret = NULL, *osecret = NULL;
+    size_t secret_len = 0, osecret_len = 0, n, idx;
     char why[256];
-    int lock = -1, status;
+    int status;
     bool existed = false, probed_existed = false;
     enum probe_result probe = PROBE_NOT_RUN;
 
@@ -487,18 +498,22 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     if ((a.r.password_stdin || a.r.password_file)
         && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
         goto out;
+    if ((status = ctl_oauth_secret_read(&a.r, &osecret, &osecret_len)) != 0)
+        goto out;
 
     /* 1. The probe, with no lock held while it runs. */
     if (a.no_test) {
         snprintf(why, sizeof(why), "--no-test was given");
     } else {
-        if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
+        if ((txn = begin_locked(conf, &a, &status)) == NULL)
             goto out;
-        if ((status = build_record(ctx, &a, store, secret, secret_len, &probed, &changed,
-                                   &probed_existed)) != 0
+        store = store_txn_view(txn);
+        if ((status = build_record(ctx, &a, store, secret, secret_len, osecret, osecret_len, &probed,
+                                   &changed, &probed_existed)) != 0
             || (status = check_record(&probed, store)) != 0)
             goto out;
-        tenant_store_free(store);
+        store_txn_end(txn);     /* no lock while the probe runs */
+        txn = NULL;
         store = NULL;
         if (probed_existed && changed.len == 0) {
             printf("tenant %s: nothing changed\n", probed.id);
@@ -513,8 +528,9 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     }
 
     /* 2. Under the lock: the store as it is now, the same merge, the save. */
-    if ((store = load_locked(conf, &a, true, &lock, &status)) == NULL)
+    if ((txn = begin_locked(conf, &a, &status)) == NULL)
         goto out;
+    store = store_txn_view(txn);
     if (probe == PROBE_PASSED && !probed_existed && tenant_store_find(store, a.id)) {
         status = ctl_fail(EX_TEMPFAIL, "tenant %s was created by another command while the connectivity "
                           "test ran: nothing saved; run the command again", a.id);
@@ -525,7 +541,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
                           "nothing saved", a.id);
         goto out;
     }
-    if ((status = build_record(ctx, &a, store, secret, secret_len, &t, &changed, &existed)) != 0)
+    if ((status = build_record(ctx, &a, store, secret, secret_len, osecret, osecret_len, &t, &changed,
+                               &existed)) != 0)
         goto out;
     if (probe == PROBE_PASSED) {
         probed_diff(ctx, &probed, &t, secret != NULL, &diff);
@@ -558,11 +575,12 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     idx = existed ? index_of(store, t.id) : (size_t)-1;
     if (idx != (size_t)-1)
         repl[idx] = &t;
-    if ((status = save(conf, store, repl, existed ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
+    if ((status = save(txn, repl, existed ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
         goto out;
     printf("tenant %s %s (%s)\n", t.id, existed ? "updated" : "created", dbuf_str(&changed));
 out:
     vault_plain_free(secret, secret_len);
+    vault_plain_free(osecret, osecret_len);
     conf_free_strings(a.domains);
     conf_free_strings(a.addresses);
     if (t.id)
@@ -572,64 +590,41 @@ out:
     myfree(repl);
     dbuf_free(&changed);
     dbuf_free(&diff);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
+    store_txn_end(txn);
     return status;
 }
 
-/* remove / enable / disable: one record changes or goes. */
+/* remove / enable / disable: one record changes or goes, one store
+ * transaction (store_tenant_remove / store_tenant_set_enabled). */
 static int tenant_change(struct ctl_ctx *ctx, const char *action, const char *id)
 {
     struct conf *conf = ctl_conf(ctx);
     struct conf_error cerr = { "" };
-    struct tenant_store *store = NULL;
-    struct tenant t;
-    const struct tenant **repl = NULL;
-    size_t n, idx;
-    int lock = -1, status = 0;
+    enum store_result res;
+    bool removing = strcmp(action, "remove") == 0, changed = true;
 
-    memset(&t, 0, sizeof(t));
     if (conf == NULL)
         return EX_CONFIG;
-    if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0)
-        return ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
-    if ((store = tenant_store_load_for_update(conf->tenant_store, id, NULL, NULL, &cerr)) == NULL) {
-        status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
-        goto out;
-    }
-    if ((idx = index_of(store, id)) == (size_t)-1) {
-        status = ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
-        goto out;
-    }
-    n = tenant_store_count(store);
-    repl = mycalloc(n + 1, sizeof(*repl));
-    for (size_t i = 0; i < n; i++)
-        repl[i] = tenant_store_at(store, i);
-    if (strcmp(action, "remove") == 0) {
-        repl[idx] = NULL;
-    } else {
-        bool on = strcmp(action, "enable") == 0;
-
-        if (repl[idx]->enabled == on) {
+    errno = 0;
+    res = removing ? store_tenant_remove(conf, id, &cerr)
+                   : store_tenant_set_enabled(conf, id, strcmp(action, "enable") == 0, &changed, &cerr);
+    switch (res) {
+    case STORE_OK:
+        if (!changed)
             printf("tenant %s is already %sd\n", id, action);
-            goto out;
-        }
-        tenant_copy(&t, repl[idx]);
-        t.enabled = on;
-        t.updated = time(NULL);
-        repl[idx] = &t;
+        else
+            printf("tenant %s %sd\n", id, removing ? "remove" : action);
+        return 0;
+    case STORE_NOT_FOUND:
+        return ctl_fail(EX_DATAERR, "%s", cerr.text);
+    case STORE_RACE:
+        return ctl_fail(EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, cerr.text);
+    default:
+        return ctl_fail(strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+                        : errno == EINVAL ? EX_DATAERR
+                        : ctl_status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR,
+                        "tenant store: %s", cerr.text);
     }
-    if ((status = save(conf, store, repl, NULL, action, id,
-                       strcmp(action, "remove") == 0 ? "*" : "enabled")) != 0)
-        goto out;
-    printf("tenant %s %sd\n", id, strcmp(action, "remove") == 0 ? "remove" : action);
-out:
-    if (t.id)
-        tenant_free_fields(&t);
-    myfree(repl);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
-    return status;
 }
 
 /* "sealed (key ID)", "plaintext!" or NULL: what may be shown of a password. */
@@ -655,13 +650,13 @@ static json_t *strings_json(char *const *v)
     return a;
 }
 
-static json_t *tenant_json(const struct tenant *t)
+static json_t *tenant_json(const struct tenant *t, const struct vault *v)
 {
     const struct route *r = &t->route;
     char buf[128];
     const char *pw = password_state(r->password, buf, sizeof(buf));
 
-    return json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
+    json_t *j = json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
                      "id", t->id, "enabled", t->enabled, "host", r->host, "port", r->port,
                      "tls", route_tls_names[r->tls], "username", r->username, "password", pw,
                      "sender", r->sender, "domains", strings_json(t->domains),
@@ -670,6 +665,9 @@ static json_t *tenant_json(const struct tenant *t)
                      "max_connections", r->max_connections, "rate_limit", r->rate_limit,
                      "created", ctl_json_time(t->created), "updated", ctl_json_time(t->updated),
                      "verified", ctl_json_time(t->verified));
+
+    ctl_oauth_json_add(j, r, v, t->id);
+    return j;
 }
 
 static int tenant_show(struct ctl_ctx *ctx, const char *id)
@@ -687,7 +685,14 @@ static int tenant_show(struct ctl_ctx *ctx, const char *id)
         tenant_store_free(store);
         return ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
     }
-    j = tenant_json(t);
+    {
+        /* Whether the OAuth2 secrets open: with the keyring when it loads. */
+        char verr[256];
+        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2 ? vault_load(ctl_conf(ctx), verr, sizeof(verr)) : NULL;
+
+        j = tenant_json(t, v);
+        vault_free(v);
+    }
     if (ctx->json) {
         ctl_json_print(j);
     } else {
@@ -719,7 +724,7 @@ static int tenant_list(struct ctl_ctx *ctx)
         const struct tenant *t = tenant_store_at(store, i);
 
         if (ctx->json) {
-            json_array_append_new(arr, tenant_json(t));
+            json_array_append_new(arr, tenant_json(t, NULL));
         } else {
             char hp[300], ver[64] = "never";
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 int ctl_status_for_errno(int e)
@@ -54,8 +55,9 @@ struct tenant_store *ctl_store_load(struct ctl_ctx *ctx, int *status)
         *status = EX_CONFIG;
         return NULL;
     }
-    if ((s = tenant_store_load(conf->tenant_store, &err)) == NULL) {
-        *status = EX_DATAERR;
+    if ((s = store_load(conf, NULL, &err)) == NULL) {
+        /* A database that does not answer is "unavailable", not bad data. */
+        *status = strstr(err.text, "cannot connect") ? EX_UNAVAILABLE : EX_DATAERR;
         ctl_fail(*status, "tenant store: %s", err.text);
     }
     return s;
@@ -155,7 +157,10 @@ size_t ctl_key_uses(const struct conf *conf, const struct tenant_store *store, c
 {
     size_t n = uses(conf->default_route.password, id) ? 1 : 0;
 
-    for (size_t i = 0; i < tenant_store_count(store); i++)
+    n += ctl_oauth_key_uses(&conf->default_route, id);
+    for (size_t i = 0; i < tenant_store_count(store); i++) {
         n += uses(tenant_store_at(store, i)->route.password, id);
+        n += ctl_oauth_key_uses(&tenant_store_at(store, i)->route, id);
+    }
     return n;
 }

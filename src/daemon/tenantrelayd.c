@@ -27,9 +27,12 @@
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/store.h"
+#include "tenantrelay/store_live.h"
 #include "tenantrelay/tenant.h"
 
 static struct conf *load_or_report(const char *path, bool check_files)
@@ -70,14 +73,17 @@ static struct tenant_store *load_store(const struct conf *conf, const char *when
                                        char *err, size_t errlen)
 {
     struct conf_error cerr = { "" };
-    struct tenant_store *store = tenant_store_load_whole(conf->tenant_store, &cerr);
+    struct tenant_store *store = store_load_whole(conf, NULL, &cerr);
+    char name[512];
 
     if (store == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         msg_error("-", "%s: %s", when, err);
         return NULL;
     }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+    /* A PostgreSQL URI may hold a password: logged without it. */
+    msg_info("-", "tenant store loaded path=%s tenants=%zu",
+             store_display_name(conf->tenant_store, name, sizeof(name)),
              tenant_store_count(store));
     return store;
 }
@@ -197,6 +203,9 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
     if ((sigfd = daemon_signal_pipe()) < 0)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
+    /* curl_global_init is not thread-safe: before the first thread. */
+    if (oauth_global_init() < 0)
+        msg_fatal(EX_SOFTWARE, "-", "cannot initialise libcurl for OAuth2 token requests");
     /* The daemon owns the spool; the listener and delivery borrow it, and
      * it is closed only once neither uses it (see the end of main). */
     if ((spool = spool_open(conf->spool_directory, true, err, sizeof(err))) == NULL)
@@ -205,6 +214,11 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "spool recovery: %s", err);
     msg_info("-", "spool recovered directory=%s queued=%zu", conf->spool_directory, nids);
     spool_ids_free(ids);
+    /* A PostgreSQL tenant store: loaded (or its snapshot in the spool
+     * directory) and watched by a thread, so after the fork; load_store()
+     * then takes its snapshot. */
+    if (store_live_start(conf, "tenantrelayd", err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "cannot start: %s", err);
     if ((store = load_store(conf, "cannot start", err, sizeof(err))) == NULL)
         msg_fatal(EX_CONFIG, "-", "%s", err);
     if (server_start(conf, spool, store) < 0)
@@ -213,6 +227,7 @@ int main(int argc, char **argv)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     tenant_store_free(store);   /* the listener and delivery hold theirs */
     server_set_queued_hook(delivery_enqueue);
+    store_live_subscribe(delivery_store_install);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -270,14 +285,18 @@ int main(int argc, char **argv)
         close(fds[i]);
     /* Stop order: the listener first (no new message reaches delivery),
      * then delivery (its workers and scheduler use the spool), then the
-     * spool, and only when both said nothing of theirs still runs. */
+     * live store's watcher (it hands snapshots to delivery), then the
+     * spool, and only when both said nothing of theirs still runs; libcurl
+     * last (delivery's token requests use it). */
     server_idle = server_stop();
     delivery_idle = delivery_stop();
+    store_live_stop();
     if (server_idle && delivery_idle)
         spool_close(spool);
     else
         msg_warn("-", "spool left open: %s still running at exit",
                  server_idle ? "delivery attempts" : "sessions");
+    oauth_global_cleanup();
     control_server_stop(control);
     myfree(fds);
     conf_unref(conf);

@@ -17,6 +17,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/vault.h"
 
 struct delivery delivery = {
@@ -142,6 +143,46 @@ void delivery_enqueue(const struct spool_envelope *env)
     pthread_mutex_unlock(&delivery.lock);
 }
 
+/* The keyring file as last loaded (start, reload, or with a new store
+ * snapshot: see delivery_store_install()). */
+static pthread_mutex_t keyring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stat keyring_seen;
+
+/* The keyring file's identity now; false when it cannot be seen. */
+static bool keyring_stat(const struct conf *conf, struct stat *st)
+{
+    char path[4096];
+
+    return stat(vault_path(conf, path, sizeof(path)), st) == 0;
+}
+
+/* Remember st as the keyring file last loaded (all zero: none). */
+static void keyring_remember(const struct stat *st)
+{
+    pthread_mutex_lock(&keyring_lock);
+    keyring_seen = *st;
+    pthread_mutex_unlock(&keyring_lock);
+}
+
+/* Whether the keyring file differs from the one last loaded; remember it. */
+static bool keyring_changed(const struct conf *conf)
+{
+    struct stat st;
+    bool changed;
+
+    if (!keyring_stat(conf, &st))
+        return false;
+    pthread_mutex_lock(&keyring_lock);
+    changed = st.st_ino != keyring_seen.st_ino || st.st_size != keyring_seen.st_size
+              || st.st_mtim.tv_sec != keyring_seen.st_mtim.tv_sec
+              || st.st_mtim.tv_nsec != keyring_seen.st_mtim.tv_nsec
+              || st.st_ctim.tv_sec != keyring_seen.st_ctim.tv_sec      /* chmod, chown */
+              || st.st_ctim.tv_nsec != keyring_seen.st_ctim.tv_nsec;
+    keyring_seen = st;
+    pthread_mutex_unlock(&keyring_lock);
+    return changed;
+}
+
 /* What a reload replaces as one piece: the keyring and the TLS client
  * contexts built for it.  Workers pin the generation their session uses,
  * so a reload frees the old one as soon as its last session ends, instead
@@ -167,11 +208,28 @@ void dgen_put(struct dgen *g)
     myfree(g);
 }
 
+/* Replace the current generation by one with vault (NULL: the running
+ * keyring, borrowed) and fresh TLS contexts; the old one is freed when its
+ * last session ends.  Lock held. */
+static void dgen_replace(struct vault *vault)
+{
+    struct dgen *g = dgen_new(vault);
+
+    if (vault == NULL && delivery.gen->vault) {
+        g->vault = delivery.gen->vault;
+        g->vault_owner = delivery.gen->vault_owner ? delivery.gen->vault_owner : delivery.gen;
+        g->vault_owner->refs++;
+    }
+    dgen_put(delivery.gen);
+    delivery.gen = g;
+}
+
 /* The new state a reload prepares; delivery_commit() installs it. */
 struct delivery_next {
     struct conf *conf;
     struct tenant_store *store;
     struct vault *vault;        /* NULL: keep the running keyring */
+    struct stat keyring_st;     /* the keyring file read (all zero: none) */
 };
 
 struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *store,
@@ -179,12 +237,15 @@ struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *s
 {
     struct delivery_next *n;
     struct vault *vault;
+    struct stat st;
     char verr[256];
     bool had_vault;
 
     pthread_mutex_lock(&delivery.lock);
     had_vault = delivery.gen && delivery.gen->vault;
     pthread_mutex_unlock(&delivery.lock);
+    if (!keyring_stat(conf, &st))
+        memset(&st, 0, sizeof(st));
     vault = vault_load(conf, verr, sizeof(verr));
     if (vault == NULL && had_vault) {
         /* A keyring that was readable and no longer is, is broken: the
@@ -198,6 +259,7 @@ struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *s
     n->conf = conf_ref(conf);
     n->store = tenant_store_ref(store);
     n->vault = vault;
+    n->keyring_st = st;
     return n;
 }
 
@@ -217,6 +279,7 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
     char **ids = NULL;
     size_t count = 0;
     struct vault *vault;
+    struct stat kst;
     char verr[256];
 
     if (vault_init() < 0) {
@@ -225,6 +288,8 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
     }
     if (spool_list(spool, &ids, &count, err, errlen) < 0)
         return -1;
+    if (keyring_stat(conf, &kst))
+        keyring_remember(&kst);
     /* Without a keyring, routes with credentials defer with a clear reason. */
     if ((vault = vault_load(conf, verr, sizeof(verr))) == NULL)
         msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
@@ -274,26 +339,60 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
 
 void delivery_commit(struct delivery_next *n)
 {
-    struct dgen *g;
-
     pthread_mutex_lock(&delivery.lock);
     conf_unref(delivery.conf);
     delivery.conf = n->conf;
     tenant_store_free(delivery.store);
     delivery.store = n->store;
     /* A reload rereads CA files too: new sessions get fresh contexts. */
-    g = dgen_new(n->vault);
-    if (n->vault == NULL && delivery.gen->vault) {
-        g->vault = delivery.gen->vault;
-        g->vault_owner = delivery.gen->vault_owner ? delivery.gen->vault_owner : delivery.gen;
-        g->vault_owner->refs++;
-    }
-    dgen_put(delivery.gen);
-    delivery.gen = g;
+    dgen_replace(n->vault);
+    keyring_remember(&n->keyring_st);
     droute_refresh_all();
     pthread_cond_broadcast(&delivery.sched_cond);
     pthread_mutex_unlock(&delivery.lock);
     myfree(n);
+}
+
+void delivery_store_install(struct tenant_store *store)
+{
+    struct vault *vault = NULL;
+    struct conf *conf;
+    char verr[256];
+
+    pthread_mutex_lock(&delivery.lock);
+    conf = delivery.running && !delivery.stopping ? conf_ref(delivery.conf) : NULL;
+    pthread_mutex_unlock(&delivery.lock);
+    if (conf == NULL)
+        return;                 /* stopped (the watcher stops after delivery) */
+    /* `key rotate` on another host re-seals every token under a new key:
+     * when the keyring file changed too (a mounted secret, a credential),
+     * read it again with the snapshot, outside the lock. */
+    if (keyring_changed(conf) && (vault = vault_load(conf, verr, sizeof(verr))) == NULL) {
+        struct stat none;
+
+        msg_warn("-", "keyring changed but not reloaded (%s): tried again with the next change", verr);
+        memset(&none, 0, sizeof(none));
+        keyring_remember(&none);
+    }
+    conf_unref(conf);
+    pthread_mutex_lock(&delivery.lock);
+    if (delivery.running && !delivery.stopping) {
+        tenant_store_free(delivery.store);
+        delivery.store = tenant_store_ref(store);
+        if (vault) {
+            /* A new generation, as on reload: sessions opening a secret
+             * with the old keyring keep it until they end; then it is
+             * freed. */
+            dgen_replace(vault);
+            vault = NULL;
+            msg_info("-", "keyring reloaded with the tenant store");
+        }
+        /* Routes follow their tenant's new record, as on reload. */
+        droute_refresh_all();
+        pthread_cond_broadcast(&delivery.sched_cond);
+    }
+    pthread_mutex_unlock(&delivery.lock);
+    vault_free(vault);
 }
 
 bool delivery_stop(void)

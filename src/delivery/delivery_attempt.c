@@ -20,10 +20,13 @@
 #include "delivery_int.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
 
 /* The message as mapped from the spool. */
@@ -117,6 +120,77 @@ static void add_done(struct spool_state *st, const char *rcpt)
     st->done_recipients[n + 1] = NULL;
 }
 
+/* A token failure as the step's result: breaker-class errors
+ * (invalid_client, unauthorized_client, ...) count like a refused AUTH,
+ * the others defer (never a failed message). */
+static void token_failed(struct smtpc_result *sr, const struct oauth_error *oe)
+{
+    memset(sr, 0, sizeof(*sr));
+    sr->err = oe->breaker ? SMTPC_ERR_AUTH_FAILED : SMTPC_ERR_LOCAL;
+    sr->stage = "auth";
+    snprintf(sr->errstr, sizeof(sr->errstr), "oauth token: %s: %.200s", oe->code ? oe->code : "oauth_token_failed",
+             oe->detail);
+}
+
+/* Connect and AUTH with an OAuth2 token from the daemon's cache, taken
+ * first so that a token failure costs no SMTP connection.  A refusal of a
+ * cached token may mean the provider revoked or forgot it: drop it, fetch
+ * a new one and try once more on the same session. */
+static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
+{
+    const struct route *route = ctx->route;
+    struct oauth_request req;
+    struct oauth_token tok;
+    struct oauth_error oe;
+    struct smtpc_cred cred;
+    int rc = -1;
+
+    memset(&req, 0, sizeof(req));
+    req.oauth = &route->oauth;
+    req.username = route->username;
+    req.ca_file = route->ca_file;
+    req.vault = ctx->vault;
+    req.seal_tenant = ctx->seal_tenant;
+    req.timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;  /* a token answer is quick; SMTP's 300 s is not its bound */
+    if (oauth_cache_get(&req, &tok, &oe) < 0) {
+        token_failed(sr, &oe);
+        return -1;
+    }
+    if (smtpc_open(*ctx->session, NULL, sr) < 0) {
+        oauth_token_free(&tok);
+        return -1;
+    }
+    for (int round = 0; round < 2; round++) {
+        memset(&cred, 0, sizeof(cred));
+        cred.kind = SMTPC_CRED_XOAUTH2;
+        cred.mech = SMTPC_AUTH_AUTO;
+        cred.username = route->username;
+        cred.secret = tok.data;
+        cred.secret_len = tok.len;
+        rc = smtpc_auth(*ctx->session, &cred, sr);
+        if (rc < 0 && sr->err == SMTPC_ERR_AUTH_FAILED) {
+            oauth_cache_invalidate(&req, &tok);
+            /* Google's and RFC 7628's reason comes in the 334 challenge. */
+            if (smtpc_auth_challenge(*ctx->session))
+                msg_info("-", "route=%s oauth AUTH refused mechanism=%s challenge=%s", ctx->route_key,
+                         smtpc_caps(*ctx->session)->auth_xoauth2 ? "XOAUTH2" : "OAUTHBEARER",
+                         smtpc_auth_challenge(*ctx->session));
+        }
+        if (round == 1 || rc == 0 || sr->err != SMTPC_ERR_AUTH_FAILED || !tok.from_cache
+            || !smtpc_usable(*ctx->session))
+            break;
+        msg_info("-", "route=%s oauth token refused (%.200s): fetching a new one", ctx->route_key,
+                 sr->reply.text);
+        oauth_token_free(&tok);
+        if (oauth_cache_get(&req, &tok, &oe) < 0) {
+            token_failed(sr, &oe);
+            return -1;
+        }
+    }
+    oauth_token_free(&tok);
+    return rc;
+}
+
 /* Open the session (connect, TLS, EHLO, AUTH) with the route's password
  * opened from the vault only for the AUTH step, then wiped. */
 static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, bool *auth_ok)
@@ -148,6 +222,11 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     *ctx->session_messages = 0;
     if (route->username == NULL) {
         rc = smtpc_open(*ctx->session, NULL, sr);
+        *auth_ok = rc == 0;
+        return rc;
+    }
+    if (route->auth == ROUTE_AUTH_XOAUTH2) {
+        rc = oauth_open(ctx, sr);
         *auth_ok = rc == 0;
         return rc;
     }
@@ -196,21 +275,24 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     json_t *rcpts = json_array();
     json_t *ev;
 
+    /* Client and upstream bytes (Message-ID, addresses, the reply) made
+     * valid UTF-8 first: jansson refuses anything else, and the event
+     * would be lost. */
     for (int i = 0; i < env->recipient_count; i++)
-        json_array_append_new(rcpts, json_string(env->recipients[i]));
-    ev = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s?, s:s, s:f, s:i, s:s}",
+        json_array_append_new(rcpts, utf8_json_string(env->recipients[i]));
+    ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:f, s:i, s:o}",
                    "time", events_time(time(NULL), when, sizeof(when)),
                    "queue_id", env->id,
-                   "tenant", ctx->route_key,
-                   "message_id", env->message_id,
-                   "sender", sender,
+                   "tenant", utf8_json_string(ctx->route_key),
+                   "message_id", utf8_json_string(env->message_id),
+                   "sender", utf8_json_string(sender),
                    "recipients", rcpts,
-                   "relay", relay,
+                   "relay", utf8_json_string(relay),
                    "tls", tls,
                    "status", status,
                    "delay", delay,
                    "attempt", attempt,
-                   "reply", reply);
+                   "reply", utf8_json_string(reply));
     if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
         msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
                   strerror(errno));
@@ -233,6 +315,7 @@ static void unreadable(const struct attempt_ctx *ctx, struct dmsg *m, const char
     bool permanent = e == EINVAL || e == EFBIG || strcmp(what, "envelope") != 0;
 
     snprintf(res->reply, sizeof(res->reply), "local: cannot read the %s: %s", what, why);
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));     /* as at outcome: below */
     if (spool_state_read(ctx->spool, m->qid, &st, err, sizeof(err)) < 0)
         memset(&st, 0, sizeof(st));
     if (st.attempts < m->attempts)
@@ -267,6 +350,42 @@ static bool same_tenant(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
+/* Relayed safely (SPEC §4): no line over 998 octets leaves, and 8-bit
+ * content goes to an upstream without 8BITMIME as 7-bit, the decoded
+ * content unchanged (src/mime).  Only a message that needs it is copied;
+ * src becomes the one converted buffer.  Never a failure for how we
+ * relay: an 8-bit message is not refused for a missing 8BITMIME. */
+static void fit_for_upstream(const char *qid, const struct smtpc_caps *caps, const struct dbuf *headers,
+                             const char *body, size_t blen, bool body_8bit, struct smtpc_source *src,
+                             size_t *nsrc, struct dbuf *converted, unsigned *decided,
+                             struct smtpc_envelope *se)
+{
+    unsigned flags = MIME_FIX_LINES | (caps->eightbitmime ? 0 : MIME_FIX_8BIT);
+    const char *hdr = headers->data ? headers->data : "";
+    int parts;
+
+    se->body_8bit = body_8bit && caps->eightbitmime;
+    if (*decided == flags)
+        return;                 /* decided for this kind of upstream already */
+    *decided = flags;
+    src[0].buf = hdr;
+    src[0].len = headers->len;
+    src[1].buf = body;
+    src[1].len = blen;
+    *nsrc = 2;
+    se->size = headers->len + blen;
+    if (!mime_needs_fix(hdr, headers->len, body, blen, flags))
+        return;
+    dbuf_reset(converted);
+    parts = mime_convert(hdr, headers->len, body, blen, flags, converted);
+    msg_info(qid, "converted for the upstream: %d MIME part(s) re-encoded%s", parts,
+             flags & MIME_FIX_8BIT ? ", 8-bit made 7-bit (no 8BITMIME)" : "");
+    src[0].buf = converted->data;
+    src[0].len = converted->len;
+    *nsrc = 1;
+    se->size = converted->len;
+}
+
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res)
 {
     const struct route *route = ctx->route;
@@ -274,6 +393,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     struct spool_state st;
     struct mapped mm = { -1, NULL, 0, false };
     struct dbuf headers = DBUF_INIT;
+    struct dbuf converted = DBUF_INIT;     /* the message made fit, when it had to be */
     struct smtpc_result sr;
     struct smtpc_rcpt_result *rcpt_res = NULL;
     const char **rcpts = NULL;
@@ -334,6 +454,8 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
         struct smtpc_source src[2];
         struct smtpc_envelope se;
+        unsigned converted_flags = 0;
+        size_t nsrc = 2;
         int send_rc = -1;
 
         if (rs != REWRITE_OK) {
@@ -399,7 +521,10 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
             }
             se.reset_first = *ctx->session_messages > 0;
             (*ctx->session_messages)++;
-            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr);
+            fit_for_upstream(m->qid, smtpc_caps(*ctx->session), &headers, src[1].buf, src[1].len,
+                             (env.flags & SPOOL_FLAG_8BITMIME) != 0, src, &nsrc, &converted,
+                             &converted_flags, &se);
+            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, nsrc, &sr);
             if (send_rc == 0 || !se.reset_first || strcmp(sr.stage ? sr.stage : "", "rset") != 0)
                 break;
             smtpc_session_free(*ctx->session);
@@ -439,6 +564,9 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     }
 
 outcome:
+    /* One valid UTF-8 text for the log, the event, the state file and
+     * the route's last_error (status), cut between characters. */
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     st.attempts++;
     st.last_attempt = now;
     myfree(st.last_reply);
@@ -474,8 +602,10 @@ outcome:
         msg_error(m->qid, "cannot save delivery state: %s", err);
     }
 done:
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     unmap_message(&mm);
     dbuf_free(&headers);
+    dbuf_free(&converted);
     myfree(rcpts);
     myfree(rcpt_res);
     if (have_state)

@@ -14,6 +14,8 @@
 #include "tenantrelay/events.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/store_live.h"
+#include "tenantrelay/utf8.h"
 
 struct dstats *dstats_get(const char *id)
 {
@@ -48,14 +50,31 @@ static json_t *status_entry(const struct dstats *s)
 {
     json_t *o = json_object();
 
-    json_object_set_new_nocheck(o, "id", json_string(s->id));
+    /* Ids and replies made valid UTF-8 (utf8.h): a string jansson refuses
+     * would drop the member, or the whole answer. */
+    json_object_set_new_nocheck(o, "id", utf8_json_string(s->id));
     json_object_set_new_nocheck(o, "sent", json_integer((json_int_t)s->sent));
     json_object_set_new_nocheck(o, "deferred", json_integer((json_int_t)s->deferred));
     json_object_set_new_nocheck(o, "failed", json_integer((json_int_t)s->failed));
     json_object_set_new_nocheck(o, "held", json_integer((json_int_t)s->held));
     json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
-    json_object_set_new_nocheck(o, "last_error", s->last_error ? json_string(s->last_error) : json_null());
+    json_object_set_new_nocheck(o, "last_error", utf8_json_string(s->last_error));
     return o;
+}
+
+/* The tenant store this daemon serves; for PostgreSQL its staleness. */
+static json_t *store_status(void)
+{
+    struct store_live_info li;
+
+    store_live_get_info(&li);
+    if (!li.active)
+        return json_pack("{s:s}", "backend", "file");
+    return json_pack("{s:s, s:I, s:b, s:b, s:o, s:o}", "backend", "postgresql", "version", (json_int_t)li.version,
+                     "stale", li.stale, "from_snapshot", li.from_snapshot, "last_sync_age",
+                     li.synced ? json_integer((json_int_t)(time(NULL) - li.synced)) : json_null(),
+                     "snapshot_age", li.snapshot_at ? json_integer((json_int_t)(time(NULL) - li.snapshot_at))
+                                                    : json_null());
 }
 
 /* O(tenants): the figures are kept per tenant as messages change state
@@ -72,8 +91,8 @@ static json_t *status(void)
         dstats_get(tenant_store_at(delivery.store, i)->id);
     for (struct dstats *s = delivery.stats; s; s = s->next)
         json_array_append_new(tenants, status_entry(s));
-    return json_pack("{s:b, s:I, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
-                     "tenants", tenants);
+    return json_pack("{s:b, s:I, s:o, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
+                     "tenants", tenants, "store", store_status());
 }
 
 /* One operator action on one message: 0 done, 1 deferred (in flight), -1 failed.

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "tenantrelay/smtpc.h"
+#include "tenantrelay/utf8.h"
 
 /* RFC 5321 says 512, real servers send more (long EHLO AUTH lists, banners). */
 #define REPLY_LINE_MAX 4096
@@ -51,6 +52,8 @@ const char *smtpc_auth_mech_name(enum smtpc_auth_mech mech)
         return "LOGIN";
     case SMTPC_AUTH_XOAUTH2:
         return "XOAUTH2";
+    case SMTPC_AUTH_OAUTHBEARER:
+        return "OAUTHBEARER";
     default:
         return "AUTO";
     }
@@ -135,7 +138,9 @@ static void text_append(struct smtpc_reply *r, size_t *tlen, const char *line, s
     }
     room = sizeof(r->text) - 1 - *tlen;
     if (len > room) {
-        len = room;
+        /* Between characters: half a UTF-8 character is invalid JSON
+         * for the events file and the status. */
+        len = utf8_cut(line, len, room);
         r->truncated = true;
     }
     memcpy(r->text + *tlen, line, len);
@@ -263,6 +268,8 @@ static void caps_line(const char *p, size_t len, struct smtpc_caps *caps)
                 caps->auth_login = true;
             else if (strcasecmp(mech, "XOAUTH2") == 0)
                 caps->auth_xoauth2 = true;
+            else if (strcasecmp(mech, "OAUTHBEARER") == 0)
+                caps->auth_oauthbearer = true;
         }
     }
 }

@@ -1,6 +1,6 @@
 # Unit tests of the delivery area (cmocka).
 if HAVE_CMOCKA
-DELIVERY_UNIT_TESTS = tests/unit/test_retry tests/unit/test_events tests/unit/test_delivery_sched
+DELIVERY_UNIT_TESTS = tests/unit/test_retry tests/unit/test_events tests/unit/test_delivery_sched tests/unit/test_utf8
 check_PROGRAMS += $(DELIVERY_UNIT_TESTS)
 TESTS += $(DELIVERY_UNIT_TESTS)
 tests_unit_test_retry_SOURCES = tests/unit/test_retry.c
@@ -13,4 +13,7 @@ tests_unit_test_events_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_delivery_sched_SOURCES = tests/unit/test_delivery_sched.c
 tests_unit_test_delivery_sched_LDADD = libtenantrelayd.a $(UNIT_LDADD)
 tests_unit_test_delivery_sched_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_utf8_SOURCES = tests/unit/test_utf8.c
+tests_unit_test_utf8_LDADD = $(UNIT_LDADD)
+tests_unit_test_utf8_CFLAGS = $(UNIT_CFLAGS)
 endif
