@@ -78,6 +78,11 @@ struct tls_conn;
 struct tls_client_ctx *tls_client_ctx_new(const char *ca_file, bool verify, struct tls_error *err);
 void tls_client_ctx_free(struct tls_client_ctx *ctx);
 
+/* Free OpenSSL's state of the calling thread (its error queue, random
+ * generators) now, for a detached thread about to end: left to the thread's
+ * own exit, it may come after the process's, and LeakSanitizer reports it. */
+void tls_thread_end(void);
+
 /* Handshake over the connected socket fd (made non-blocking here), for the
  * peer named host (a DNS name or an IP literal, as the route gives it).
  * info (optional) is filled even on verification failure.  Returns the

@@ -381,6 +381,8 @@ static void *worker_main(void *arg)
         smtpc_quit(session, &qr);
         smtpc_session_free(session);
     }
+    /* OpenSSL's per-thread state too (this thread is detached). */
+    tls_thread_end();
     /* Counted until here, so that delivery_stop() (bounded) returns only
      * once no worker holds anything: the process may exit right after. */
     pthread_mutex_lock(&delivery.lock);

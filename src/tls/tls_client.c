@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -182,6 +183,11 @@ struct tls_client_ctx *tls_client_ctx_new(const char *ca_file, bool verify, stru
 fail:
     SSL_CTX_free(sc);
     return NULL;
+}
+
+void tls_thread_end(void)
+{
+    OPENSSL_thread_stop();
 }
 
 void tls_client_ctx_free(struct tls_client_ctx *ctx)
