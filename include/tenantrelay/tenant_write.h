@@ -106,6 +106,10 @@ int tenant_store_rewrite(const char *store_path, const struct tenant_store *stor
  * NAMES of the fields changed (never a value).  0, or -1 with err. */
 int tenant_changelog_append(const char *log_path, const char *action, const char *tenant,
                             const char *fields, struct conf_error *err);
+/* The same with the user named by the caller (NULL: the login user; the
+ * HTTP API passes the API token's name). */
+int tenant_changelog_append_as(const char *log_path, const char *user, const char *action,
+                               const char *tenant, const char *fields, struct conf_error *err);
 /* Who is making the change: $SUDO_USER when root ran through sudo, else
  * the login name of the real uid (static buffer). */
 const char *tenant_changelog_user(void);
