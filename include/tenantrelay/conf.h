@@ -70,6 +70,32 @@ struct conf_milter {
     int trusted_count;
 };
 
+/* The optional HTTP API (SPEC §9); see conf_http.c. */
+struct conf_http {
+    bool enabled;               /* the group is present */
+    struct conf_listen *listen; /* address/port; TLS from tls_cert/tls_key below */
+    int listen_count;
+    char *tls_cert, *tls_key;   /* required off loopback */
+    char *api_tokens;           /* token hash file (tenantrelayctl api-token) */
+    bool metrics_per_tenant;
+    bool ui;                    /* serve ui_directory at /ui/ */
+    char *ui_directory;
+    int max_connections;        /* concurrent HTTP connections */
+    int timeout;                /* seconds a connection may stay idle */
+    long max_body;              /* bytes of a request body */
+};
+
+/* Event webhooks (SPEC §9). */
+struct conf_webhook {
+    char *url;                  /* NULL: no webhook */
+    char *secret;               /* sealed for tenant "default", field "webhook_secret" */
+    char *ca_file;              /* optional private CA for the receiver */
+    char *cursor_file;          /* default: <spool>/webhook.cursor */
+    int batch_size;             /* events per POST */
+    int timeout;                /* seconds per POST */
+    int max_backoff;            /* seconds between retries, at most */
+};
+
 struct conf {
     int refcount;
     char *path;
@@ -97,7 +123,14 @@ struct conf {
     struct route default_route;
     struct conf_delivery delivery;
     struct conf_milter milter;
+    struct conf_http http;
+    struct conf_webhook webhook;
 };
+
+/* The http and webhook groups (conf_http.c): defaults, parse, free. */
+void conf_http_defaults(struct conf *c);
+int conf_http_parse(const config_setting_t *root, struct conf *c, struct conf_error *err);
+void conf_http_free(struct conf *c);
 
 /* Parse and validate path.  NULL on error with "FILE:LINE: ..." in err. */
 struct conf *conf_load(const char *path, struct conf_error *err);

@@ -21,7 +21,7 @@ static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
     "events_file", "tenant_store", "change_log", "key_file", "key_credential",
     "tenant_resolution", "tenant_header", "unknown_tenant", "bare_lf", "limits", "retry",
-    "default_route", "milter", "delivery", NULL,
+    "default_route", "milter", "delivery", "http", "webhook", NULL,
 };
 static const char *const delivery_keys[] = {
     "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
@@ -425,7 +425,7 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
     c->bare_lf = (enum conf_bare_lf)e;
     if (parse_listen(root, c, err) < 0 || parse_limits(root, c, err) < 0
         || parse_retry(root, c, err) < 0 || parse_delivery(root, c, err) < 0
-        || parse_milter(root, c, err) < 0)
+        || parse_milter(root, c, err) < 0 || conf_http_parse(root, c, err) < 0)
         return -1;
     if ((s = config_setting_get_member(root, "default_route")) == NULL) {
         conf_errorf(err, root, "key 'default_route' is required (host and sender at least)");
@@ -450,6 +450,7 @@ struct conf *conf_load(const char *path, struct conf_error *err)
     c->refcount = 1;
     c->path = mystrdup(path);
     set_defaults(c);
+    conf_http_defaults(c);
     err->text[0] = 0;
     config_init(&cfg);
     /* config_read_file() cannot tell "missing" from "syntax error". */
@@ -492,7 +493,10 @@ int conf_check_files(const struct conf *c, struct conf_error *err)
         if (check_readable(c->listen[i].tls_cert, "tls_cert", c, err) < 0
             || check_readable(c->listen[i].tls_key, "tls_key", c, err) < 0)
             return -1;
-    if (check_readable(c->default_route.ca_file, "ca_file", c, err) < 0)
+    if (check_readable(c->default_route.ca_file, "ca_file", c, err) < 0
+        || check_readable(c->http.tls_cert, "tls_cert", c, err) < 0
+        || check_readable(c->http.tls_key, "tls_key", c, err) < 0
+        || check_readable(c->webhook.ca_file, "ca_file", c, err) < 0)
         return -1;
     /* The keyring is needed only to open the default route's password. */
     if (c->default_route.password && c->key_file && !c->key_credential
@@ -533,5 +537,6 @@ void conf_unref(struct conf *c)
     route_free(&c->default_route);
     myfree(c->milter.socket);
     myfree(c->milter.trusted_networks);
+    conf_http_free(c);
     myfree(c);
 }
