@@ -26,6 +26,8 @@
 #include "tenantrelay/control.h"
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
+#include "tenantrelay/http.h"
+#include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
@@ -90,6 +92,7 @@ static void reload(const char *path, struct conf **conf)
         reload_finished(false, derr);
         return;
     }
+    http_reload(fresh);
     conf_unref(*conf);
     *conf = fresh;
     msg_info("-", "reloaded configuration from %s", path);
@@ -123,6 +126,13 @@ static json_t *on_control(const json_t *request, void *arg)
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", reload_state.error);
     pthread_mutex_unlock(&reload_state.lock);
     return resp;
+}
+
+/* A message is on stable storage: count it, then schedule it. */
+static void on_queued(const struct spool_envelope *env)
+{
+    metrics_count_received();
+    delivery_enqueue(env);
 }
 
 int main(int argc, char **argv)
@@ -162,7 +172,9 @@ int main(int argc, char **argv)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
     if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
-    server_set_queued_hook(delivery_enqueue);
+    server_set_queued_hook(on_queued);
+    if (http_start(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_OSERR, "-", "%s", err);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -219,6 +231,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < conf->listen_count; i++)
         close(fds[i]);
     server_stop();
+    http_stop();
     delivery_stop();
     control_server_stop(control);
     myfree(fds);

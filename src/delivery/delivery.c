@@ -163,6 +163,8 @@ int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t err
     pthread_mutex_lock(&delivery.lock);
     delivery.conf = conf_ref(conf);
     delivery.store = store;
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     delivery.vault = vault;
     delivery.spool = spool;
     delivery.stopping = false;
@@ -211,6 +213,8 @@ int delivery_reload(struct conf *conf, char *err, size_t errlen)
     delivery.conf = conf_ref(conf);
     tenant_store_free(delivery.store);
     delivery.store = store;
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     if (vault) {
         /* A worker may be opening a secret with the old keyring right now. */
         delivery.old_vaults = myrealloc(delivery.old_vaults,
