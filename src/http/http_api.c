@@ -165,10 +165,10 @@ static json_t *tenant_put(struct conf *conf, const char *id, json_t *body, const
         json_t *fields = json_array();
         char *save = NULL;
 
+        msg_info("-", "http tenant=%s action=set user=%s fields=%s", id, user, res.fields);
         for (char *f = strtok_r(res.fields, ",", &save); f; f = strtok_r(NULL, ",", &save))
             json_array_append_new(fields, json_string(f));
         json_object_set_new(out, "fields", fields);
-        msg_info("-", "http tenant=%s action=set user=%s fields=%s", id, user, res.fields);
         reload_soon();
     }
     if (res.probe_ran) {

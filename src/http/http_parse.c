@@ -183,7 +183,7 @@ int http_update_parse(const json_t *body, struct tenant_update *u, char *err, si
             return -1;
         }
         /* The copy in locked memory is the one that lives on. */
-        if ((s = sodium_malloc(len)) == NULL) {
+        if (sodium_init() < 0 || (s = sodium_malloc(len)) == NULL) {
             snprintf(err, errlen, "out of locked memory");
             return -1;
         }

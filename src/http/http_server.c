@@ -396,13 +396,13 @@ int http_start(struct conf *conf, char *err, size_t errlen)
         };
 
         http.d[i] = MHD_start_daemon(flags, (uint16_t)ls->port, NULL, NULL, on_request, NULL,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                      MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ls->sa,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_connections,
                                      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->max_connections,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                      MHD_OPTION_ARRAY, tls_opts,
                                      MHD_OPTION_END);
         if (http.d[i] == NULL) {

@@ -151,6 +151,10 @@ int http_token_add(const char *path, const char *name, char **token_out, char *e
     int rc = -1;
 
     *token_out = NULL;
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium cannot start");
+        return -1;
+    }
     if (!http_token_name_is_valid(name)) {
         snprintf(err, errlen, "token name \"%s\" must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", name);
         return -1;

@@ -1,0 +1,6 @@
+# Integration tests of the HTTP API, metrics, webhooks and the reference
+# page (SPEC §9), against the real daemon.
+HTTP_INTEGRATION_TESTS = \
+	tests/integration/test_http_api.sh
+TESTS += $(HTTP_INTEGRATION_TESTS)
+EXTRA_DIST += $(HTTP_INTEGRATION_TESTS)
