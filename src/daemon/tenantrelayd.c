@@ -31,6 +31,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
+#include "tenantrelay/webhook.h"
 
 static struct conf *load_or_report(const char *path, bool check_files)
 {
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
     server_set_queued_hook(on_queued);
     if (http_start(conf, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
+    if (webhook_start(conf, delivery_vault(), err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "webhook: %s", err);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -232,6 +235,7 @@ int main(int argc, char **argv)
         close(fds[i]);
     server_stop();
     http_stop();
+    webhook_stop();
     delivery_stop();
     control_server_stop(control);
     myfree(fds);

@@ -1,6 +1,7 @@
 # Integration tests of the HTTP API, metrics, webhooks and the reference
 # page (SPEC §9), against the real daemon.
 HTTP_INTEGRATION_TESTS = \
-	tests/integration/test_http_api.sh
+	tests/integration/test_http_api.sh \
+	tests/integration/test_webhook.sh
 TESTS += $(HTTP_INTEGRATION_TESTS)
-EXTRA_DIST += $(HTTP_INTEGRATION_TESTS)
+EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py
