@@ -40,6 +40,9 @@ struct tenant_update {
     const char *to;             /* probe recipient; NULL: the sender */
     bool no_test;
     const char *user;           /* change log user; NULL: the login user */
+    /* Each probe step as it is recorded (probe_options.on_step); may be NULL. */
+    void (*on_step)(const struct probe_report *rep, enum probe_step_id id, void *arg);
+    void *on_step_arg;
 };
 
 /* The outcome.  status uses tenantrelayctl's exit codes: 0 saved or

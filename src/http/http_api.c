@@ -139,7 +139,9 @@ static const char *code_of(int code)
     }
 }
 
-static json_t *tenant_put(struct conf *conf, const char *id, json_t *body, const char *user, int *status)
+json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char *user,
+                     void (*on_step)(const struct probe_report *, enum probe_step_id, void *), void *arg,
+                     int *status)
 {
     struct tenant_update u;
     struct tenant_update_result res;
@@ -153,6 +155,8 @@ static json_t *tenant_put(struct conf *conf, const char *id, json_t *body, const
     }
     u.id = id;
     u.user = user;
+    u.on_step = on_step;
+    u.on_step_arg = arg;
     tenant_update_apply(conf, delivery_vault(), &u, NULL, NULL, &res);
     http_update_free(&u);
     *status = status_of(res.status);
@@ -368,7 +372,7 @@ json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id
         if (get)
             return tenants_get(conf, id, status);
         if (put)
-            return body ? tenant_put(conf, id, body, user, status)
+            return body ? http_api_put(conf, id, body, user, NULL, NULL, status)
                         : http_error(400, "invalid", "a JSON object body is needed", status);
         if (del)
             return tenant_delete(conf, id, user, status);

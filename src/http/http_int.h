@@ -9,12 +9,30 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/http.h"
+#include "tenantrelay/probe.h"
 
 /* One /v1 request, authenticated as user (the token's name).  body is
  * the parsed JSON body or NULL.  Returns the reply (a new reference) with
  * *status set; errors are {"error": CODE, "detail": TEXT}. */
 json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id, const char *method,
                         const char *after, json_t *body, const char *user, int *status);
+
+/* PUT /v1/tenants/{id}: the update with its probe; on_step (may be NULL)
+ * sees each probe step as it is recorded. */
+json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char *user,
+                     void (*on_step)(const struct probe_report *, enum probe_step_id, void *), void *arg,
+                     int *status);
+
+/* The same PUT streamed as NDJSON (Accept: application/x-ndjson), so a
+ * page can show each probe step live: one {"event": "step", "step": {...}}
+ * line per step, then {"event": "result", "status": N, "result": {...}}
+ * with what the plain PUT would have answered.  Takes a reference to conf
+ * and body (wiped when done); NULL when it cannot start. */
+struct MHD_Response;
+struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *body, const char *user);
+
+/* Zero every string of a parsed body (a password is one of them). */
+void http_json_wipe(json_t *j);
 
 /* {"error": code, "detail": detail} with *status = status. */
 json_t *http_error(int status, const char *code, const char *detail, int *out_status);

@@ -31,6 +31,7 @@
 #include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/tenant.h"
 #include "http_int.h"
 
 #define UI_FILE_MAX (1 << 20)
@@ -230,8 +231,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     *con_cls = NULL;
 }
 
-/* Zero every string in a parsed body (the password is one of them). */
-static void json_wipe(json_t *j)
+void http_json_wipe(json_t *j)
 {
     const char *k;
     json_t *v;
@@ -241,10 +241,10 @@ static void json_wipe(json_t *j)
         sodium_memzero((char *)json_string_value(j), json_string_length(j));
     else if (json_is_object(j))
         json_object_foreach(j, k, v)
-            json_wipe(v);
+            http_json_wipe(v);
     else if (json_is_array(j))
         json_array_foreach(j, i, v)
-            json_wipe(v);
+            http_json_wipe(v);
 }
 
 static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, const char *url, const char *method,
@@ -289,10 +289,26 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
             return send_error(c, 400, "invalid", d);
         }
     }
+    /* The page's save: the probe's steps streamed as they happen. */
+    if (route == HTTP_R_TENANT && strcmp(method, "PUT") == 0 && body && tenant_id_is_valid(id)) {
+        const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+        struct MHD_Response *sr;
+
+        if (accept && strstr(accept, "application/x-ndjson") && (sr = http_stream_put(conf, id, body, user))) {
+            json_decref(body);          /* the stream holds its own reference */
+            MHD_add_response_header(sr, "Content-Type", "application/x-ndjson");
+            MHD_add_response_header(sr, "Cache-Control", "no-store");
+            MHD_add_response_header(sr, "X-Content-Type-Options", "nosniff");
+            msg_info("-", "http method=%s path=%s status=200 stream=yes user=%s", method, url, user);
+            rc = MHD_queue_response(c, 200, sr);
+            MHD_destroy_response(sr);
+            return rc;
+        }
+    }
     reply = http_api_handle(conf, route, id[0] ? id : NULL, method,
                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"), body, user, &status);
     if (body) {
-        json_wipe(body);
+        http_json_wipe(body);
         json_decref(body);
     }
     msg_info("-", "http method=%s path=%s status=%d user=%s", method, url, status, user);

@@ -5,5 +5,6 @@ libtenantrelay_a_SOURCES += \
 	src/http/http_int.h \
 	src/http/http_parse.c \
 	src/http/http_server.c \
+	src/http/http_stream.c \
 	src/http/http_token.c
 noinst_HEADERS += include/tenantrelay/http.h include/tenantrelay/http_token.h

@@ -110,6 +110,8 @@ static void step_pass(struct probe_report *rep, enum probe_step_id id, long ms,
         st->reply = *reply;
     json_decref(st->detail);
     st->detail = detail;
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static void step_skip(struct probe_report *rep, enum probe_step_id id, const char *why)
@@ -117,6 +119,8 @@ static void step_skip(struct probe_report *rep, enum probe_step_id id, const cha
     rep->steps[id].state = PROBE_ST_SKIPPED;
     json_decref(rep->steps[id].detail);
     rep->steps[id].detail = json_pack("{s:s}", "skipped", why);
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 /* Record the failure of an smtpc call on its step; the report's verdict. */
@@ -142,6 +146,8 @@ static void step_fail(struct probe_report *rep, const char *call, const struct s
         json_object_set_new(detail, "stage", json_string(r->stage));
     json_decref(st->detail);
     st->detail = detail;
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static void fail_local(struct probe_report *rep, enum probe_step_id id, const char *code,
@@ -153,6 +159,8 @@ static void fail_local(struct probe_report *rep, enum probe_step_id id, const ch
     rep->steps[id].state = PROBE_ST_FAILED;
     json_decref(rep->steps[id].detail);
     rep->steps[id].detail = json_pack("{s:s}", "error", error);
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static json_t *cert_json(const struct tls_info *ti)
@@ -352,6 +360,8 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
     int rc = -1;
 
     memset(rep, 0, sizeof(*rep));
+    rep->on_step = o->on_step;
+    rep->on_step_arg = o->on_step_arg;
     memset(&a, 0, sizeof(a));
     {
         /* smtpc.h: the process must ignore SIGPIPE (an upstream that goes
@@ -439,6 +449,13 @@ out:
 int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
                      bool no_send, struct probe_report *rep)
 {
+    return probe_run_tenant_cb(conf, t, to, timeout_ms, no_send, NULL, NULL, rep);
+}
+
+int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
+                        bool no_send, void (*on_step)(const struct probe_report *, enum probe_step_id, void *),
+                        void *arg, struct probe_report *rep)
+{
     const struct route *rt = &t->route;
     struct probe_options o;
     struct vault *v = NULL;
@@ -461,9 +478,13 @@ int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char
     o.to = to;
     o.timeout_ms = timeout_ms;
     o.no_send = no_send;
+    o.on_step = on_step;
+    o.on_step_arg = arg;
     if (rt->username && rt->password) {
         if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));
+            rep->on_step = on_step;
+            rep->on_step_arg = arg;
             fail_local(rep, PROBE_STEP_AUTH, "secret_unavailable",
                        "the keyring could not be loaded to open the stored password", err);
             return -1;

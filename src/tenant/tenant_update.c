@@ -404,7 +404,8 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
             goto out;
         }
         res->probe_ran = true;
-        passed = probe_run_tenant(conf, &probed, u->to ? u->to : probed.route.sender, 0, false, &res->rep) == 0;
+        passed = probe_run_tenant_cb(conf, &probed, u->to ? u->to : probed.route.sender, 0, false, u->on_step,
+                                     u->on_step_arg, &res->rep) == 0;
         if (probe_cb)
             probe_cb(&res->rep, arg);
         if (!passed) {

@@ -2,6 +2,8 @@
 # page (SPEC §9), against the real daemon.
 HTTP_INTEGRATION_TESTS = \
 	tests/integration/test_http_api.sh \
-	tests/integration/test_webhook.sh
+	tests/integration/test_webhook.sh \
+	tests/integration/test_http_ui.sh
 TESTS += $(HTTP_INTEGRATION_TESTS)
-EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py
+EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py \
+	tests/integration/ui_selenium.py

@@ -86,6 +86,13 @@ before=$(store_sum)
 ok "PUT a wrong new password on the saved tenant: 422" test "$(req PUT /v1/tenants/acme "$TOKEN" "{\"password\": \"$WRONG\"}")" = 422
 ok "  step auth" test "$(j 'd["step"]')" = auth
 ok "  store and change log byte-identical" test "$(store_sum)" = "$before"
+curl -s -N -X PUT -H "Authorization: Bearer $TOKEN" -H 'Accept: application/x-ndjson' \
+    --data-binary "{\"password\": \"$WRONG\"}" "$U/v1/tenants/acme" -o "$T/r.stream.json"
+ok "streamed PUT (NDJSON): one line per step as it ran, then the result" test "$(/usr/bin/python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+print(" ".join(l["step"]["step"] if l["event"] == "step" else "result:%d:%s" % (l["status"], l["result"]["step"]) for l in lines))' "$T/r.stream.json")" = "dns connect tls certificate ehlo auth result:422:auth"
+ok "  store and change log still byte-identical" test "$(store_sum)" = "$before"
 ok "PUT with nothing changed: 200, not saved" test "$(req PUT /v1/tenants/acme "$TOKEN" '{"port": '$pa'}'):$(j 'd["saved"]')" = "200:False"
 
 # --- bad requests ---------------------------------------------------------------
