@@ -7,6 +7,7 @@
 #ifndef TENANTRELAY_METRICS_H
 #define TENANTRELAY_METRICS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -34,6 +35,9 @@ struct metrics_gauges {
     long store_version;         /* file store: its load generation */
     double store_age;           /* seconds since the store was loaded */
     bool ready;
+    /* metrics_per_tenant: delivery's status entries ({"id", "sent",
+     * "deferred", "failed", "held"}), or NULL for no tenant label at all. */
+    const json_t *tenants;
 };
 
 /* The whole exposition appended to out: OpenMetrics 1.0 (ends with

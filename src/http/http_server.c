@@ -114,8 +114,20 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct conf
     struct dbuf b = DBUF_INIT;
     enum MHD_Result rc;
 
+    json_t *status = NULL;
+
     ready(conf, &g);
+    if (conf->http.metrics_per_tenant) {
+        json_t *q = json_pack("{s:s}", "cmd", "status");
+
+        status = delivery_control(q);
+        json_decref(q);
+        g.tenants = json_object_get(status, "tenants");
+        if (!json_is_array(g.tenants))
+            g.tenants = NULL;
+    }
     metrics_render(&b, &g, om);
+    json_decref(status);
     rc = send_text(c, 200, om ? METRICS_CONTENT_TYPE_OM : METRICS_CONTENT_TYPE_TEXT, b.data ? b.data : "", b.len);
     dbuf_free(&b);
     return rc;

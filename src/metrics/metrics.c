@@ -165,6 +165,23 @@ void metrics_render(struct dbuf *o, const struct metrics_gauges *g, bool openmet
         family(o, "tenantrelay_ready", "gauge", NULL, "1 when the spool is writable and the store loaded.");
         dbuf_printf(o, "tenantrelay_ready %d\n", g->ready ? 1 : 0);
     }
+    if (g && g->tenants) {
+        size_t i;
+        const json_t *t;
+
+        /* Tenant ids match [a-z0-9][a-z0-9._-]*: safe as label values. */
+        family(o, "tenantrelay_tenant_messages_sent", "counter", NULL, "Messages sent by tenant.");
+        json_array_foreach((json_t *)g->tenants, i, t)
+            dbuf_printf(o, "tenantrelay_tenant_messages_sent_total{tenant=\"%s\"} %lld\n",
+                        json_string_value(json_object_get(t, "id")),
+                        (long long)json_integer_value(json_object_get(t, "sent")));
+        family(o, "tenantrelay_tenant_queue_messages", "gauge", NULL, "Messages in the queue by tenant and state.");
+        json_array_foreach((json_t *)g->tenants, i, t)
+            for (int k = 1; k < 4; k++)
+                dbuf_printf(o, "tenantrelay_tenant_queue_messages{tenant=\"%s\",state=\"%s\"} %lld\n",
+                            json_string_value(json_object_get(t, "id")), states[k],
+                            (long long)json_integer_value(json_object_get(t, states[k])));
+    }
     if (openmetrics)
         dbuf_append_str(o, "# EOF\n");
     pthread_mutex_unlock(&render_lock);

@@ -127,6 +127,15 @@ ok "  promtool check metrics passes" bash -c 'promtool check metrics < "$0" > "$
 curl -s -H 'Accept: application/openmetrics-text; version=1.0.0' "$U/metrics" -D "$T/om.h" -o "$T/om.txt"
 ok "  OpenMetrics when asked: content type, # EOF, _total counters" bash -c 'grep -qi "content-type: application/openmetrics-text" "$0" && tail -1 "$1" | grep -qx "# EOF" && grep -q "^# TYPE tenantrelay_messages_received counter" "$1" && grep -q "^tenantrelay_messages_received_total " "$1"' "$T/om.h" "$T/om.txt"
 
+ok "  no tenant label by default" bash -c '! grep -q "tenant=" "$0"' "$T/metrics1.txt"
+reloads=$(grep -c 'reloaded configuration' "$T/daemon.log")
+sed -i 's|max_body = 4096;|max_body = 4096; metrics_per_tenant = true;|' "$TR_CONF"
+kill -HUP "$TR_DAEMON_PID"
+wait_true 10 '[ "$(grep -c "reloaded configuration" "$T/daemon.log")" -gt "$reloads" ]'
+req GET /metrics > /dev/null; cp "$R" "$T/metrics2.txt"
+ok "metrics_per_tenant = true: per-tenant series" grep -q '^tenantrelay_tenant_messages_sent_total{tenant="acme"} 1$' "$T/metrics2.txt"
+ok "  promtool check metrics passes" bash -c 'promtool check metrics < "$0" > "$0.promtool" 2>&1' "$T/metrics2.txt"
+
 # --- DELETE ------------------------------------------------------------------------
 ok "DELETE acme: 200" test "$(req DELETE /v1/tenants/acme "$TOKEN")" = 200
 ok "  then 404" test "$(req GET /v1/tenants/acme "$TOKEN")" = 404
