@@ -29,3 +29,4 @@ include $(srcdir)/tests/unit/delivery.mk
 include $(srcdir)/tests/unit/probe.mk
 include $(srcdir)/tests/unit/ctl.mk
 include $(srcdir)/tests/unit/milter.mk
+include $(srcdir)/tests/unit/http.mk
