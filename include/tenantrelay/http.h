@@ -18,6 +18,9 @@
 #include "tenantrelay/conf.h"
 #include "tenantrelay/tenant_update.h"
 
+/* Read the TLS certificate and key (if any) into memory: called before
+ * privileges are dropped, as the listeners are bound then.  0 or -1. */
+int http_prepare(const struct conf *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Start serving conf->http (nothing when the group is absent).  The conf
  * is referenced; http_reload() swaps it.  0, or -1 with err. */
 int http_start(struct conf *conf, char *err, size_t errlen) __attribute__((warn_unused_result));

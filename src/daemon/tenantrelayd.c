@@ -163,6 +163,8 @@ int main(int argc, char **argv)
     fds = mycalloc((size_t)conf->listen_count, sizeof(*fds));
     if (daemon_listen_all(conf, fds, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
+    if (http_prepare(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "http: %s", err);
     if (daemon_drop_privileges(conf->user, err, sizeof(err)) < 0)
         msg_fatal(EX_NOPERM, "-", "%s", err);
     if (!args.foreground && daemon(0, 0) < 0)

@@ -401,15 +401,26 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-int http_start(struct conf *conf, char *err, size_t errlen)
+int http_prepare(const struct conf *conf, char *err, size_t errlen)
 {
     const struct conf_http *h = &conf->http;
     size_t cert_len = 0;
 
+    if (!h->enabled || h->tls_cert == NULL || http.cert)
+        return 0;
+    if ((http.cert = read_file(h->tls_cert, &cert_len, err, errlen)) == NULL
+        || (http.key = read_file(h->tls_key, &http.key_len, err, errlen)) == NULL)
+        return -1;
+    return 0;
+}
+
+int http_start(struct conf *conf, char *err, size_t errlen)
+{
+    const struct conf_http *h = &conf->http;
+
     if (!h->enabled)
         return 0;
-    if (h->tls_cert && ((http.cert = read_file(h->tls_cert, &cert_len, err, errlen)) == NULL
-                        || (http.key = read_file(h->tls_key, &http.key_len, err, errlen)) == NULL))
+    if (http_prepare(conf, err, errlen) < 0)
         return -1;
     http.conf = conf_ref(conf);
     http.d = mycalloc((size_t)h->listen_count, sizeof(*http.d));

@@ -1,0 +1,97 @@
+#!/bin/bash
+# bench_http.sh - does the HTTP side cost delivery throughput?  The same
+# load through tenantrelayd in two configurations, alternated in one run:
+#   plain : no http group, no webhook
+#   http  : /metrics scraped every second (curl, Prometheus's cadence is
+#           usually slower) + event webhooks to an HTTPS receiver that
+#           verifies every signature (tests/integration/webhook_receiver.py)
+# and prints delivered msgs/s side by side (goal: http within 5 % of plain).
+# A script, not a test: `make check` does not run it.
+#
+#   cd build && bash ../bench/bench_http.sh          # ~1-2 minutes
+#   BENCH_MSGS=3000 BENCH_SESSIONS=20 BENCH_SIZE=4096 BENCH_ROUNDS=3 bash ../bench/bench_http.sh [-k]
+#
+# Loopback only; upstream: smtp-sink (plaintext, default route tls = "none"
+# with insecure_plaintext, so TLS to the upstream does not drown the
+# difference); "delivered" = the spool's queue is empty again, timed from the
+# start of the load.  Everything started here is stopped by PID.
+set -u
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+export top_builddir top_srcdir
+KEEP=0; [ "${1:-}" = -k ] && KEEP=1
+MSGS=${BENCH_MSGS:-2000}
+SESS=${BENCH_SESSIONS:-20}
+SIZE=${BENCH_SIZE:-4096}
+ROUNDS=${BENCH_ROUNDS:-3}
+. "$top_srcdir/tests/integration/lib.sh"
+TR_KEEP=$KEEP
+tr_require smtp-sink postfix
+tr_require smtp-source postfix
+tr_require curl curl
+make_ca "$T/ca" || exit 1
+P_SINK=$(free_port); TR_PORT=$(free_port); HP=$(free_port); WP=$(free_port)
+smtp-sink -u nobody -R "$T" 127.0.0.1:"$P_SINK" 1024 > "$T/sink.log" 2>&1 &
+tr_track $!
+wait_port "$P_SINK" 10 || exit 1
+head -c 32 /dev/urandom | base64 | tr -d '\n=' > "$T/secret"
+ROUTE="default_route = { host = \"127.0.0.1\"; port = $P_SINK; tls = \"none\"; insecure_plaintext = true; sender = \"n@platform.test\"; max_connections = 10; };"
+TR_CONF="$T/plain.conf"
+write_conf "$T/plain.conf" "$ROUTE"
+"$TR_BIN_CTL" -c "$T/plain.conf" key init > /dev/null 2>&1
+SEALED=$("$TR_BIN_CTL" -c "$T/plain.conf" seal --tenant default --field webhook_secret < "$T/secret")
+"$TR_BIN_CTL" -c "$T/plain.conf" api-token add bench > /dev/null
+[ "$(id -u)" = 0 ] && chown -R nobody "$T/etc"
+write_conf "$T/http.conf" "$ROUTE
+http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };
+webhook = { url = \"https://localhost:$WP/hook\"; secret = \"$SEALED\"; ca_file = \"$T/ca/ca.pem\"; };"
+
+"$PYTHON3" "$TR_TESTS/webhook_receiver.py" --port "$WP" --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
+    --secret-file "$T/secret" --out "$T/hook.jsonl" --ready-file "$T/hook.ready" > "$T/hook.log" 2>&1 &
+tr_track $!
+wait_for 15 test -s "$T/hook.ready" || exit 1
+
+queue_empty() { [ -z "$(find "$T/spool/queue" -name '*.env' -print -quit 2>/dev/null)" ]; }
+now() { date +%s.%N; }
+run_case() { # run_case NAME CONF: prints msgs/s
+    local name=$1 conf=$2 t0 t1 scraper=""
+    start_daemon "$conf" > /dev/null || { echo "daemon did not start" >&2; exit 1; }
+    if [ "$name" = http ]; then
+        wait_port "$HP" 10
+        ( trap - EXIT; for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$HP/metrics"; sleep 1; done ) &
+        scraper=$!
+        tr_track "$scraper"
+    fi
+    t0=$(now)
+    timeout 600 smtp-source -s "$SESS" -m "$MSGS" -l "$SIZE" -f app@platform.test -t user@example.test \
+        "127.0.0.1:$TR_PORT" > "$T/source.$name.log" 2>&1
+    wait_for 600 queue_empty
+    t1=$(now)
+    if [ -n "$scraper" ]; then kill "$scraper"; wait "$scraper" 2>/dev/null; tr_untrack "$scraper"; fi
+    kill "$TR_DAEMON_PID"; wait_exit "$TR_DAEMON_PID" 30
+    "$PYTHON3" -c "import sys; print('%.1f' % ($MSGS / ($t1 - $t0)))"
+}
+
+echo "tenantrelay HTTP bench: $MSGS x $SIZE bytes, $SESS smtp-source sessions, $ROUNDS rounds, plain / http alternated"
+plain=(); http=()
+for r in $(seq 1 "$ROUNDS"); do
+    plain+=("$(run_case plain "$T/plain.conf")")
+    http+=("$(run_case http "$T/http.conf")")
+    echo "round $r: plain ${plain[-1]} msgs/s   http ${http[-1]} msgs/s"
+done
+sent=$(grep -c 'status=sent' "$T/daemon.log")
+events=$(wc -l < "$T/log/events.jsonl")
+webhooked=$("$PYTHON3" -c 'import json,sys; print(len({json.loads(l)["event_id"] for l in open(sys.argv[1])}))' "$T/hook.jsonl" 2>/dev/null || echo 0)
+badsig=$(grep -c '"sig_ok": false' "$T/hook.jsonl" 2>/dev/null)
+"$PYTHON3" - "${plain[*]}" "${http[*]}" <<'PY'
+import statistics, sys
+p = [float(x) for x in sys.argv[1].split()]
+h = [float(x) for x in sys.argv[2].split()]
+mp, mh = statistics.median(p), statistics.median(h)
+print("| case | msgs/s per round | median |")
+print("|---|---|---|")
+print("| plain (no http, no webhook) | %s | %.1f |" % (" / ".join("%.1f" % x for x in p), mp))
+print("| http (/metrics every 1 s + webhook) | %s | %.1f |" % (" / ".join("%.1f" % x for x in h), mh))
+print("change of the median: %+.1f %% (goal: no worse than -5 %%)" % (100.0 * (mh - mp) / mp))
+PY
+echo "status=sent lines: $sent; events: $events; events received by the webhook (unique ids, http rounds only): $webhooked; bad signatures: ${badsig:-0}"
