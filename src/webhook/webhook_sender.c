@@ -26,6 +26,7 @@
 
 #define READ_MAX (4 << 20)          /* bytes read per batch, at most */
 #define IDLE_WAIT_MS 500            /* poll of the events file when idle */
+#define LINGER_MS 200               /* wait for a fuller batch */
 
 static struct {
     pthread_t thread;
@@ -146,18 +147,13 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 }
 
 /* POST body; the HTTP status (0: no answer), with why in err. */
-static long post(const struct dbuf *body, char *err, size_t errlen)
+static long post(CURL *c, const struct dbuf *body, char *err, size_t errlen)
 {
-    CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     char sig[WEBHOOK_SIG_LEN + 40], ebuf[CURL_ERROR_SIZE] = "";
     long code = 0;
     CURLcode rc;
 
-    if (c == NULL) {
-        snprintf(err, errlen, "curl_easy_init failed");
-        return 0;
-    }
     memcpy(sig, "X-Tenantrelay-Signature: ", 25);
     webhook_sign(wh.key, wh.keylen, body->data, body->len, sig + 25);
     h = curl_slist_append(h, "Content-Type: application/json");
@@ -180,8 +176,9 @@ static long post(const struct dbuf *body, char *err, size_t errlen)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     else
         snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(h);
-    curl_easy_cleanup(c);
     return code;
 }
 
@@ -211,9 +208,17 @@ static void *sender(void *arg)
     long long off, next;
     unsigned long long ino;
     long backoff = 0;
-    bool failing = false;
+    bool failing = false, lingered = false;
+
+    /* One handle for the thread's life: the connection (and its TLS
+     * session) is kept alive from one batch to the next. */
+    CURL *c = curl_easy_init();
 
     (void)arg;
+    if (c == NULL) {
+        msg_error("-", "webhook: curl_easy_init failed; no webhooks will be sent");
+        return NULL;
+    }
     cursor_load(&off, &ino);
     msg_info("-", "webhook started url=%s cursor=%lld", wh.url, off);
     for (;;) {
@@ -241,7 +246,17 @@ static void *sender(void *arg)
                 break;
             continue;
         }
-        code = post(&body, err, sizeof(err));
+        /* A partial batch waits a moment for more: fewer, fuller POSTs
+         * under load, at most LINGER_MS of extra latency. */
+        if (count < wh.batch && !lingered) {
+            dbuf_free(&body);
+            lingered = true;
+            if (wait_ms(LINGER_MS))
+                break;
+            continue;
+        }
+        lingered = false;
+        code = post(c, &body, err, sizeof(err));
         dbuf_free(&body);
         if (code >= 200 && code < 300) {
             off = next;
@@ -263,6 +278,7 @@ static void *sender(void *arg)
         if (wait_ms(backoff))
             break;
     }
+    curl_easy_cleanup(c);
     return NULL;
 }
 
