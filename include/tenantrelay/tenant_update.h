@@ -54,6 +54,7 @@ struct tenant_update_result {
     char error[768];            /* why, when status != 0 */
     bool probe_ran;
     struct probe_report rep;    /* valid when probe_ran; free with tenant_update_result_free */
+    bool store_error;           /* the store could not be read or written (not the request's fault) */
     bool existed;               /* the tenant was in the store */
     bool changed;               /* something was saved */
     char fields[512];           /* names of the fields changed */

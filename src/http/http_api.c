@@ -159,12 +159,13 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
     u.on_step_arg = arg;
     tenant_update_apply(conf, delivery_vault(), &u, NULL, NULL, &res);
     http_update_free(&u);
-    *status = status_of(res.status);
+    *status = res.store_error ? 503 : status_of(res.status);
     if (res.status == 0)
         out = json_pack("{s:b, s:s, s:b, s:s}", "ok", 1, "id", id, "saved", res.changed,
                         "action", !res.changed ? "unchanged" : res.existed ? "updated" : "created");
     else
-        out = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code_of(res.status), "detail", res.error);
+        out = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", res.store_error ? "store_unavailable"
+                        : code_of(res.status), "detail", res.error);
     if (res.changed) {
         json_t *fields = json_array();
         char *save = NULL;

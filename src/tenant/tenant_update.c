@@ -169,10 +169,13 @@ static struct tenant_store *load_locked(const struct conf *conf, const char *id,
 
     if ((*lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
         fail(res, status_for_errno(errno), "%s", cerr.text);
+        res->store_error = true;
         return NULL;
     }
-    if ((store = tenant_store_load_for_update(conf->tenant_store, id, domains, addresses, &cerr)) == NULL)
+    if ((store = tenant_store_load_for_update(conf->tenant_store, id, domains, addresses, &cerr)) == NULL) {
         fail(res, EX_DATAERR, "tenant store: %s", cerr.text);
+        res->store_error = true;
+    }
     if (!keep_lock || store == NULL) {
         tenant_store_unlock(*lock);
         *lock = -1;
@@ -187,10 +190,12 @@ static int save(const struct conf *conf, const struct tenant_store *store, const
 {
     struct conf_error err = { "" };
 
+    res->store_error = true;
     if (tenant_store_rewrite(conf->tenant_store, store, repl, added, &err) < 0)
         return fail(res, status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
     if (tenant_changelog_append_as(conf->change_log, user, action, id, fields, &err) < 0)
         return fail(res, EX_IOERR, "%s (the change itself was saved)", err.text);
+    res->store_error = false;
     return 0;
 }
 
