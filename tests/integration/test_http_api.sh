@@ -80,6 +80,8 @@ ok "acme's mail goes out through acme's server" wait_eml "$T/acme.mail" 2 20
 ok "  as acme's login" grep -q '"auth_user": "u@acme.test"' "$T/acme.mail/000002.json"
 relay_send app@platform.test user@example.test
 ok "default-route mail goes out by the default route" wait_eml "$T/def.mail" 1 20
+relay_send app@platform.test user@example.test --header 'From: a@platform.test' --add-header 'From: b@platform.test'
+ok "a message with two From: headers is refused (5.6.0)" grep -q '550 5.6.0' "$T/swaks.log"
 
 # --- an update with a wrong password: 422, byte-identical ------------------------
 before=$(store_sum)
@@ -121,6 +123,7 @@ ok "a bad cursor: 400" test "$(req GET "/v1/events?after=x" "$TOKEN")" = 400
 metric() { grep "^$1 " "$2" | awk '{print $2}'; }
 req GET /metrics > /dev/null; cp "$R" "$T/metrics1.txt"
 ok "/metrics: received moved by 2" test "$(( $(metric tenantrelay_messages_received_total "$T/metrics1.txt") - $(metric tenantrelay_messages_received_total "$T/metrics0.txt") ))" = 2
+ok "  rejected moved by 1" test "$(( $(metric tenantrelay_messages_rejected_total "$T/metrics1.txt") - $(metric tenantrelay_messages_rejected_total "$T/metrics0.txt") ))" = 1
 ok "  sent attempts moved by 2" test "$(( $(metric 'tenantrelay_delivery_attempts_total{result="sent"}' "$T/metrics1.txt") - $(metric 'tenantrelay_delivery_attempts_total{result="sent"}' "$T/metrics0.txt") ))" = 2
 ok "  the duration histogram counted them" test "$(metric tenantrelay_delivery_duration_seconds_count "$T/metrics1.txt")" -ge 2
 ok "  promtool check metrics passes" bash -c 'promtool check metrics < "$0" > "$0.promtool" 2>&1' "$T/metrics1.txt"
