@@ -46,53 +46,76 @@ http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$
 webhook = { url = \"https://localhost:$WP/hook\"; secret = \"$SEALED\"; ca_file = \"$T/ca/ca.pem\"; };"
 # Each configuration its own events file: the webhook posts only its own rounds' events.
 sed -i "s|^events_file = .*|events_file = \"$T/log/events-http.jsonl\";|" "$T/http.conf"
+# The two parts alone (BENCH_CASES="plain metrics webhook http" shows which costs what).
+grep -v '^webhook = ' "$T/http.conf" | sed "s|events-http.jsonl|events-metrics.jsonl|" > "$T/metrics.conf"
+grep -v '^http = ' "$T/http.conf" | sed "s|events-http.jsonl|events-webhook.jsonl|" > "$T/webhook.conf"
 
 "$PYTHON3" "$TR_TESTS/webhook_receiver.py" --port "$WP" --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
     --secret-file "$T/secret" --out "$T/hook.jsonl" --ready-file "$T/hook.ready" > "$T/hook.log" 2>&1 &
-tr_track $!
+RECV=$!
+tr_track $RECV
 wait_for 15 test -s "$T/hook.ready" || exit 1
 
 queue_empty() { [ -z "$(find "$T/spool/queue" -name '*.env' -print -quit 2>/dev/null)" ]; }
 now() { date +%s.%N; }
-run_case() { # run_case NAME CONF: prints msgs/s
-    local name=$1 conf=$2 t0 t1 scraper=""
+# CPU seconds (user + system) of a process so far, from /proc.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+run_case() { # run_case NAME CONF: prints "msgs/s relay-CPU-us-per-message receiver-CPU-s"
+    local name=$1 conf=$2 t0 t1 scraper="" rc0 rc1 dc
     start_daemon "$conf" > /dev/null || { echo "daemon did not start" >&2; exit 1; }
-    if [ "$name" = http ]; then
+    if [ "$name" = http ] || [ "$name" = metrics ]; then
         wait_port "$HP" 10
         ( trap - EXIT; for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$HP/metrics"; sleep 1; done ) &
         scraper=$!
         tr_track "$scraper"
     fi
+    rc0=$(cpu_of "$RECV")
     t0=$(now)
     timeout 600 smtp-source -s "$SESS" -m "$MSGS" -l "$SIZE" -f app@platform.test -t user@example.test \
         "127.0.0.1:$TR_PORT" > "$T/source.$name.log" 2>&1
     wait_for 600 queue_empty
     t1=$(now)
+    dc=$(cpu_of "$TR_DAEMON_PID")
+    rc1=$(cpu_of "$RECV")
     if [ -n "$scraper" ]; then kill "$scraper"; wait "$scraper" 2>/dev/null; tr_untrack "$scraper"; fi
     kill "$TR_DAEMON_PID"; wait_exit "$TR_DAEMON_PID" 30
-    "$PYTHON3" -c "import sys; print('%.1f' % ($MSGS / ($t1 - $t0)))"
+    "$PYTHON3" -c "print('%.1f %.0f %.2f' % ($MSGS / ($t1 - $t0), $dc * 1e6 / $MSGS, $rc1 - $rc0))"
 }
 
-echo "tenantrelay HTTP bench: $MSGS x $SIZE bytes, $SESS smtp-source sessions, $ROUNDS rounds, plain / http alternated"
-plain=(); http=()
+CASES=${BENCH_CASES:-plain http}
+echo "tenantrelay HTTP bench: $MSGS x $SIZE bytes, $SESS smtp-source sessions, $ROUNDS rounds, cases alternated: $CASES"
+declare -A res cpus rcpus
 for r in $(seq 1 "$ROUNDS"); do
-    plain+=("$(run_case plain "$T/plain.conf")")
-    http+=("$(run_case http "$T/http.conf")")
-    echo "round $r: plain ${plain[-1]} msgs/s   http ${http[-1]} msgs/s"
+    line="round $r:"
+    for c in $CASES; do
+        read -r v cpu rcpu <<< "$(run_case "$c" "$T/$c.conf")"
+        res[$c]="${res[$c]:-} $v"
+        cpus[$c]="${cpus[$c]:-} $cpu"
+        rcpus[$c]="${rcpus[$c]:-} $rcpu"
+        line="$line  $c $v msgs/s ($cpu us CPU/msg)"
+    done
+    echo "$line"
 done
 sent=$(grep -c 'status=sent' "$T/daemon.log")
-events=$(cat "$T/log/events-http.jsonl" | wc -l)
+events=$(cat "$T/log/events-http.jsonl" 2>/dev/null | wc -l)
 webhooked=$("$PYTHON3" -c 'import json,sys; print(len({json.loads(l)["event_id"] for l in open(sys.argv[1])}))' "$T/hook.jsonl" 2>/dev/null || echo 0)
 badsig=$(grep -c '"sig_ok": false' "$T/hook.jsonl" 2>/dev/null)
-"$PYTHON3" - "${plain[*]}" "${http[*]}" <<'PY'
+args=()
+for c in $CASES; do args+=("$c:${res[$c]}:${cpus[$c]}:${rcpus[$c]}"); done
+"$PYTHON3" - "${args[@]}" <<'PY'
 import statistics, sys
-p = [float(x) for x in sys.argv[1].split()]
-h = [float(x) for x in sys.argv[2].split()]
-mp, mh = statistics.median(p), statistics.median(h)
-print("| case | msgs/s per round | median |")
-print("|---|---|---|")
-print("| plain (no http, no webhook) | %s | %.1f |" % (" / ".join("%.1f" % x for x in p), mp))
-print("| http (/metrics every 1 s + webhook) | %s | %.1f |" % (" / ".join("%.1f" % x for x in h), mh))
-print("change of the median: %+.1f %% (goal: no worse than -5 %%)" % (100.0 * (mh - mp) / mp))
+names = {"plain": "plain (no http, no webhook)", "http": "http (/metrics every 1 s + webhook)",
+         "metrics": "/metrics every 1 s only", "webhook": "webhook only"}
+rows = [(a.split(":")[0], [float(x) for x in a.split(":")[1].split()], [float(x) for x in a.split(":")[2].split()],
+         [float(x) for x in a.split(":")[3].split()]) for a in sys.argv[1:]]
+base = {r[0]: r for r in rows}.get("plain")
+print("| case | msgs/s per round | median | vs plain | tenantrelayd CPU per message (median) | receiver CPU per round |")
+print("|---|---|---|---|---|---|")
+for name, v, cpu, rcpu in rows:
+    m = statistics.median(v)
+    rel = "%+.1f %%" % (100.0 * (m - statistics.median(base[1])) / statistics.median(base[1])) if base and name != "plain" else ""
+    print("| %s | %s | %.1f | %s | %.0f us | %s |" % (names.get(name, name), " / ".join("%.1f" % x for x in v), m, rel,
+          statistics.median(cpu), " / ".join("%.2f s" % x for x in rcpu)))
+print("goal: http no worse than -5 % of plain")
 PY
 echo "status=sent lines: $sent (both cases); events of the http rounds: $events; received by the webhook (unique ids): $webhooked; bad signatures: ${badsig:-0}"

@@ -212,6 +212,10 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
                    "delay", delay,
                    "attempt", attempt,
                    "reply", reply);
+    /* One line per attempt: queue id and attempt name it for deduplication
+     * (webhooks, GET /v1/events). */
+    if (ev)
+        json_object_set_new(ev, "event_id", json_sprintf("%s.%d", env->id, attempt));
     if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
         msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
                   strerror(errno));

@@ -344,7 +344,8 @@ static json_t *events_get(const struct conf *conf, const char *after, int *statu
         if (nl == NULL)
             break;
         if ((ev = json_loadb(buf + i, (size_t)(nl - (buf + i)), 0, NULL)) != NULL) {
-            json_object_set_new(ev, "event_id", http_event_id(ev));
+            if (json_object_get(ev, "event_id") == NULL)    /* lines written before it existed */
+                json_object_set_new(ev, "event_id", http_event_id(ev));
             json_array_append_new(arr, ev);
         }
         i = (size_t)(nl - buf) + 1;

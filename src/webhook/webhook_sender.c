@@ -98,16 +98,25 @@ static int cursor_save(long long off, unsigned long long ino)
 static int read_batch(long long off, struct dbuf *body, long long *next, int *count)
 {
     int fd = open(wh.events, O_RDONLY | O_CLOEXEC);
-    char *buf;
+    /* About what a batch needs (events are a few hundred bytes), grown
+     * while not even one whole line fits. */
+    size_t want = (size_t)wh.batch * 1024, i = 0;
+    char *buf = NULL;
     ssize_t got;
-    size_t i = 0;
 
     *count = 0;
     *next = off;
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
-    buf = mymalloc(READ_MAX);
-    got = pread(fd, buf, READ_MAX, (off_t)off);
+    for (;;) {
+        if (want > READ_MAX)
+            want = READ_MAX;
+        buf = myrealloc(buf, want);
+        got = pread(fd, buf, want, (off_t)off);
+        if (got < (ssize_t)want || memchr(buf, '\n', (size_t)got) || want == READ_MAX)
+            break;
+        want *= 4;
+    }
     close(fd);
     dbuf_append_str(body, "{\"events\":[");
     while (got > 0 && i < (size_t)got && *count < wh.batch) {
@@ -116,7 +125,15 @@ static int read_batch(long long off, struct dbuf *body, long long *next, int *co
 
         if (nl == NULL)
             break;              /* a line still being written */
-        if ((ev = json_loadb(buf + i, (size_t)(nl - (buf + i)), 0, NULL)) != NULL) {
+        /* Our own lines carry their event_id: copied as they are, no
+         * parse and re-encode per event.  Older lines get it added. */
+        if (nl - (buf + i) > 2 && buf[i] == '{' && nl[-1] == '}'
+            && memmem(buf + i, (size_t)(nl - (buf + i)), "\"event_id\":", 11)) {
+            if (*count)
+                dbuf_append_char(body, ',');
+            dbuf_append(body, buf + i, (size_t)(nl - (buf + i)));
+            (*count)++;
+        } else if ((ev = json_loadb(buf + i, (size_t)(nl - (buf + i)), 0, NULL)) != NULL) {
             const char *q = json_string_value(json_object_get(ev, "queue_id"));
             char *s;
 

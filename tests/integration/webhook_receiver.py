@@ -33,6 +33,8 @@ def main():
     posts = [0]
 
     class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"      # keep-alive, as real receivers do
+
         def log_message(self, *args):
             pass
 
