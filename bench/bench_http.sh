@@ -43,12 +43,13 @@ SEALED=$("$TR_BIN_CTL" -c "$T/plain.conf" seal --tenant default --field webhook_
 [ "$(id -u)" = 0 ] && chown -R nobody "$T/etc"
 write_conf "$T/http.conf" "$ROUTE
 http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };
-webhook = { url = \"https://localhost:$WP/hook\"; secret = \"$SEALED\"; ca_file = \"$T/ca/ca.pem\"; };"
-# Each configuration its own events file: the webhook posts only its own rounds' events.
+webhook = { url = \"https://localhost:$WP/hook\"; secret = \"$SEALED\"; ca_file = \"$T/ca/ca.pem\"; cursor_file = \"$T/spool/webhook-http.cursor\"; };"
+# Each configuration its own events file and cursor: the webhook posts only
+# its own rounds' events, resuming where its previous round stopped.
 sed -i "s|^events_file = .*|events_file = \"$T/log/events-http.jsonl\";|" "$T/http.conf"
 # The two parts alone (BENCH_CASES="plain metrics webhook http" shows which costs what).
 grep -v '^webhook = ' "$T/http.conf" | sed "s|events-http.jsonl|events-metrics.jsonl|" > "$T/metrics.conf"
-grep -v '^http = ' "$T/http.conf" | sed "s|events-http.jsonl|events-webhook.jsonl|" > "$T/webhook.conf"
+grep -v '^http = ' "$T/http.conf" | sed "s|events-http.jsonl|events-webhook.jsonl|; s|webhook-http.cursor|webhook-webhook.cursor|" > "$T/webhook.conf"
 
 "$PYTHON3" "$TR_TESTS/webhook_receiver.py" --port "$WP" --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
     --secret-file "$T/secret" --out "$T/hook.jsonl" --ready-file "$T/hook.ready" > "$T/hook.log" 2>&1 &
