@@ -6,6 +6,7 @@
 #define TENANTRELAY_HTTP_INT_H
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/http.h"
@@ -33,6 +34,17 @@ struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *
 
 /* Zero every string of a parsed body (a password is one of them). */
 void http_json_wipe(json_t *j);
+
+/* Answers (http_reply.c): a body copied, JSON (j is consumed), an error
+ * {"error": code, "detail": detail}; 401 adds WWW-Authenticate. */
+struct MHD_Connection;
+enum MHD_Result http_send_text(struct MHD_Connection *c, unsigned status, const char *type, const char *data,
+                               size_t len);
+enum MHD_Result http_send_json(struct MHD_Connection *c, int status, json_t *j);
+enum MHD_Result http_send_error(struct MHD_Connection *c, int status, const char *code, const char *detail);
+
+/* GET /ui/... (http_ui.c). */
+enum MHD_Result http_ui_serve(struct MHD_Connection *c, const struct conf *conf, const char *url);
 
 /* {"error": code, "detail": detail} with *status = status. */
 json_t *http_error(int status, const char *code, const char *detail, int *out_status);

@@ -35,8 +35,6 @@
 #include "tenantrelay/tenant.h"
 #include "http_int.h"
 
-#define UI_FILE_MAX (1 << 20)
-
 static struct {
     pthread_mutex_t lock;
     struct conf *conf;          /* current snapshot; requests take a reference */
@@ -59,44 +57,6 @@ static struct conf *conf_get(void)
     c = http.conf ? conf_ref(http.conf) : NULL;
     pthread_mutex_unlock(&http.lock);
     return c;
-}
-
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type,
-                                 const char *data, size_t len)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result rc;
-
-    MHD_add_response_header(r, "Content-Type", type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    if (status == 401)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *c, int status, json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    enum MHD_Result rc;
-    struct dbuf b = DBUF_INIT;
-
-    dbuf_append_str(&b, s ? s : "{}");
-    dbuf_append_char(&b, '\n');
-    rc = send_text(c, (unsigned)status, "application/json", b.data, b.len);
-    dbuf_free(&b);
-    free(s);
-    json_decref(j);
-    return rc;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *code, const char *detail)
-{
-    int st;
-
-    return send_json(c, status, http_error(status, code, detail, &st));
 }
 
 static bool ready(const struct conf *conf, struct metrics_gauges *g)
@@ -129,74 +89,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct conf
     }
     metrics_render(&b, &g, om);
     json_decref(status);
-    rc = send_text(c, 200, om ? METRICS_CONTENT_TYPE_OM : METRICS_CONTENT_TYPE_TEXT, b.data ? b.data : "", b.len);
+    rc = http_send_text(c, 200, om ? METRICS_CONTENT_TYPE_OM : METRICS_CONTENT_TYPE_TEXT, b.data ? b.data : "", b.len);
     dbuf_free(&b);
-    return rc;
-}
-
-/* A file of the reference page: names are [a-z0-9._-] only, no dot first. */
-static enum MHD_Result serve_ui(struct MHD_Connection *c, const struct conf *conf, const char *url)
-{
-    static const struct { const char *ext, *type; } types[] = {
-        { ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
-        { ".js", "text/javascript; charset=utf-8" }, { ".svg", "image/svg+xml" },
-    };
-    const char *name = strcmp(url, "/ui") == 0 || strcmp(url, "/ui/") == 0 ? "index.html" : url + 4;
-    const char *type = NULL;
-    char path[1024];
-    struct stat st;
-    char *data;
-    ssize_t got;
-    int fd;
-    enum MHD_Result rc;
-
-    if (!conf->http.ui)
-        return send_error(c, 404, "not_found", "the reference page is off (http.ui = false)");
-    if (strcmp(url, "/ui") == 0) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-
-        MHD_add_response_header(r, "Location", "/ui/");
-        rc = MHD_queue_response(c, 301, r);
-        MHD_destroy_response(r);
-        return rc;
-    }
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
-            return send_error(c, 404, "not_found", "no such file");
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        size_t n = strlen(name), e = strlen(types[i].ext);
-
-        if (n > e && strcmp(name + n - e, types[i].ext) == 0)
-            type = types[i].type;
-    }
-    if (name[0] == '.' || type == NULL)
-        return send_error(c, 404, "not_found", "no such file");
-    snprintf(path, sizeof(path), "%s/%s", conf->http.ui_directory, name);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) < 0
-        || !S_ISREG(st.st_mode) || st.st_size > UI_FILE_MAX) {
-        if (fd >= 0)
-            close(fd);
-        return send_error(c, 404, "not_found", "no such file");
-    }
-    data = mymalloc((size_t)st.st_size + 1);
-    got = read(fd, data, (size_t)st.st_size);
-    close(fd);
-    if (got != st.st_size) {
-        myfree(data);
-        return send_error(c, 503, "unavailable", "cannot read the page");
-    }
-    {
-        struct MHD_Response *r = MHD_create_response_from_buffer((size_t)got, data, MHD_RESPMEM_MUST_COPY);
-
-        MHD_add_response_header(r, "Content-Type", type);
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        /* Nothing from elsewhere: the page's own origin only. */
-        MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'self'; connect-src 'self'; frame-ancestors 'none'");
-        rc = MHD_queue_response(c, 200, r);
-        MHD_destroy_response(r);
-    }
-    myfree(data);
     return rc;
 }
 
@@ -244,22 +138,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     *con_cls = NULL;
 }
 
-void http_json_wipe(json_t *j)
-{
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (json_is_string(j))
-        sodium_memzero((char *)json_string_value(j), json_string_length(j));
-    else if (json_is_object(j))
-        json_object_foreach(j, k, v)
-            http_json_wipe(v);
-    else if (json_is_array(j))
-        json_array_foreach(j, i, v)
-            http_json_wipe(v);
-}
-
 static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, const char *url, const char *method,
                                 struct req *r)
 {
@@ -273,33 +151,33 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
 
     switch (route) {
     case HTTP_R_NOT_FOUND:
-        return send_error(c, 404, "not_found", "no such endpoint");
+        return http_send_error(c, 404, "not_found", "no such endpoint");
     case HTTP_R_HEALTHZ:
-        return get ? send_json(c, 200, json_pack("{s:b}", "ok", 1)) : send_error(c, 405, "method_not_allowed", method);
+        return get ? http_send_json(c, 200, json_pack("{s:b}", "ok", 1)) : http_send_error(c, 405, "method_not_allowed", method);
     case HTTP_R_READYZ: {
         struct metrics_gauges g;
         bool ok = ready(conf, &g);
 
-        return get ? send_json(c, ok ? 200 : 503, json_pack("{s:b}", "ready", ok))
-                   : send_error(c, 405, "method_not_allowed", method);
+        return get ? http_send_json(c, ok ? 200 : 503, json_pack("{s:b}", "ready", ok))
+                   : http_send_error(c, 405, "method_not_allowed", method);
     }
     case HTTP_R_METRICS:
-        return get ? serve_metrics(c, conf) : send_error(c, 405, "method_not_allowed", method);
+        return get ? serve_metrics(c, conf) : http_send_error(c, 405, "method_not_allowed", method);
     case HTTP_R_UI:
-        return get ? serve_ui(c, conf, url) : send_error(c, 405, "method_not_allowed", method);
+        return get ? http_ui_serve(c, conf, url) : http_send_error(c, 405, "method_not_allowed", method);
     default:
         break;
     }
     if (!authenticate(c, conf, user)) {
         msg_info("-", "http method=%s path=%s status=401", method, url);
-        return send_error(c, 401, "unauthorized", "a valid API token is needed (Authorization: Bearer TOKEN)");
+        return http_send_error(c, 401, "unauthorized", "a valid API token is needed (Authorization: Bearer TOKEN)");
     }
     if (r->body.len) {
         if ((body = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
             char d[300];
 
             snprintf(d, sizeof(d), "the body is not valid JSON (line %d: %s)", jerr.line, jerr.text);
-            return send_error(c, 400, "invalid", d);
+            return http_send_error(c, 400, "invalid", d);
         }
     }
     /* The page's save: the probe's steps streamed as they happen. */
@@ -325,7 +203,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
         json_decref(body);
     }
     msg_info("-", "http method=%s path=%s status=%d user=%s", method, url, status, user);
-    rc = send_json(c, status, reply);
+    rc = http_send_json(c, status, reply);
     return rc;
 }
 
@@ -360,9 +238,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->too_big)
-        return send_error(c, 413, "too_large", "the request body exceeds http.max_body");
+        return http_send_error(c, 413, "too_large", "the request body exceeds http.max_body");
     if ((conf = conf_get()) == NULL)
-        return send_error(c, 503, "unavailable", "stopping");
+        return http_send_error(c, 503, "unavailable", "stopping");
     rc = dispatch(c, conf, url, method, r);
     conf_unref(conf);
     return rc;

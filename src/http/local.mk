@@ -4,7 +4,9 @@ libtenantrelay_a_SOURCES += \
 	src/http/http_api.c \
 	src/http/http_int.h \
 	src/http/http_parse.c \
+	src/http/http_reply.c \
 	src/http/http_server.c \
 	src/http/http_stream.c \
-	src/http/http_token.c
+	src/http/http_token.c \
+	src/http/http_ui.c
 noinst_HEADERS += include/tenantrelay/http.h include/tenantrelay/http_token.h
