@@ -73,7 +73,7 @@ static json_t *tenant_json(const struct tenant *t)
 
 /* ---- The store's read side: every read is here. ---- */
 
-static struct tenant_store *store_load(const struct conf *conf, char *err, size_t errlen)
+static struct tenant_store *api_store_read(const struct conf *conf, char *err, size_t errlen)
 {
     struct conf_error cerr = { "" };
     struct tenant_store *s = tenant_store_load(conf->tenant_store, &cerr);
@@ -89,7 +89,7 @@ static json_t *tenants_get(const struct conf *conf, const char *id, int *status)
     json_t *out;
     char err[600];
 
-    if ((store = store_load(conf, err, sizeof(err))) == NULL)
+    if ((store = api_store_read(conf, err, sizeof(err))) == NULL)
         return http_error(503, "store_unavailable", err, status);
     if (id == NULL) {
         json_t *arr = json_array();
@@ -214,7 +214,7 @@ static json_t *run_test(struct conf *conf, const char *id, json_t *body, int *st
     char err[600];
 
     if (id) {
-        struct tenant_store *store = store_load(conf, err, sizeof(err));
+        struct tenant_store *store = api_store_read(conf, err, sizeof(err));
         const struct tenant *t;
 
         if (store == NULL)
