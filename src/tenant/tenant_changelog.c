@@ -17,12 +17,26 @@
 
 #include "tenantrelay/tenant_write.h"
 
+/* Set by a caller acting for someone else (the HTTP API: the token's
+ * name), for this thread only: whatever store backend writes the change
+ * log line asks tenant_changelog_user(). */
+static __thread const char *acting_user;
+
+void tenant_changelog_set_user(const char *user)
+{
+    acting_user = user;
+}
+
 const char *tenant_changelog_user(void)
 {
-    static char name[64];
+    static __thread char name[64];
     const char *sudo = getenv("SUDO_USER");
     struct passwd *pw;
 
+    if (acting_user) {
+        snprintf(name, sizeof(name), "%s", acting_user);
+        return name;
+    }
     if (getuid() == 0 && sudo && *sudo) {
         snprintf(name, sizeof(name), "%s(sudo)", sudo);
         return name;
@@ -50,12 +64,6 @@ static void clean(char *dst, size_t len, const char *src)
 int tenant_changelog_append(const char *log_path, const char *action, const char *tenant,
                             const char *fields, struct conf_error *err)
 {
-    return tenant_changelog_append_as(log_path, NULL, action, tenant, fields, err);
-}
-
-int tenant_changelog_append_as(const char *log_path, const char *user, const char *action,
-                               const char *tenant, const char *fields, struct conf_error *err)
-{
     char line[2048], when[64], c_action[64], c_tenant[128], c_fields[1024], c_user[128];
     int fd, len;
 
@@ -63,7 +71,7 @@ int tenant_changelog_append_as(const char *log_path, const char *user, const cha
     clean(c_action, sizeof(c_action), action);
     clean(c_tenant, sizeof(c_tenant), tenant);
     clean(c_fields, sizeof(c_fields), fields);
-    clean(c_user, sizeof(c_user), user ? user : tenant_changelog_user());
+    clean(c_user, sizeof(c_user), tenant_changelog_user());
     len = snprintf(line, sizeof(line), "%s user=%s action=%s tenant=%s fields=%s\n", when,
                    c_user, c_action, c_tenant, c_fields);
     if (len < 0 || (size_t)len >= sizeof(line))

@@ -193,8 +193,12 @@ static int save(const struct conf *conf, const struct tenant_store *store, const
     res->store_error = true;
     if (tenant_store_rewrite(conf->tenant_store, store, repl, added, &err) < 0)
         return fail(res, status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
-    if (tenant_changelog_append_as(conf->change_log, user, action, id, fields, &err) < 0)
+    tenant_changelog_set_user(user);
+    if (tenant_changelog_append(conf->change_log, action, id, fields, &err) < 0) {
+        tenant_changelog_set_user(NULL);
         return fail(res, EX_IOERR, "%s (the change itself was saved)", err.text);
+    }
+    tenant_changelog_set_user(NULL);
     res->store_error = false;
     return 0;
 }
