@@ -11,4 +11,5 @@ noinst_HEADERS += \
 	include/tenantrelay/route.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
-	include/tenantrelay/tenant.h
+	include/tenantrelay/tenant.h \
+	include/tenantrelay/utf8.h

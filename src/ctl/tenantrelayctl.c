@@ -18,6 +18,7 @@ static const struct ctl_command commands[] = {
     { "key", ctl_key, "key init | list | rotate | retire ID" },
     { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)" },
     { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID" },
+    { "store", ctl_store, "store init | import FROM | status   (PostgreSQL tenant store)" },
     { "test", ctl_test, "test ID | test --host H [flags]" },
     { "audit", ctl_audit, "audit [--json]" },
     { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },
@@ -33,7 +34,8 @@ static void usage(FILE *fp)
     for (const struct ctl_command *c = commands; c->name; c++)
         fprintf(fp, "  %s\n", c->usage);
     fprintf(fp, "\nexit status: 0 ok, 1 problem found, 64 usage, 65 bad data, 69 unavailable,\n"
-                "73 cannot create, 74 I/O error, 77 permission denied, 78 configuration\n");
+                "73 cannot create, 74 I/O error, 75 raced with another change (nothing saved),\n"
+                "77 permission denied, 78 configuration\n");
 }
 
 int ctl_fail(int status, const char *fmt, ...)

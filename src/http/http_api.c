@@ -21,6 +21,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
 #include "http_int.h"
@@ -73,10 +74,12 @@ static json_t *tenant_json(const struct tenant *t)
 
 /* ---- The store's read side: every read is here. ---- */
 
+/* The whole store as the daemon serves it (store.h: the live snapshot of
+ * a PostgreSQL store, a file store read now). */
 static struct tenant_store *api_store_read(const struct conf *conf, char *err, size_t errlen)
 {
     struct conf_error cerr = { "" };
-    struct tenant_store *s = tenant_store_load(conf->tenant_store, &cerr);
+    struct tenant_store *s = store_load(conf, NULL, &cerr);
 
     if (s == NULL)
         snprintf(err, errlen, "%s", cerr.text);

@@ -31,6 +31,7 @@
 #include "tenantrelay/http_token.h"
 #include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
+#include "tenantrelay/store_live.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant.h"
 #include "http_int.h"
@@ -61,9 +62,17 @@ static struct conf *conf_get(void)
 
 static bool ready(const struct conf *conf, struct metrics_gauges *g)
 {
+    struct store_live_info live;
+
     memset(g, 0, sizeof(*g));
     delivery_gauges(g->queue, &g->oldest_age, &g->store_version, &g->store_age);
     g->ready = access(conf->spool_directory, W_OK) == 0 && g->store_version > 0;
+    /* A PostgreSQL store: its own version, and the age of what is served. */
+    store_live_get_info(&live);
+    if (live.active) {
+        g->store_version = (long)live.version;
+        g->store_age = live.synced ? difftime(time(NULL), live.synced) : 0;
+    }
     return g->ready;
 }
 

@@ -16,6 +16,7 @@
 
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/mailaddr.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
@@ -156,51 +157,52 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
     return 0;
 }
 
-/* ---- The store: every call to it is below, in this block. ---- */
+/* ---- The store (store.h, either backend): every call to it is below. ---- */
 
-/* The store's part that matters to this change, read under the lock (see
- * tenant_store_load_for_update).  *lock stays held when keep_lock is set. */
-static struct tenant_store *load_locked(const struct conf *conf, const char *id, char *const *domains,
-                                        char *const *addresses, bool keep_lock, int *lock,
-                                        struct tenant_update_result *res)
+/* The store's part that matters to this change, read under the store's
+ * write lock (store_txn_begin(): for the file store only the files that
+ * can matter).  The transaction is kept (*txn) when keep is set, else it
+ * ends at once (no lock while a probe runs); the view is then a copy. */
+static const struct tenant_store *begin_locked(const struct conf *conf, const char *id, char *const *domains,
+                                               char *const *addresses, struct store_txn **txn,
+                                               struct tenant_update_result *res)
 {
     struct conf_error cerr = { "" };
-    struct tenant_store *store;
 
-    if ((*lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
-        fail(res, status_for_errno(errno), "%s", cerr.text);
+    errno = 0;
+    if ((*txn = store_txn_begin(conf, id, domains, addresses, &cerr)) == NULL) {
+        fail(res, strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+             : errno == EINVAL ? EX_DATAERR : status_for_errno(errno), "tenant store: %s", cerr.text);
         res->store_error = true;
         return NULL;
     }
-    if ((store = tenant_store_load_for_update(conf->tenant_store, id, domains, addresses, &cerr)) == NULL) {
-        fail(res, EX_DATAERR, "tenant store: %s", cerr.text);
-        res->store_error = true;
-    }
-    if (!keep_lock || store == NULL) {
-        tenant_store_unlock(*lock);
-        *lock = -1;
-    }
-    return store;
+    return store_txn_view(*txn);
 }
 
-/* Write repl/added as tenant_store_rewrite(), then the change log line. */
-static int save(const struct conf *conf, const struct tenant_store *store, const struct tenant *const *repl,
-                const struct tenant *added, const char *user, const char *action, const char *id,
-                const char *fields, struct tenant_update_result *res)
+/* Commit repl/added (as tenant_store_rewrite()) with the change log line
+ * naming user (NULL: the login user), in one store transaction. */
+static int save(struct store_txn *txn, const struct tenant *const *repl, const struct tenant *added,
+                const char *user, const char *action, const char *id, const char *fields,
+                struct tenant_update_result *res)
 {
     struct conf_error err = { "" };
+    enum store_result r;
 
-    res->store_error = true;
-    if (tenant_store_rewrite(conf->tenant_store, store, repl, added, &err) < 0)
-        return fail(res, status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
     tenant_changelog_set_user(user);
-    if (tenant_changelog_append(conf->change_log, action, id, fields, &err) < 0) {
-        tenant_changelog_set_user(NULL);
-        return fail(res, EX_IOERR, "%s (the change itself was saved)", err.text);
-    }
+    errno = 0;
+    r = store_txn_commit(txn, repl, added, action, id, fields, &err);
     tenant_changelog_set_user(NULL);
-    res->store_error = false;
-    return 0;
+    switch (r) {
+    case STORE_OK:
+        return 0;
+    case STORE_RACE:
+        return fail(res, EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, err.text);
+    case STORE_CONFLICT:
+        return fail(res, EX_DATAERR, "%s", err.text);
+    default:
+        res->store_error = true;
+        return fail(res, status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
+    }
 }
 
 /* ---- end of the store calls ---- */
@@ -379,12 +381,12 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
                         void (*probe_cb)(const struct probe_report *rep, void *arg), void *arg,
                         struct tenant_update_result *res)
 {
-    struct tenant_store *store = NULL;
+    struct store_txn *txn = NULL;
+    const struct tenant_store *store = NULL;
     struct tenant t, probed;
     const struct tenant **repl = NULL;
     struct dbuf changed = DBUF_INIT, diff = DBUF_INIT;
     size_t n, idx;
-    int lock = -1;
     bool existed = false, probed_existed = false, passed = false;
 
     memset(res, 0, sizeof(*res));
@@ -401,12 +403,13 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
 
     /* 1. The probe, with no lock held while it runs. */
     if (!u->no_test) {
-        if ((store = load_locked(conf, u->id, u->domains, u->addresses, false, &lock, res)) == NULL)
+        if ((store = begin_locked(conf, u->id, u->domains, u->addresses, &txn, res)) == NULL)
             goto out;
         if (build_record(conf, vault, u, store, &probed, &changed, &probed_existed, res) != 0
             || check_record(&probed, store, res) != 0)
             goto out;
-        tenant_store_free(store);
+        store_txn_end(txn);     /* no lock while the probe runs */
+        txn = NULL;
         store = NULL;
         if (probed_existed && changed.len == 0) {
             res->existed = true;
@@ -426,7 +429,7 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
     }
 
     /* 2. Under the lock: the store as it is now, the same merge, the save. */
-    if ((store = load_locked(conf, u->id, u->domains, u->addresses, true, &lock, res)) == NULL)
+    if ((store = begin_locked(conf, u->id, u->domains, u->addresses, &txn, res)) == NULL)
         goto out;
     if (passed && !probed_existed && tenant_store_find(store, u->id)) {
         fail(res, EX_TEMPFAIL, "tenant %s was created by another command while the connectivity "
@@ -463,7 +466,7 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
     idx = existed ? index_of(store, t.id) : (size_t)-1;
     if (idx != (size_t)-1)
         repl[idx] = &t;
-    if (save(conf, store, repl, existed ? NULL : &t, u->user, "set", t.id, dbuf_str(&changed), res) != 0)
+    if (save(txn, repl, existed ? NULL : &t, u->user, "set", t.id, dbuf_str(&changed), res) != 0)
         goto out;
     res->changed = true;
     snprintf(res->fields, sizeof(res->fields), "%s", dbuf_str(&changed));
@@ -475,56 +478,39 @@ out:
     myfree(repl);
     dbuf_free(&changed);
     dbuf_free(&diff);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
+    store_txn_end(txn);
     return res->status;
 }
 
 int tenant_update_change(const struct conf *conf, const char *action, const char *id, const char *user,
                          bool *noop, char *err, size_t errlen)
 {
-    struct tenant_update_result res;
-    struct tenant_store *store = NULL;
-    struct tenant t;
-    const struct tenant **repl = NULL;
-    size_t n, idx;
-    int lock = -1;
-    bool remove = strcmp(action, "remove") == 0;
+    struct conf_error cerr = { "" };
+    enum store_result r;
+    bool removing = strcmp(action, "remove") == 0, changed = true;
+    int status = 0;
 
-    memset(&res, 0, sizeof(res));
-    memset(&t, 0, sizeof(t));
     *noop = false;
-    if ((store = load_locked(conf, id, NULL, NULL, true, &lock, &res)) == NULL)
-        goto out;
-    if ((idx = index_of(store, id)) == (size_t)-1) {
-        fail(&res, EX_DATAERR, "no tenant \"%s\"", id);
-        goto out;
+    tenant_changelog_set_user(user);
+    errno = 0;
+    r = removing ? store_tenant_remove(conf, id, &cerr)
+                 : store_tenant_set_enabled(conf, id, strcmp(action, "enable") == 0, &changed, &cerr);
+    tenant_changelog_set_user(NULL);
+    switch (r) {
+    case STORE_OK:
+        *noop = !changed;
+        break;
+    case STORE_NOT_FOUND:
+        status = EX_DATAERR;
+        break;
+    case STORE_RACE:
+        status = EX_TEMPFAIL;
+        break;
+    default:
+        status = strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE : errno == EINVAL ? EX_DATAERR
+                 : status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR;
+        break;
     }
-    n = tenant_store_count(store);
-    repl = mycalloc(n + 1, sizeof(*repl));
-    for (size_t i = 0; i < n; i++)
-        repl[i] = tenant_store_at(store, i);
-    if (remove) {
-        repl[idx] = NULL;
-    } else {
-        bool on = strcmp(action, "enable") == 0;
-
-        if (repl[idx]->enabled == on) {
-            *noop = true;
-            goto out;
-        }
-        tenant_copy(&t, repl[idx]);
-        t.enabled = on;
-        t.updated = time(NULL);
-        repl[idx] = &t;
-    }
-    save(conf, store, repl, NULL, user, action, id, remove ? "*" : "enabled", &res);
-out:
-    if (t.id)
-        tenant_free_fields(&t);
-    myfree(repl);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
-    snprintf(err, errlen, "%s", res.error);
-    return res.status;
+    snprintf(err, errlen, "%s%s", r == STORE_NOT_FOUND || r == STORE_OK ? "" : "tenant store: ", cerr.text);
+    return status;
 }
