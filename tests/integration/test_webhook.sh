@@ -88,5 +88,20 @@ ok "  deduplicated by id: one id per event" grep -q 'want=805 got_unique=805' "$
 dups=$(( $(received) - 805 ))
 ok "  resumed from the cursor: at most the batch in flight resent ($dups)" test "$dups" -le "$BATCH"
 ok "  the restart logged its cursor" grep -q "webhook started url=https://localhost:$WP/hook cursor=[1-9]" "$T/daemon.log"
+# --- key rotate re-seals the webhook secret in the config; the old key retires ----
+old_key=$(sed -n 's/.*secret = "trv1:\([^:]*\):.*/\1/p' "$TR_CONF" | head -1)
+"$TR_BIN_CTL" -c "$TR_CONF" key retire "$old_key" > "$T/retire1.out" 2>&1
+ok "key retire of the key the webhook secret uses is refused" test $? != 0
+"$TR_BIN_CTL" -c "$TR_CONF" key rotate > "$T/rotate.out" 2>&1
+ok "key rotate: 0, and says it re-sealed the webhook secret" test "$?:$(grep -c 'and the webhook secret' "$T/rotate.out")" = "0:1"
+ok "  the config's webhook token names the new key" bash -c '! grep -q "secret = \"trv1:$0:" "$1"' "$old_key" "$TR_CONF"
+"$TR_BIN_CTL" -c "$TR_CONF" key retire "$old_key" > "$T/retire2.out" 2>&1
+ok "  the old key retires now" test $? = 0
+[ "$(id -u)" = 0 ] && chown -R "${TR_USER:-nobody}" "$T/etc"
+kill "$TR_DAEMON_PID"; wait_exit "$TR_DAEMON_PID" 30
+start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
+send 1
+ok "after a restart with the new key, events still arrive signed with the same secret" \
+    wait_true 60 'all_arrived > /dev/null && [ "$(unique_ids)" = 806 ]'
 ok "the secret is in no log, event or config" bash -c '! grep -r -l -F "$(cat "$0")" "$1/daemon.log" "$1/log" "$1/tr.conf" "$1/spool"' "$T/secret" "$T"
 finish
