@@ -19,8 +19,9 @@
 #include "tenantrelay/tenant_update.h"
 
 /* Read the TLS certificate and key (if any) into memory: called before
- * privileges are dropped, as the listeners are bound then, and before any
- * thread starts (it also makes jansson zero what it frees).  0 or -1. */
+ * privileges are dropped, as the listeners are bound then.  (jansson zeroes
+ * what it frees once oauth_global_init() ran: a PUT's password passes
+ * through its buffers.)  0 or -1. */
 int http_prepare(const struct conf *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Start serving conf->http (nothing when the group is absent).  The conf
  * is referenced; http_reload() swaps it.  0, or -1 with err. */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "tenantrelay/conf.h"
+#include "tenantrelay/dbuf.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant.h"
 #include "tenantrelay/vault.h"
@@ -40,6 +41,14 @@ struct tenant_update {
     const char *to;             /* probe recipient; NULL: the sender */
     bool no_test;
     const char *user;           /* change log user; NULL: the login user */
+    /* Route fields only the caller merges (tenantrelayctl's OAuth2
+     * flags): called after the common merge of every record built; 0, or
+     * an exit status after the callback said why.  extra_differs: whether
+     * such fields differ between the probed record and the one to save
+     * (a race).  Both may be NULL. */
+    int (*merge_extra)(const char *id, struct route *r, struct dbuf *changed, void *arg);
+    bool (*extra_differs)(const struct route *probed, const struct route *now);
+    void *extra_arg;
     /* Each probe step as it is recorded (probe_options.on_step); may be NULL. */
     void (*on_step)(const struct probe_report *rep, enum probe_step_id id, void *arg);
     void *on_step_arg;

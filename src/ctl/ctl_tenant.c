@@ -2,14 +2,12 @@
  * ctl_tenant.c - tenantrelayctl tenant set | show | list | remove |
  * enable | disable.
  *
- * Every change is saved under the store's lock: load the store, build the
- * new record, check it (syntax, claims of domains and addresses), write the
- * one file that holds the record atomically, append to the change log.
- * `tenant set` runs the connectivity probe first (ctl_tenant_probe():
- * nothing is saved unless it passed; --no-test saves unverified) WITHOUT
- * the lock, then saves only if the record it would save still has the route
- * that was probed (see tenant_set()).  The password comes from stdin or a
- * file, never argv, and only its sealed token is stored or shown.
+ * `tenant set` is tenant_update_apply() (tenant_update.h, shared with the
+ * HTTP API): the probe runs WITHOUT the store's lock and the record is
+ * saved, in one store transaction, only if it is still what was probed
+ * (else exit 75).  This file parses the flags, reads the secrets (stdin or
+ * a file, never argv) and merges the OAuth2 flags through a callback.
+ * Only sealed tokens are stored or shown.
  */
 #include "config.h"
 
@@ -27,13 +25,17 @@
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define SET_USAGE "usage: tenant set ID [--host H] [--port P] [--tls implicit|starttls|none] " \
     "[--username U] [--password-stdin | --password-file F] [--sender ADDR] [--domain D]... " \
     "[--address A]... [--ca-file F] [--no-tls-verify | --tls-verify] [--insecure-plaintext] " \
-    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test]"
+    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test] [--auth password|xoauth2] " \
+    "[--oauth-provider microsoft|google|generic] [--oauth-directory ID] [--oauth-token-url URL] " \
+    "[--oauth-client-id ID] [--oauth-secret-stdin | --oauth-secret-file F | --oauth-key-file F " \
+    "[--oauth-cert-file F [--oauth-assertion-alg PS256|RS256]]] [--oauth-scope S]"
 
 /* What `tenant set` was asked to change; NULL / -1: not given.  The route
  * flags (in r) are parsed as `test --host` parses them. */
@@ -100,7 +102,24 @@ static int parse_set(int argc, char **argv, struct set_args *a)
             return ctl_fail(EX_USAGE, "unknown option \"%s\"\n%s", o, SET_USAGE);
         i++;
     }
-    return ctl_route_flags_check_password(&a->r);
+    if (ctl_route_flags_check_password(&a->r) != 0)
+        return EX_USAGE;
+    return ctl_oauth_flags_check(&a->r);
+}
+
+/* The OAuth2 flags, merged into each record tenant_update builds. */
+struct oauth_merge {
+    struct ctl_ctx *ctx;
+    const struct ctl_route_flags *flags;
+    unsigned char *secret;      /* this command's OAuth2 secret, open (locked memory) */
+    size_t len;
+};
+
+static int merge_oauth(const char *id, struct route *r, struct dbuf *changed, void *arg)
+{
+    struct oauth_merge *m = arg;
+
+    return ctl_oauth_apply(m->ctx, id, r, m->flags, m->secret, m->len, changed);
 }
 
 /*
@@ -115,6 +134,7 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     struct tenant_update u;
     struct tenant_update_result res;
     struct vault *vault = NULL;
+    struct oauth_merge oauth = { NULL, NULL, NULL, 0 };
     unsigned char *secret = NULL;
     size_t secret_len = 0;
     int status;
@@ -133,6 +153,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     /* The secret first, before any lock is held (a human may be typing). */
     if ((a.r.password_stdin || a.r.password_file)
         && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
+        goto out;
+    if ((status = ctl_oauth_secret_read(&a.r, &oauth.secret, &oauth.len)) != 0)
         goto out;
     /* The keyring must load (with its own exit status when it does not);
      * the save loads it again, as it is then. */
@@ -156,8 +178,14 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     u.secret_len = secret_len;
     u.to = a.r.to;
     u.no_test = a.no_test;
+    oauth.ctx = ctx;
+    oauth.flags = &a.r;
+    u.merge_extra = merge_oauth;
+    u.extra_differs = ctl_oauth_settings_differ;
+    u.extra_arg = &oauth;
     if ((status = tenant_update_apply(conf, vault, &u, print_probe, NULL, &res)) != 0) {
-        status = ctl_fail(status, "%s", res.error);
+        if (res.error[0])       /* else the OAuth2 merge said why */
+            ctl_fail(status, "%s", res.error);
         goto out;
     }
     if (!res.changed) {
@@ -172,6 +200,7 @@ out:
     tenant_update_result_free(&res);
     vault_free(vault);
     vault_plain_free(secret, secret_len);
+    vault_plain_free(oauth.secret, oauth.len);
     conf_free_strings(a.domains);
     conf_free_strings(a.addresses);
     return status;
@@ -219,13 +248,13 @@ static json_t *strings_json(char *const *v)
     return a;
 }
 
-static json_t *tenant_json(const struct tenant *t)
+static json_t *tenant_json(const struct tenant *t, const struct vault *v)
 {
     const struct route *r = &t->route;
     char buf[128];
     const char *pw = password_state(r->password, buf, sizeof(buf));
 
-    return json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
+    json_t *j = json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
                      "id", t->id, "enabled", t->enabled, "host", r->host, "port", r->port,
                      "tls", route_tls_names[r->tls], "username", r->username, "password", pw,
                      "sender", r->sender, "domains", strings_json(t->domains),
@@ -234,6 +263,9 @@ static json_t *tenant_json(const struct tenant *t)
                      "max_connections", r->max_connections, "rate_limit", r->rate_limit,
                      "created", ctl_json_time(t->created), "updated", ctl_json_time(t->updated),
                      "verified", ctl_json_time(t->verified));
+
+    ctl_oauth_json_add(j, r, v, t->id);
+    return j;
 }
 
 static int tenant_show(struct ctl_ctx *ctx, const char *id)
@@ -251,7 +283,14 @@ static int tenant_show(struct ctl_ctx *ctx, const char *id)
         tenant_store_free(store);
         return ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
     }
-    j = tenant_json(t);
+    {
+        /* Whether the OAuth2 secrets open: with the keyring when it loads. */
+        char verr[256];
+        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2 ? vault_load(ctl_conf(ctx), verr, sizeof(verr)) : NULL;
+
+        j = tenant_json(t, v);
+        vault_free(v);
+    }
     if (ctx->json) {
         ctl_json_print(j);
     } else {
@@ -283,7 +322,7 @@ static int tenant_list(struct ctl_ctx *ctx)
         const struct tenant *t = tenant_store_at(store, i);
 
         if (ctx->json) {
-            json_array_append_new(arr, tenant_json(t));
+            json_array_append_new(arr, tenant_json(t, NULL));
         } else {
             char hp[300], ver[64] = "never";
 

@@ -24,6 +24,7 @@ static const struct ctl_command commands[] = {
     { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },
     { "status", ctl_status, "status [--json]" },
     { "reload", ctl_reload, "reload" },
+    { "oauth", ctl_oauth, "oauth instructions --provider microsoft|google --client-id ID --mailbox ADDR [--directory ID]" },
     { "api-token", ctl_apitoken, "api-token add NAME | list | revoke NAME" },
     { NULL, NULL, NULL },
 };

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -289,25 +288,11 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-/* jansson's own buffers (the parser's, a string's) can hold a PUT's
- * password: every block it frees is zeroed first.  Set while the process
- * is still single-threaded; both functions are malloc's, so blocks
- * allocated before the switch are freed correctly. */
-static void wiping_free(void *p)
-{
-    if (p) {
-        explicit_bzero(p, malloc_usable_size(p));
-        free(p);
-    }
-}
-
 int http_prepare(const struct conf *conf, char *err, size_t errlen)
 {
     const struct conf_http *h = &conf->http;
     size_t cert_len = 0;
 
-    if (h->enabled)
-        json_set_alloc_funcs(malloc, wiping_free);
     if (!h->enabled || h->tls_cert == NULL || http.cert)
         return 0;
     if ((http.cert = read_file(h->tls_cert, &cert_len, err, errlen)) == NULL

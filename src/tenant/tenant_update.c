@@ -132,9 +132,15 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
         return fail(res, EX_DATAERR, "--host: \"%s\" is not a host name", r->host);
     if (!mailaddr_is_valid(r->sender, false))
         return fail(res, EX_DATAERR, "--sender: \"%s\" is not a valid address", r->sender);
-    if ((r->username == NULL) != (r->password == NULL))
+    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
         return fail(res, EX_USAGE, r->username ? "--username needs a password (--password-stdin or --password-file)"
                                                : "a password needs --username");
+    {
+        char err[512];
+
+        if (route_oauth_validate(r, err, sizeof(err)) < 0)
+            return fail(res, EX_USAGE, "%s", err);
+    }
     if (r->tls == ROUTE_TLS_NONE && !r->insecure_plaintext)
         return fail(res, EX_DATAERR, "--tls none needs --insecure-plaintext (test upstreams only; the audit flags it)");
     if (r->tls == ROUTE_TLS_NONE && r->username)
@@ -314,6 +320,12 @@ static int build_record(const struct conf *conf, const struct vault *vault, cons
     }
     merge_record(t, old, u, token, changed);
     myfree(token);
+    if (u->merge_extra) {
+        int st = u->merge_extra(u->id, &t->route, changed, u->extra_arg);
+
+        if (st != 0)
+            return fail(res, st, "%s", "");     /* the callback said why */
+    }
     return 0;
 }
 
@@ -342,8 +354,8 @@ static bool same_secret(const struct conf *conf, const char *id, const char *x, 
 
 /* Name in diff every route field the probe used whose value differs
  * between what was probed and what would be saved now. */
-static void probed_diff(const struct conf *conf, const struct tenant *probed, const struct tenant *now,
-                        bool own_secret, struct dbuf *diff)
+static void probed_diff(const struct conf *conf, const struct tenant_update *u, const struct tenant *probed,
+                        const struct tenant *now, bool own_secret, struct dbuf *diff)
 {
     const struct route *p = &probed->route, *n = &now->route;
 
@@ -367,6 +379,8 @@ static void probed_diff(const struct conf *conf, const struct tenant *probed, co
         add_field(diff, "tls_verify");
     if (!str_eq(p->bind_address, n->bind_address))
         add_field(diff, "bind_address");
+    if (u->extra_differs && u->extra_differs(p, n))
+        add_field(diff, "oauth");
 }
 
 /*
@@ -444,7 +458,7 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
         goto out;
     res->existed = existed;
     if (passed) {
-        probed_diff(conf, &probed, &t, u->secret != NULL, &diff);
+        probed_diff(conf, u, &probed, &t, u->secret != NULL, &diff);
         if (diff.len) {
             fail(res, EX_TEMPFAIL, "tenant %s changed while the connectivity test ran (%s now "
                  "differ from what was tested): nothing saved; run the command again to "

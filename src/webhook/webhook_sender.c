@@ -314,7 +314,8 @@ int webhook_start(const struct conf *conf, const struct vault *vault, char *err,
             snprintf(err, errlen, "webhook: no keyring to open the secret with");
         return -1;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* libcurl's global state: set up by the daemon before any thread
+     * (oauth_global_init()), which is not thread-safe to do here. */
     wh.key = plain;
     wh.keylen = len;
     wh.url = mystrdup(w->url);

@@ -21,3 +21,4 @@ include $(srcdir)/tests/integration/milter.mk
 include $(srcdir)/tests/integration/http.mk
 include $(srcdir)/tests/integration/store.mk
 include $(srcdir)/tests/integration/content.mk
+include $(srcdir)/tests/integration/oauth.mk
