@@ -42,11 +42,13 @@ struct tenant_update {
     bool no_test;
     const char *user;           /* change log user; NULL: the login user */
     /* Route fields only the caller merges (tenantrelayctl's OAuth2
-     * flags): called after the common merge of every record built; 0, or
-     * an exit status after the callback said why.  extra_differs: whether
+     * flags, the HTTP API's oauth object): called after the common merge
+     * of every record built; 0, or an exit status with why in err (or
+     * printed by the callback, err left empty).  extra_differs: whether
      * such fields differ between the probed record and the one to save
      * (a race).  Both may be NULL. */
-    int (*merge_extra)(const char *id, struct route *r, struct dbuf *changed, void *arg);
+    int (*merge_extra)(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen,
+                       void *arg);
     bool (*extra_differs)(const struct route *probed, const struct route *now);
     void *extra_arg;
     /* Each probe step as it is recorded (probe_options.on_step); may be NULL. */

@@ -115,9 +115,13 @@ struct oauth_merge {
     size_t len;
 };
 
-static int merge_oauth(const char *id, struct route *r, struct dbuf *changed, void *arg)
+static int merge_oauth(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen,
+                       void *arg)
 {
     struct oauth_merge *m = arg;
+
+    (void)err;                  /* ctl_oauth_apply() prints why itself */
+    (void)errlen;
 
     return ctl_oauth_apply(m->ctx, id, r, m->flags, m->secret, m->len, changed);
 }

@@ -61,7 +61,7 @@ static json_t *tenant_json(const struct tenant *t)
 {
     const struct route *r = &t->route;
 
-    return json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:b, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
+    json_t *j = json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:b, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
                      "id", t->id, "enabled", t->enabled, "host", r->host, "port", r->port,
                      "tls", route_tls_names[r->tls], "username", r->username,
                      "password_set", r->password != NULL, "sender", r->sender,
@@ -70,6 +70,16 @@ static json_t *tenant_json(const struct tenant *t)
                      "insecure_plaintext", r->insecure_plaintext, "max_connections", r->max_connections,
                      "rate_limit", r->rate_limit, "created", time_json(t->created),
                      "updated", time_json(t->updated), "verified", time_json(t->verified));
+    const struct route_oauth *o = &r->oauth;
+
+    json_object_set_new(j, "auth", json_string(route_auth_names[r->auth]));
+    if (r->auth == ROUTE_AUTH_XOAUTH2)      /* which secrets are set, never their tokens */
+        json_object_set_new(j, "oauth", json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b}",
+            "provider", route_oauth_provider_names[o->provider], "directory", o->directory,
+            "token_url", o->token_url, "client_id", o->client_id, "client_cert_file", o->client_cert_file,
+            "scope", o->scope, "assertion_alg", o->assertion_alg, "client_secret_set", o->client_secret != NULL,
+            "client_key_set", o->client_key != NULL, "service_account_set", o->service_account != NULL));
+    return j;
 }
 
 /* ---- The store's read side: every read is here. ---- */
@@ -148,20 +158,30 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
 {
     struct tenant_update u;
     struct tenant_update_result res;
+    struct http_oauth oauth;
+    struct http_oauth_merge merge;
     char err[512];
     json_t *out;
 
     tenant_update_init(&u);
-    if (http_update_parse(body, &u, err, sizeof(err)) < 0) {
+    memset(&oauth, 0, sizeof(oauth));
+    if (http_update_parse(body, &u, err, sizeof(err)) < 0 || http_oauth_parse(body, &oauth, err, sizeof(err)) < 0) {
         http_update_free(&u);
+        http_oauth_free(&oauth);
         return http_error(400, "invalid", err, status);
     }
     u.id = id;
     u.user = user;
     u.on_step = on_step;
     u.on_step_arg = arg;
+    merge.req = &oauth;
+    merge.vault = delivery_vault();
+    u.merge_extra = http_oauth_merge;
+    u.extra_differs = http_oauth_differ;
+    u.extra_arg = &merge;
     tenant_update_apply(conf, delivery_vault(), &u, NULL, NULL, &res);
     http_update_free(&u);
+    http_oauth_free(&oauth);
     *status = res.store_error ? 503 : status_of(res.status);
     if (res.status == 0)
         out = json_pack("{s:b, s:s, s:b, s:s}", "ok", 1, "id", id, "saved", res.changed,
@@ -238,6 +258,12 @@ static json_t *run_test(struct conf *conf, const char *id, json_t *body, int *st
         if (body == NULL || http_update_parse(body, &u, err, sizeof(err)) < 0) {
             http_update_free(&u);
             return http_error(400, "invalid", body ? err : "a JSON body with host and sender is needed", status);
+        }
+        if (json_object_get(body, "oauth") || (json_is_string(json_object_get(body, "auth"))
+                                               && strcmp(json_string_value(json_object_get(body, "auth")), "password") != 0)) {
+            http_update_free(&u);
+            return http_error(400, "invalid", "POST /v1/test takes password logins; test an OAuth2 route with "
+                              "PUT /v1/tenants/{id} (saved only if it passes) or POST /v1/tenants/{id}/test", status);
         }
         if (u.host == NULL || u.sender == NULL) {
             http_update_free(&u);

@@ -10,7 +10,10 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/http.h"
+#include "tenantrelay/dbuf.h"
 #include "tenantrelay/probe.h"
+#include "tenantrelay/route.h"
+#include "tenantrelay/vault.h"
 
 /* One /v1 request, authenticated as user (the token's name).  body is
  * the parsed JSON body or NULL.  Returns the reply (a new reference) with
@@ -31,6 +34,29 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
  * and body (wiped when done); NULL when it cannot start. */
 struct MHD_Response;
 struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *body, const char *user);
+
+/* The auth and oauth fields of a PUT body (http_oauth.c).  Strings point
+ * into the body; the secret (clear, locked memory) is the struct's:
+ * http_oauth_free(). */
+struct http_oauth {
+    bool given;                 /* auth or oauth present */
+    int auth;                   /* -1: not given, else enum route_auth */
+    int provider;               /* -1: not given, else enum route_oauth_provider */
+    const char *directory, *token_url, *client_id, *client_cert_file, *scope, *assertion_alg;
+    unsigned char *secret;      /* client_secret, client_key or service_account */
+    size_t secret_len;
+    const char *secret_field;   /* its vault field (OAUTH_FIELD_*) */
+};
+int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t errlen);
+void http_oauth_free(struct http_oauth *o);
+/* tenant_update's merge_extra and extra_differs for them; arg is a
+ * struct http_oauth_merge. */
+struct http_oauth_merge {
+    const struct http_oauth *req;
+    const struct vault *vault;  /* seals the secret */
+};
+int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg);
+bool http_oauth_differ(const struct route *a, const struct route *b);
 
 /* Zero every string of a parsed body (a password is one of them). */
 void http_json_wipe(json_t *j);

@@ -147,12 +147,8 @@ int http_update_parse(const json_t *body, struct tenant_update *u, char *err, si
         }
         u->tls = i;
     }
-    /* TODO(oauth): the route layer has no auth/oauth fields on this branch
-     * yet; only password logins are accepted until it does. */
-    if ((auth && strcmp(auth, "password") != 0) || json_object_get(body, "oauth")) {
-        snprintf(err, errlen, "field 'auth': only \"password\" is supported by this relay version");
-        return -1;
-    }
+    /* auth and oauth are the caller's (http_oauth_parse()). */
+    (void)auth;
     if ((v = json_object_get(body, "tls_verify")) && !json_is_null(v)) {
         if (!json_is_boolean(v)) {
             snprintf(err, errlen, "field 'tls_verify' must be true or false");

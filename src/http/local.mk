@@ -3,6 +3,7 @@
 libtenantrelay_a_SOURCES += \
 	src/http/http_api.c \
 	src/http/http_int.h \
+	src/http/http_oauth.c \
 	src/http/http_parse.c \
 	src/http/http_reply.c \
 	src/http/http_server.c \

@@ -321,10 +321,11 @@ static int build_record(const struct conf *conf, const struct vault *vault, cons
     merge_record(t, old, u, token, changed);
     myfree(token);
     if (u->merge_extra) {
-        int st = u->merge_extra(u->id, &t->route, changed, u->extra_arg);
+        char xerr[512] = "";
+        int st = u->merge_extra(u->id, &t->route, changed, xerr, sizeof(xerr), u->extra_arg);
 
         if (st != 0)
-            return fail(res, st, "%s", "");     /* the callback said why */
+            return fail(res, st, "%s", xerr);   /* "": the callback said why */
     }
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_http.c - libFuzzer harness for the HTTP API's request parsing: the
  * first line of the input is a request path for the route table, the rest
- * a PUT body for http_update_parse().  Whatever the input: no crash, no
+ * a PUT body for http_update_parse() and http_oauth_parse().  Whatever the input: no crash, no
  * leak, an id only for the tenant routes and always NUL-terminated within
  * its buffer, an error message whenever parsing fails.
  */
@@ -13,6 +13,7 @@
 
 #include "tenantrelay/http.h"
 #include "tenantrelay/mymalloc.h"
+#include "../../src/http/http_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (http_update_parse(j, &u, err, sizeof(err)) < 0 && err[0] == 0)
             abort();
         http_update_free(&u);
+        {
+            struct http_oauth o;
+
+            err[0] = 0;
+            if (http_oauth_parse(j, &o, err, sizeof(err)) < 0 && err[0] == 0)
+                abort();
+            http_oauth_free(&o);
+        }
         json_decref(j);
     }
     myfree(text);

@@ -20,6 +20,7 @@
 #include "tenantrelay/metrics.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/webhook.h"
+#include "../../src/http/http_int.h"
 
 static void test_routes(void **state)
 {
@@ -66,7 +67,6 @@ static void test_update_parse(void **state)
         { "{\"test\": \"no\"}", "field 'test' must be true or false" },
         { "{\"password\": \"\"}", "field 'password' must be 1..1024 characters" },
         { "{\"host\": \"a\\u0000b\"}", "field 'host' must be a string" },
-        { "{\"auth\": \"xoauth2\"}", "field 'auth': only \"password\" is supported by this relay version" },
     };
     struct tenant_update u;
     char err[256];
@@ -101,6 +101,52 @@ static void test_update_parse(void **state)
     assert_int_equal(u.max_connections, 3);
     assert_int_equal(u.rate_limit, -1);
     http_update_free(&u);
+    json_decref(j);
+}
+
+/* The auth and oauth fields: checked, the secret copied to locked memory. */
+static void test_oauth_parse(void **state)
+{
+    static const struct { const char *body; const char *error; } bad[] = {
+        { "{\"auth\": \"oauth\"}", "field 'auth' must be \"password\" or \"xoauth2\"" },
+        { "{\"oauth\": []}", "field 'oauth' must be an object" },
+        { "{\"oauth\": {\"provider\": \"yahoo\"}}",
+          "field 'oauth.provider' must be \"microsoft\", \"google\" or \"generic\"" },
+        { "{\"oauth\": {\"clientid\": \"x\"}}", "unknown field 'oauth.clientid'" },
+        { "{\"oauth\": {\"client_secret\": \"a\", \"client_key\": \"b\"}}",
+          "give one of oauth.client_secret, oauth.client_key, oauth.service_account" },
+        { "{\"oauth\": {\"scope\": 3}}", "field 'oauth.scope' must be a string" },
+    };
+    struct http_oauth o;
+    char err[256];
+    json_t *j;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        j = json_loads(bad[i].body, 0, NULL);
+        assert_non_null(j);
+        err[0] = 0;
+        assert_int_equal(http_oauth_parse(j, &o, err, sizeof(err)), -1);
+        assert_string_equal(err, bad[i].error);
+        http_oauth_free(&o);
+        json_decref(j);
+    }
+    j = json_loads("{\"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"microsoft\", \"client_id\": \"c1\","
+                   " \"directory\": \"contoso\", \"client_secret\": \"s3cret\"}}", 0, NULL);
+    assert_int_equal(http_oauth_parse(j, &o, err, sizeof(err)), 0);
+    assert_true(o.given);
+    assert_int_equal(o.auth, ROUTE_AUTH_XOAUTH2);
+    assert_int_equal(o.provider, ROUTE_OAUTH_MICROSOFT);
+    assert_string_equal(o.client_id, "c1");
+    assert_string_equal(o.secret_field, "oauth_client_secret");
+    assert_int_equal(o.secret_len, 6);
+    assert_memory_equal(o.secret, "s3cret", 6);
+    http_oauth_free(&o);
+    json_decref(j);
+    j = json_loads("{\"host\": \"h\"}", 0, NULL);
+    assert_int_equal(http_oauth_parse(j, &o, err, sizeof(err)), 0);
+    assert_false(o.given);
+    http_oauth_free(&o);
     json_decref(j);
 }
 
@@ -198,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_update_parse),
+        cmocka_unit_test(test_oauth_parse),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_webhook_sign),
         cmocka_unit_test(test_metrics),
