@@ -9,6 +9,7 @@ noinst_HEADERS += \
 	include/tenantrelay/mymalloc.h \
 	include/tenantrelay/netaddr.h \
 	include/tenantrelay/route.h \
+	include/tenantrelay/route_policy.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
 	include/tenantrelay/tenant.h

@@ -18,6 +18,7 @@
 #include "tenantrelay/conf_get.h"
 #include "tenantrelay/netaddr.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/route_policy.h"
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/tenantrelay/tenantrelay.conf"
 #define CONF_RESERVED_TENANT "default"
@@ -95,6 +96,7 @@ struct conf {
     struct conf_limits limits;
     struct conf_retry retry;
     struct route default_route;
+    struct route_policy tenant_route_policy;   /* tenant routes only (route_policy.h) */
     struct conf_delivery delivery;
     struct conf_milter milter;
 };

@@ -21,7 +21,7 @@ static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
     "events_file", "tenant_store", "change_log", "key_file", "key_credential",
     "tenant_resolution", "tenant_header", "unknown_tenant", "bare_lf", "limits", "retry",
-    "default_route", "milter", "delivery", NULL,
+    "default_route", "milter", "delivery", "tenant_route_policy", NULL,
 };
 static const char *const delivery_keys[] = {
     "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
@@ -75,6 +75,7 @@ static void set_defaults(struct conf *c)
     c->retry.failed_retention = 604800;
     c->retry.auth_failures_before_hold = 3;
     route_init(&c->default_route);
+    route_policy_init(&c->tenant_route_policy);
     c->delivery.connect_timeout = 30;
     c->delivery.command_timeout = 300;
     c->delivery.data_timeout = 600;
@@ -425,7 +426,8 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
     c->bare_lf = (enum conf_bare_lf)e;
     if (parse_listen(root, c, err) < 0 || parse_limits(root, c, err) < 0
         || parse_retry(root, c, err) < 0 || parse_delivery(root, c, err) < 0
-        || parse_milter(root, c, err) < 0)
+        || parse_milter(root, c, err) < 0
+        || route_policy_parse(root, &c->tenant_route_policy, err) < 0)
         return -1;
     if ((s = config_setting_get_member(root, "default_route")) == NULL) {
         conf_errorf(err, root, "key 'default_route' is required (host and sender at least)");
@@ -531,6 +533,7 @@ void conf_unref(struct conf *c)
     myfree(c->tenant_header);
     myfree(c->retry.schedule);
     route_free(&c->default_route);
+    route_policy_free(&c->tenant_route_policy);
     myfree(c->milter.socket);
     myfree(c->milter.trusted_networks);
     myfree(c);

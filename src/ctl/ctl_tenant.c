@@ -488,6 +488,24 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
         && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
         goto out;
 
+    /* The route policy before anything else, --no-test or not (the probe
+     * and delivery check again at every connection). */
+    if (a.r.host || a.r.port > 0) {
+        if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
+            goto out;
+        merge_record(&probed, tenant_store_find(store, a.id), &a, NULL, &changed);
+        tenant_store_free(store);
+        store = NULL;
+        dbuf_reset(&changed);
+        if (probed.route.host && route_policy_check_host(&conf->tenant_route_policy, probed.route.host,
+                                                         probed.route.port, why, sizeof(why)) < 0) {
+            status = ctl_fail(EX_DATAERR, "tenant %s: route_policy: %s: nothing saved", a.id, why);
+            goto out;
+        }
+        tenant_free_fields(&probed);
+        memset(&probed, 0, sizeof(probed));
+    }
+
     /* 1. The probe, with no lock held while it runs. */
     if (a.no_test) {
         snprintf(why, sizeof(why), "--no-test was given");
@@ -505,6 +523,11 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
             goto out;
         }
         probe = ctl_tenant_probe(conf, &probed, a.r.to ? a.r.to : probed.route.sender, why, sizeof(why));
+        if (probe == PROBE_FAILED && strcmp(why, "route_policy") == 0) {
+            status = ctl_fail(EX_DATAERR, "tenant %s: the route policy refused the destination (see "
+                              "the connect step): nothing saved", probed.id);
+            goto out;
+        }
         if (probe == PROBE_FAILED) {
             status = ctl_fail(1, "tenant %s: the connectivity test failed (%s): nothing saved", probed.id, why);
             goto out;

@@ -99,7 +99,8 @@ static int parse_test(int argc, char **argv, struct test_args *a)
 
 static int report(struct ctl_ctx *ctx, struct probe_report *rep)
 {
-    int status = rep->ok ? 0 : 1;
+    /* A destination the route policy refuses is bad data, not a failed test. */
+    int status = rep->ok ? 0 : rep->code && strcmp(rep->code, "route_policy") == 0 ? EX_DATAERR : 1;
 
     if (ctx->json)
         ctl_json_print(probe_report_json(rep));
@@ -136,9 +137,13 @@ static int test_host(struct ctl_ctx *ctx, const struct test_args *a)
 {
     struct probe_options o;
     struct probe_report rep;
+    struct route_policy defaults;
     int status;
 
     memset(&o, 0, sizeof(o));
+    /* Without a configuration the default policy applies, never none. */
+    route_policy_init(&defaults);
+    o.policy = &defaults;
     o.host = a->r.host;
     o.port = a->r.port > 0 ? (int)a->r.port : 25;
     o.tls = a->r.tls ? (enum probe_tls)a->tls_mode : (enum probe_tls)route_tls_for_port(o.port);
@@ -155,15 +160,21 @@ static int test_host(struct ctl_ctx *ctx, const struct test_args *a)
     if (strcmp(ctx->config_path, CONF_DEFAULT_PATH) != 0 || access(ctx->config_path, R_OK) == 0) {
         struct conf *conf = ctl_conf(ctx);
 
-        if (conf == NULL)
+        if (conf == NULL) {
+            route_policy_free(&defaults);
             return EX_CONFIG;
+        }
         o.helo_name = conf->hostname;
+        o.policy = &conf->tenant_route_policy;
     }
     if ((a->r.password_stdin || a->r.password_file)
-        && (status = ctl_secret_read(a->r.password_file, &o.password, &o.password_len)) != 0)
+        && (status = ctl_secret_read(a->r.password_file, &o.password, &o.password_len)) != 0) {
+        route_policy_free(&defaults);
         return status;
+    }
     /* The probe owns o.password from here and wipes it after AUTH. */
     (void)probe_run(&o, &rep);
+    route_policy_free(&defaults);
     return report(ctx, &rep);
 }
 

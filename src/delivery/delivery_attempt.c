@@ -142,6 +142,9 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
     opts.data_timeout_ms = ctx->conf->delivery.data_timeout * 1000;
     opts.tls_ctx = ctx->tls_ctx;
+    /* Tenant routes only: the operator's default route is exempt. */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        opts.policy = &ctx->conf->tenant_route_policy;
     *auth_ok = false;
     if ((*ctx->session = smtpc_session_new(&opts, sr)) == NULL)
         return -1;

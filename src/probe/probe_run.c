@@ -52,6 +52,7 @@ static void attempt_run(const struct probe_options *o, enum route_tls mode, int 
     so.bind_address = o->bind_address;
     so.helo_name = o->helo_name ? o->helo_name : "localhost";
     so.connect_timeout_ms = so.command_timeout_ms = so.data_timeout_ms = timeout_ms;
+    so.policy = o->policy;
     if ((a->s = smtpc_session_new(&so, &a->r[0])) == NULL)
         return;
     if (smtpc_resolve(a->s, &a->r[0]) < 0)
@@ -89,7 +90,7 @@ static bool looks_like_other_mode(const struct attempt *a)
     if (a->mode == ROUTE_TLS_STARTTLS)
         return r->stage && strcmp(r->stage, "greeting") == 0
                && (r->err == SMTPC_ERR_TIMEOUT || r->err == SMTPC_ERR_CONNECTION_LOST
-                   || r->err == SMTPC_ERR_PROTOCOL);
+                   || r->err == SMTPC_ERR_PROTOCOL || r->err == SMTPC_ERR_NOT_SMTP);
     return false;
 }
 
@@ -461,6 +462,7 @@ int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char
     o.to = to;
     o.timeout_ms = timeout_ms;
     o.no_send = no_send;
+    o.policy = &conf->tenant_route_policy;
     if (rt->username && rt->password) {
         if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));

@@ -1,2 +1,4 @@
 libtenantrelay_a_SOURCES += \
-	src/route/route.c
+	src/route/route.c \
+	src/route/route_addrclass.c \
+	src/route/route_policy.c

@@ -200,6 +200,12 @@ CONF
     if [ "$(id -u)" = 0 ]; then
         chown "${TR_USER:-nobody}" "$T/spool" "$T/run" "$T/log"
     fi
+    # The test upstreams listen on loopback at free ports, which the tenant
+    # route policy refuses by default: allow them explicitly (a test of the
+    # policy itself passes its own tenant_route_policy line).
+    if ! grep -q '^tenant_route_policy' "$file"; then
+        printf '%s\n' 'tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };' >> "$file"
+    fi
     if ! grep -q '^default_route' "$file"; then
         cat >> "$file" <<CONF
 default_route = { host = "127.0.0.1"; port = ${TR_UPSTREAM_PORT:-2465}; tls = "implicit";
