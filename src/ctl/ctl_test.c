@@ -31,6 +31,7 @@ struct test_args {
     struct ctl_route_flags r;
     int tls_mode;               /* enum probe_tls of r.tls, when given */
     bool no_send;
+    bool json;
     long timeout;
 };
 
@@ -55,6 +56,10 @@ static int parse_test(int argc, char **argv, struct test_args *a)
         }
         if (strcmp(o, "--no-send") == 0) {
             a->no_send = true;
+            continue;
+        }
+        if (strcmp(o, "--json") == 0) {     /* its own flag, in a flag's place only */
+            a->json = true;
             continue;
         }
         switch (ctl_route_flags_parse(&a->r, 0, argc, argv, &i, TEST_USAGE, &status)) {
@@ -185,5 +190,7 @@ int ctl_test(struct ctl_ctx *ctx, int argc, char **argv)
 
     if ((status = parse_test(argc, argv, &a)) != 0)
         return status;
+    if (a.json)
+        ctx->json = true;
     return a.id ? test_tenant(ctx, &a) : test_host(ctx, &a);
 }
