@@ -12,4 +12,5 @@ noinst_HEADERS += \
 	include/tenantrelay/route_policy.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
-	include/tenantrelay/tenant.h
+	include/tenantrelay/tenant.h \
+	include/tenantrelay/tmpfile.h

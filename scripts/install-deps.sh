@@ -17,6 +17,8 @@ packages=(
     clang libclang-rt-14-dev
     # systemd-analyze for the unit checks; ps for process checks
     systemd procps
+    # strace: test_vault_hygiene.sh checks how the keyring and store temp files are opened
+    strace
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,4 +3,5 @@ libtenantrelay_a_SOURCES += \
 	src/common/mailaddr.c \
 	src/common/msg.c \
 	src/common/mymalloc.c \
-	src/common/netaddr.c
+	src/common/netaddr.c \
+	src/common/tmpfile.c
