@@ -13,3 +13,4 @@ include $(srcdir)/tests/fuzz/vault.mk
 include $(srcdir)/tests/fuzz/smtpd.mk
 include $(srcdir)/tests/fuzz/smtpc.mk
 include $(srcdir)/tests/fuzz/milter.mk
+include $(srcdir)/tests/fuzz/route.mk
