@@ -63,10 +63,12 @@ int vault_init(void);
 
 /* The keyring configured in conf: $CREDENTIALS_DIRECTORY/<key_credential>
  * when key_credential is set (no mode check: systemd guarantees it), else
- * key_file, refused when group or others may read or write it.  NULL with
- * a message in err. */
+ * key_file, refused when group or others may read or write it or when it
+ * is owned by anyone but root, this process's user or the service user
+ * (conf's user).  NULL with a message in err. */
 struct vault *vault_load(const struct conf *conf, char *err, size_t errlen);
-/* The keyring at path; check_mode refuses group/other access bits. */
+/* The keyring at path; check_mode refuses group/other access bits and
+ * owners other than root and this process's user. */
 struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen);
 /* An empty keyring (for key init). */
 struct vault *vault_new(void);

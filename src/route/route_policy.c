@@ -153,8 +153,8 @@ int route_policy_check_addr(const struct route_policy *p, const struct sockaddr 
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
     else
         netaddr_format(sa, addr, sizeof(addr));
-    snprintf(why, len, "%s is %s (%s): a tenant route may reach only public unicast addresses; "
-             "add it to tenant_route_policy.extra_networks to allow it", addr, c->name, c->range);
+    snprintf(why, len, "%s is %s (%s): tenant routes reach only public unicast addresses "
+             "(tenant_route_policy.extra_networks allows others)", addr, c->name, c->range);
     return -1;
 }
 

@@ -280,7 +280,7 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     bool refused = false, timedout = false;
     char why[220] = "", peer[80];
     int tried = 0, refused_by_policy = 0;
-    char policy_why[220] = "";
+    char policy_why[SMTPC_ERRSTR_MAX] = "";
 
     if (s->ai == NULL && smtpc_resolve(s, res) < 0)
         return -1;
@@ -300,11 +300,15 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
 
         /* Right before connecting, on every connection: the addresses of
          * this resolution, so DNS rebinding gains nothing. */
-        if (s->has_policy
-            && route_policy_check_addr(&s->policy, ai->ai_addr, one, sizeof(one)) < 0) {
-            if (refused_by_policy++ == 0)
-                snprintf(policy_why, sizeof(policy_why), "%s", one);
-            continue;
+        if (s->has_policy) {
+            char later[SMTPC_ERRSTR_MAX];
+
+            /* The first refusal is the one reported. */
+            if (route_policy_check_addr(&s->policy, ai->ai_addr, refused_by_policy ? later : policy_why,
+                                        SMTPC_ERRSTR_MAX) < 0) {
+                refused_by_policy++;
+                continue;
+            }
         }
         tried++;
         e = connect_one(s, ai, &fd, one, sizeof(one));

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -193,7 +194,10 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
     return 0;
 }
 
-struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen)
+/* check_mode: the mode, and the owner (root, this process's user, or the
+ * configured service user, whose keyring it is; (uid_t)-1: none). */
+static struct vault *load_file(const char *path, bool check_mode, uid_t service_uid, const char *service,
+                               char *err, size_t errlen)
 {
     struct vault *v = NULL;
     char *text = NULL;
@@ -219,10 +223,14 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
         goto out;
     }
     /* Whoever owns the keyring can swap in keys of their own. */
-    if (check_mode && st.st_uid != 0 && st.st_uid != geteuid()) {
-        vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root nor this user, "
-                   "uid %u): chown root %s, or chown it to the service user", path, (unsigned)st.st_uid,
-                   (unsigned)geteuid(), path);
+    if (check_mode && st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != service_uid) {
+        if (service)
+            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root, this user "
+                       "(uid %u) nor the service user %s): chown root %s, or chown %s %s", path,
+                       (unsigned)st.st_uid, (unsigned)geteuid(), service, path, service, path);
+        else
+            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root nor this user, "
+                       "uid %u): chown root %s", path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
         errno = EPERM;
         goto out;
     }
@@ -274,9 +282,15 @@ out:
     return v;
 }
 
+struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen)
+{
+    return load_file(path, check_mode, (uid_t)-1, NULL, err, errlen);
+}
+
 struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
 {
     char path[4096];
+    struct passwd *pw = conf->user ? getpwnam(conf->user) : NULL;
 
     if (conf->key_credential) {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -291,7 +305,7 @@ struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
          * mode bits (often 0440 with an ACL) are not ours to judge. */
         return vault_load_file(vault_path(conf, path, sizeof(path)), false, err, errlen);
     }
-    return vault_load_file(conf->key_file, true, err, errlen);
+    return load_file(conf->key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? conf->user : NULL, err, errlen);
 }
 
 size_t vault_key_count(const struct vault *v)
