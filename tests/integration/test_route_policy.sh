@@ -96,6 +96,13 @@ printf 'Up-s3cret-pw' | TR_CONF="$OPEN" tr_ctl tenant set acme --host localhost 
 ok "allowed: tenant set acme --host localhost with its probe saved" test "$?" = 0
 probe_mails=$(count_eml "$T/up.mail")
 probe_conns=$(grep -c ' connect ' "$T/up.log")
+"$CTL" -c "$STRICT" --json test acme --no-send --timeout 3 > "$T/testid.json" 2>&1
+ok "under the strict policy: test acme (stored route) -> 65 route_policy" \
+    test "$?:$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["code"])' "$T/testid.json")" = "65:route_policy"
+"$CTL" -c "$STRICT" --json audit > "$T/audit.json" 2>/dev/null
+ok "under the strict policy: audit flags acme's route (finding route_policy)" "$PYTHON3" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert any(f["code"] == "route_policy" and f["tenant"] == "acme" and "is loopback" in f["detail"] for f in d["findings"]), d["findings"]' "$T/audit.json"
 
 # --- not SMTP: a short printable excerpt, never the far end's bytes ----------
 "$CTL" -c "$OPEN" --json test --host 127.0.0.1 --port "$p_fake" --tls starttls --sender s@acme.test \
