@@ -13,4 +13,5 @@ noinst_HEADERS += \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
 	include/tenantrelay/tenant.h \
-	include/tenantrelay/tmpfile.h
+	include/tenantrelay/tmpfile.h \
+	include/tenantrelay/utf8.h

@@ -15,6 +15,8 @@ packages=(
     mmdebstrap
     # fuzzing and sanitizers (clang's libFuzzer), unit checks
     clang libclang-rt-14-dev
+    # llvm-symbolizer: sanitizer reports with names, which leak suppressions match on
+    llvm
     # systemd-analyze for the unit checks; ps for process checks
     systemd procps
     # strace: test_vault_hygiene.sh checks how the keyring and store temp files are opened

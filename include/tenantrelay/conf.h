@@ -86,8 +86,9 @@ struct conf {
     char *spool_directory;
     char *control_socket;
     char *events_file;
-    char *tenant_store;
+    char *tenant_store;         /* a path, or a postgresql:// URI (store.h) */
     char *change_log;
+    int tenant_store_poll;      /* PostgreSQL store: reconcile every N seconds */
     char *key_file;
     char *key_credential;
     enum conf_resolve resolution[3];

@@ -39,6 +39,7 @@ int ctl_not_built(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_key(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_seal(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_tenant(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_store(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_test(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv);

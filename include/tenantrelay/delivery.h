@@ -21,6 +21,7 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/tenant.h"
 
 /* Start with conf (a reference is taken) and the spool the listener writes
  * (not owned): loads the tenant store and keyring, indexes the queue, and
@@ -34,6 +35,9 @@ void delivery_enqueue(const struct spool_envelope *env);
  * 0, or -1 with err set (the old state is kept). */
 int delivery_reload(struct conf *conf, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* A new tenant-store snapshot from the live PostgreSQL store (store_live.h;
+ * a reference is taken): routes follow it as on reload, without one. */
+void delivery_store_install(struct tenant_store *store);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
 /* Stop: workers finish their current message, sessions are closed. */

@@ -42,6 +42,7 @@ struct milter_message {
     size_t nheaders;
     size_t cap;
     size_t header_bytes;        /* names + values, for MILTER_HEADER_MAX */
+    bool store_stale;           /* the tenant store's database is unreachable (resolve.h) */
 };
 
 void milter_message_init(struct milter_message *m);

@@ -13,7 +13,9 @@
  *   auth    the AUTH identity: a tenant id, else an address as for sender.
  * A named tenant that is unknown or disabled follows conf->unknown_tenant:
  * default route, reject (5.7.1) or tempfail (4.7.1).  No tenant at all →
- * the default route.
+ * the default route.  While the store is stale (store_live.h) an unknown
+ * named tenant is tempfailed whatever unknown_tenant says: it may be a
+ * tenant created since the snapshot, and never goes by the default route.
  *
  * Nothing is allocated: the result borrows the tenant from the store
  * snapshot, which must outlive it.
@@ -48,6 +50,9 @@ struct resolve_input {
     bool header_trusted;
     const char *sender;                 /* envelope sender; "" for <> */
     const char *auth_id;                /* NULL: not authenticated */
+    bool store_stale;                   /* the store's database is unreachable: a
+                                           named tenant the snapshot lacks may
+                                           exist, so it is tempfailed (451) */
 };
 
 struct resolve_result {

@@ -4,8 +4,8 @@
  * Pure functions over a message's header section held in memory: CRLF
  * lines, folded continuations allowed, ending with (and including) the empty
  * line; or, like the listener decides it, just before the first line that is
- * not a header field ("Name:" without white space before the colon), or at
- * the end of the buffer.  The body is never read or touched: callers split
+ * not a header field (rewrite_field_name() says 0), or at the end of the
+ * buffer.  The body is never read or touched: callers split
  * the message with rewrite_header_length() and send the body bytes as they
  * are.
  *
@@ -24,6 +24,15 @@ enum rewrite_status {
     REWRITE_MULTIPLE_FROM,      /* more than one From: (the caller answers 5.6.0) */
     REWRITE_BAD_HEADER,         /* the header section is not well-formed (no colon, NUL, ...) */
 };
+
+/* The one header grammar (SPEC §4), shared by the listener, the rewriter
+ * and the milter: is line (len bytes, no line end needed) the first line of
+ * a header field?  A name of printable ASCII but ':' (RFC 5322 ftext), then
+ * any spaces or tabs, then ':' (RFC 5322 §4.5, as Postfix reads it).
+ * Returns the name's length (the white space before the colon excluded)
+ * and, when value_at is not NULL, the offset just after the colon; 0 when
+ * the line is not a field (then *value_at is untouched). */
+size_t rewrite_field_name(const char *line, size_t len, size_t *value_at);
 
 /* Length of the header section of msg: through the empty line that ends
  * it; or up to the first line that is neither a header field nor a

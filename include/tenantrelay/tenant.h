@@ -36,7 +36,15 @@ struct tenant_store;
 /* Load the store at path (a file or a directory; absent means empty).
  * NULL on error with "FILE:LINE: reason" (naming the field) in err. */
 struct tenant_store *tenant_store_load(const char *path, struct conf_error *err);
+/* Release a reference (the last one frees; a snapshot may be shared). */
 void tenant_store_free(struct tenant_store *store);
+/* Another reference to the same immutable snapshot. */
+struct tenant_store *tenant_store_ref(struct tenant_store *store);
+/* A snapshot of n records from elsewhere (a database): takes each
+ * record's fields (recs[i] is zeroed), checks ids and claims are unique.
+ * origin names the source in errors.  NULL with err on error. */
+struct tenant_store *tenant_store_from_records(struct tenant *recs, size_t n, const char *origin,
+                                              struct conf_error *err);
 
 size_t tenant_store_count(const struct tenant_store *store);
 /* The i-th tenant in id order (0 <= i < count). */

@@ -21,7 +21,7 @@ static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
     "events_file", "tenant_store", "change_log", "key_file", "key_credential",
     "tenant_resolution", "tenant_header", "unknown_tenant", "bare_lf", "limits", "retry",
-    "default_route", "milter", "delivery", "tenant_route_policy", NULL,
+    "default_route", "milter", "delivery", "tenant_store_poll", "tenant_route_policy", NULL,
 };
 static const char *const delivery_keys[] = {
     "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
@@ -53,6 +53,7 @@ static void set_defaults(struct conf *c)
     c->events_file = mystrdup(LOCALSTATEDIR "/log/tenantrelay/events.jsonl");
     c->tenant_store = mystrdup(SYSCONFDIR "/tenantrelay/tenants");
     c->change_log = mystrdup(LOCALSTATEDIR "/log/tenantrelay/tenant-changes.log");
+    c->tenant_store_poll = 30;
     c->key_file = mystrdup(SYSCONFDIR "/tenantrelay/master.key");
     c->resolution[0] = CONF_RESOLVE_HEADER;
     c->resolution[1] = CONF_RESOLVE_SENDER;
@@ -350,6 +351,7 @@ static int parse_milter(const config_setting_t *root, struct conf *c, struct con
 static int parse_root(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
     config_setting_t *s;
+    long long poll;
     int rc;
     int e;
 
@@ -365,6 +367,10 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
         || conf_get_nonempty(root, "key_credential", &c->key_credential, err) < 0
         || conf_get_nonempty(root, "tenant_header", &c->tenant_header, err) < 0)
         return -1;
+    if ((rc = conf_get_int(root, "tenant_store_poll", 1, 3600, &poll, err)) < 0)
+        return -1;
+    if (rc == 0)
+        c->tenant_store_poll = (int)poll;
     if ((rc = conf_get_nonempty(root, "key_file", &c->key_file, err)) < 0)
         return -1;
     if (rc == 0 && c->key_credential) {

@@ -170,22 +170,25 @@ static int key_rotate(struct ctl_ctx *ctx)
 {
     struct conf *conf = ctl_conf(ctx);
     struct conf_error cerr = { "" };
-    struct tenant_store *store = NULL;
+    struct store_txn *txn = NULL;
+    const struct tenant_store *store = NULL;
     struct vault *v = NULL;
     struct tenant *copies = NULL;
     const struct tenant **repl = NULL;
     char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL;
     size_t n = 0, resealed = 0;
-    int lock = -1, status = 0;
+    int status = 0;
 
     if (conf == NULL)
         return EX_CONFIG;
     if (conf->key_credential)
         return ctl_fail(EX_CONFIG, "key_credential is set: rotate on a copy of the keyring named by "
                         "key_file, then install the new credential (see the README)");
-    if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0)
-        return ctl_fail(EX_IOERR, "%s", cerr.text);
-    if ((v = ctl_vault_load(ctx, &status)) == NULL || (store = ctl_store_load(ctx, &status)) == NULL)
+    /* The whole store, under its write lock (either backend). */
+    if ((txn = store_txn_begin(conf, NULL, NULL, NULL, &cerr)) == NULL)
+        return ctl_fail(errno == EINVAL ? EX_DATAERR : EX_IOERR, "tenant store: %s", cerr.text);
+    store = store_txn_view(txn);
+    if ((v = ctl_vault_load(ctx, &status)) == NULL)
         goto out;
     if (vault_key_generate(v, id, err, sizeof(err)) < 0) {
         status = ctl_fail(EX_SOFTWARE, "%s", err);
@@ -224,7 +227,16 @@ static int key_rotate(struct ctl_ctx *ctx)
         goto out;
     }
     /* 3. The store, 4. the config file. */
-    if (tenant_store_rewrite(conf->tenant_store, store, repl, NULL, &cerr) < 0) {
+    /* One transaction with its change-log entry (PostgreSQL: and the
+     * notification every node reloads on). */
+    switch (store_txn_commit(txn, repl, NULL, "key-rotate", "*", "password", &cerr)) {
+    case STORE_OK:
+        break;
+    case STORE_RACE:
+        status = ctl_fail(EX_TEMPFAIL, "%s (the keyring already has the new key; run rotate again)",
+                          cerr.text);
+        goto out;
+    default:
         status = ctl_fail(EX_IOERR, "%s (the keyring already has the new key; run rotate again)",
                           cerr.text);
         goto out;
@@ -232,8 +244,6 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf_token && (status = rewrite_config_token(ctx->config_path, conf->default_route.password,
                                                      conf_token)) != 0)
         goto out;
-    if (tenant_changelog_append(conf->change_log, "key-rotate", "*", "password", &cerr) < 0)
-        fprintf(stderr, "tenantrelayctl: warning: %s\n", cerr.text);
     printf("new primary key %s; re-sealed %zu tenant secret%s%s\n", id, resealed,
            resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "");
     printf("the previous key stays until `tenantrelayctl key retire ID`; reload the daemon\n");
@@ -244,9 +254,8 @@ out:
     myfree(copies);
     myfree(repl);
     myfree(conf_token);
-    tenant_store_free(store);
     vault_free(v);
-    tenant_store_unlock(lock);
+    store_txn_end(txn);
     return status;
 }
 

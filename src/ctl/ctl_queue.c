@@ -17,6 +17,7 @@
 #include "tenantrelay/ctl.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/utf8.h"
 
 static json_t *json_time(time_t t)
 {
@@ -30,9 +31,11 @@ static json_t *json_time(time_t t)
     return json_string(buf);
 }
 
+/* Spool strings came from clients and upstreams: any bytes.  Made valid
+ * UTF-8, or jansson would drop them (and --json would lose the message). */
 static json_t *json_str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return utf8_json_string(s);
 }
 
 /* The SPEC §6 object of one message; detail adds what `show` prints. */
@@ -41,10 +44,10 @@ static json_t *message_json(const struct spool_envelope *env, const struct spool
     json_t *o = json_object(), *r = json_array();
 
     for (int i = 0; i < env->recipient_count; i++)
-        json_array_append_new(r, json_string(env->recipients[i]));
-    json_object_set_new(o, "id", json_string(env->id));
+        json_array_append_new(r, utf8_json_string(env->recipients[i]));
+    json_object_set_new(o, "id", utf8_json_string(env->id));
     json_object_set_new(o, "tenant", json_str_or_null(env->tenant));
-    json_object_set_new(o, "sender", json_string(env->sender));
+    json_object_set_new(o, "sender", utf8_json_string(env->sender));
     json_object_set_new(o, "recipients", r);
     json_object_set_new(o, "arrival", json_time(env->arrival));
     json_object_set_new(o, "attempts", json_integer(st->attempts));
@@ -55,7 +58,7 @@ static json_t *message_json(const struct spool_envelope *env, const struct spool
         json_t *done = json_array();
 
         for (int i = 0; st->done_recipients && st->done_recipients[i]; i++)
-            json_array_append_new(done, json_string(st->done_recipients[i]));
+            json_array_append_new(done, utf8_json_string(st->done_recipients[i]));
         json_object_set_new(o, "tenant_source", json_string(spool_tenant_source_name(env->tenant_source)));
         json_object_set_new(o, "size", json_integer((json_int_t)env->size));
         json_object_set_new(o, "client_addr", json_str_or_null(env->client_addr));

@@ -49,6 +49,13 @@ int ctl_status(struct ctl_ctx *ctx, int argc, char **argv)
         json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
     } else {
+        json_t *st = json_object_get(resp, "store");
+
+        if (json_is_integer(json_object_get(st, "version")))
+            printf("tenant store: postgresql version=%lld%s last_sync_age=%llds\n",
+                   json_integer_value(json_object_get(st, "version")),
+                   json_is_true(json_object_get(st, "stale")) ? " STALE (database unreachable)" : "",
+                   json_integer_value(json_object_get(st, "last_sync_age")));
         tenants = json_object_get(resp, "tenants");
         printf("%-24s %8s %8s %8s %8s  %-20s  %s\n", "TENANT", "SENT", "DEFERRED", "FAILED",
                "HELD", "LAST SUCCESS", "LAST ERROR");

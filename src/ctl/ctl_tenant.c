@@ -2,9 +2,9 @@
  * ctl_tenant.c - tenantrelayctl tenant set | show | list | remove |
  * enable | disable.
  *
- * Every change is saved under the store's lock: load the store, build the
- * new record, check it (syntax, claims of domains and addresses), write the
- * one file that holds the record atomically, append to the change log.
+ * Every change is one store transaction (store.h, either backend): lock,
+ * read what the change needs, build the new record, check it (syntax,
+ * claims of domains and addresses), save it with its change-log entry.
  * `tenant set` runs the connectivity probe first (ctl_tenant_probe():
  * nothing is saved unless it passed; --no-test saves unverified) WITHOUT
  * the lock, then saves only if the record it would save still has the route
@@ -198,17 +198,22 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
     return 0;
 }
 
-/* Run a store change: repl/added as tenant_store_rewrite(), then the log. */
-static int save(struct conf *conf, const struct tenant_store *store, const struct tenant *const *repl,
-                const struct tenant *added, const char *action, const char *id, const char *fields)
+/* Commit a store change (store.h: repl/added as tenant_store_rewrite(),
+ * the change log, for PostgreSQL the version bump and the notification).
+ * A lost race exits 75 with nothing saved. */
+static int save(struct store_txn *txn, const struct tenant *const *repl, const struct tenant *added,
+                const char *action, const char *id, const char *fields)
 {
     struct conf_error err = { "" };
 
-    if (tenant_store_rewrite(conf->tenant_store, store, repl, added, &err) < 0)
+    switch (store_txn_commit(txn, repl, added, action, id, fields, &err)) {
+    case STORE_OK:
+        return 0;
+    case STORE_RACE:
+        return ctl_fail(EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, err.text);
+    default:
         return ctl_fail(ctl_status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR, "%s", err.text);
-    if (tenant_changelog_append(conf->change_log, action, id, fields, &err) < 0)
-        return ctl_fail(EX_IOERR, "%s (the change itself was saved)", err.text);
-    return 0;
+    }
 }
 
 /* The index of id in the store, or (size_t)-1. */
@@ -351,30 +356,21 @@ static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const str
     return 0;
 }
 
-/* The store's part that matters to this change, read under the lock (see
- * tenant_store_load_for_update: only the files that can matter, so one
- * update stays fast at 100,000 tenants while claims are still checked
- * against every record).  *lock stays held when keep_lock is set, else it
- * is released before returning: the read is still a consistent one, never
- * a file caught between its removal and the directory listing. */
-static struct tenant_store *load_locked(const struct conf *conf, const struct set_args *a, bool keep_lock,
-                                        int *lock, int *status)
+/* The store's part that matters to this change, read under the store's
+ * write lock (store_txn_begin(): for the file store only the files that
+ * can matter, so one update stays fast at 100,000 tenants while claims are
+ * still checked against every record).  The transaction holds the lock
+ * until store_txn_end(). */
+static struct store_txn *begin_locked(const struct conf *conf, const struct set_args *a, int *status)
 {
     struct conf_error cerr = { "" };
-    struct tenant_store *store;
+    struct store_txn *txn;
 
-    if ((*lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0) {
-        *status = ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
-        return NULL;
-    }
-    if ((store = tenant_store_load_for_update(conf->tenant_store, a->id, a->domains, a->addresses,
-                                              &cerr)) == NULL)
-        *status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
-    if (!keep_lock || store == NULL) {
-        tenant_store_unlock(*lock);
-        *lock = -1;
-    }
-    return store;
+    if ((txn = store_txn_begin(conf, a->id, a->domains, a->addresses, &cerr)) == NULL)
+        *status = ctl_fail(strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+                           : errno == EINVAL ? EX_DATAERR : ctl_status_for_errno(errno),
+                           "tenant store: %s", cerr.text);
+    return txn;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -454,14 +450,15 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
 {
     struct conf *conf = ctl_conf(ctx);
     struct set_args a;
-    struct tenant_store *store = NULL;
+    struct store_txn *txn = NULL;
+    const struct tenant_store *store = NULL;
     struct tenant t, probed;
     const struct tenant **repl = NULL;
     struct dbuf changed = DBUF_INIT, diff = DBUF_INIT;
     unsigned char *secret = NULL;
     size_t secret_len = 0, n, idx;
     char why[256];
-    int lock = -1, status;
+    int status;
     bool existed = false, probed_existed = false;
     enum probe_result probe = PROBE_NOT_RUN;
 
@@ -491,11 +488,11 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     /* The route policy before anything else, --no-test or not (the probe
      * and delivery check again at every connection). */
     if (a.r.host || a.r.port > 0) {
-        if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
+        if ((txn = begin_locked(conf, &a, &status)) == NULL)
             goto out;
-        merge_record(&probed, tenant_store_find(store, a.id), &a, NULL, &changed);
-        tenant_store_free(store);
-        store = NULL;
+        merge_record(&probed, tenant_store_find(store_txn_view(txn), a.id), &a, NULL, &changed);
+        store_txn_end(txn);
+        txn = NULL;
         dbuf_reset(&changed);
         if (probed.route.host && route_policy_check_host(&conf->tenant_route_policy, probed.route.host,
                                                          probed.route.port, why, sizeof(why)) < 0) {
@@ -510,13 +507,15 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     if (a.no_test) {
         snprintf(why, sizeof(why), "--no-test was given");
     } else {
-        if ((store = load_locked(conf, &a, false, &lock, &status)) == NULL)
+        if ((txn = begin_locked(conf, &a, &status)) == NULL)
             goto out;
+        store = store_txn_view(txn);
         if ((status = build_record(ctx, &a, store, secret, secret_len, &probed, &changed,
                                    &probed_existed)) != 0
             || (status = check_record(&probed, store)) != 0)
             goto out;
-        tenant_store_free(store);
+        store_txn_end(txn);     /* no lock while the probe runs */
+        txn = NULL;
         store = NULL;
         if (probed_existed && changed.len == 0) {
             printf("tenant %s: nothing changed\n", probed.id);
@@ -536,8 +535,9 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     }
 
     /* 2. Under the lock: the store as it is now, the same merge, the save. */
-    if ((store = load_locked(conf, &a, true, &lock, &status)) == NULL)
+    if ((txn = begin_locked(conf, &a, &status)) == NULL)
         goto out;
+    store = store_txn_view(txn);
     if (probe == PROBE_PASSED && !probed_existed && tenant_store_find(store, a.id)) {
         status = ctl_fail(EX_TEMPFAIL, "tenant %s was created by another command while the connectivity "
                           "test ran: nothing saved; run the command again", a.id);
@@ -581,7 +581,7 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     idx = existed ? index_of(store, t.id) : (size_t)-1;
     if (idx != (size_t)-1)
         repl[idx] = &t;
-    if ((status = save(conf, store, repl, existed ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
+    if ((status = save(txn, repl, existed ? NULL : &t, "set", t.id, dbuf_str(&changed))) != 0)
         goto out;
     printf("tenant %s %s (%s)\n", t.id, existed ? "updated" : "created", dbuf_str(&changed));
 out:
@@ -595,64 +595,41 @@ out:
     myfree(repl);
     dbuf_free(&changed);
     dbuf_free(&diff);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
+    store_txn_end(txn);
     return status;
 }
 
-/* remove / enable / disable: one record changes or goes. */
+/* remove / enable / disable: one record changes or goes, one store
+ * transaction (store_tenant_remove / store_tenant_set_enabled). */
 static int tenant_change(struct ctl_ctx *ctx, const char *action, const char *id)
 {
     struct conf *conf = ctl_conf(ctx);
     struct conf_error cerr = { "" };
-    struct tenant_store *store = NULL;
-    struct tenant t;
-    const struct tenant **repl = NULL;
-    size_t n, idx;
-    int lock = -1, status = 0;
+    enum store_result res;
+    bool removing = strcmp(action, "remove") == 0, changed = true;
 
-    memset(&t, 0, sizeof(t));
     if (conf == NULL)
         return EX_CONFIG;
-    if ((lock = tenant_store_lock(conf->tenant_store, &cerr)) < 0)
-        return ctl_fail(ctl_status_for_errno(errno), "%s", cerr.text);
-    if ((store = tenant_store_load_for_update(conf->tenant_store, id, NULL, NULL, &cerr)) == NULL) {
-        status = ctl_fail(EX_DATAERR, "tenant store: %s", cerr.text);
-        goto out;
-    }
-    if ((idx = index_of(store, id)) == (size_t)-1) {
-        status = ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
-        goto out;
-    }
-    n = tenant_store_count(store);
-    repl = mycalloc(n + 1, sizeof(*repl));
-    for (size_t i = 0; i < n; i++)
-        repl[i] = tenant_store_at(store, i);
-    if (strcmp(action, "remove") == 0) {
-        repl[idx] = NULL;
-    } else {
-        bool on = strcmp(action, "enable") == 0;
-
-        if (repl[idx]->enabled == on) {
+    errno = 0;
+    res = removing ? store_tenant_remove(conf, id, &cerr)
+                   : store_tenant_set_enabled(conf, id, strcmp(action, "enable") == 0, &changed, &cerr);
+    switch (res) {
+    case STORE_OK:
+        if (!changed)
             printf("tenant %s is already %sd\n", id, action);
-            goto out;
-        }
-        tenant_copy(&t, repl[idx]);
-        t.enabled = on;
-        t.updated = time(NULL);
-        repl[idx] = &t;
+        else
+            printf("tenant %s %sd\n", id, removing ? "remove" : action);
+        return 0;
+    case STORE_NOT_FOUND:
+        return ctl_fail(EX_DATAERR, "%s", cerr.text);
+    case STORE_RACE:
+        return ctl_fail(EX_TEMPFAIL, "tenant %s: %s: nothing saved; run the command again", id, cerr.text);
+    default:
+        return ctl_fail(strstr(cerr.text, "cannot connect") ? EX_UNAVAILABLE
+                        : errno == EINVAL ? EX_DATAERR
+                        : ctl_status_for_errno(errno) == EX_NOPERM ? EX_NOPERM : EX_IOERR,
+                        "tenant store: %s", cerr.text);
     }
-    if ((status = save(conf, store, repl, NULL, action, id,
-                       strcmp(action, "remove") == 0 ? "*" : "enabled")) != 0)
-        goto out;
-    printf("tenant %s %sd\n", id, strcmp(action, "remove") == 0 ? "remove" : action);
-out:
-    if (t.id)
-        tenant_free_fields(&t);
-    myfree(repl);
-    tenant_store_free(store);
-    tenant_store_unlock(lock);
-    return status;
 }
 
 /* "sealed (key ID)", "plaintext!" or NULL: what may be shown of a password. */

@@ -54,8 +54,9 @@ struct tenant_store *ctl_store_load(struct ctl_ctx *ctx, int *status)
         *status = EX_CONFIG;
         return NULL;
     }
-    if ((s = tenant_store_load(conf->tenant_store, &err)) == NULL) {
-        *status = EX_DATAERR;
+    if ((s = store_load(conf, NULL, &err)) == NULL) {
+        /* A database that does not answer is "unavailable", not bad data. */
+        *status = strstr(err.text, "cannot connect") ? EX_UNAVAILABLE : EX_DATAERR;
         ctl_fail(*status, "tenant store: %s", err.text);
     }
     return s;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "tenantrelay/ctl.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/tenant.h"
 #include "tenantrelay/vault.h"
 

@@ -5,6 +5,7 @@ tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
 	src/ctl/ctl_reload.c \
 	src/ctl/ctl_seal.c \
 	src/ctl/ctl_status.c \
+	src/ctl/ctl_store.c \
 	src/ctl/ctl_tenant.c \
 	src/ctl/ctl_test.c \
 	src/ctl/ctl_route_flags.c src/ctl/ctl_route_flags.h

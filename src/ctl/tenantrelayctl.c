@@ -21,6 +21,7 @@ static const struct ctl_command commands[] = {
     { "key", ctl_key, "key init | list | rotate | retire ID", true },
     { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)", false },
     { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID", false },
+    { "store", ctl_store, "store init | import FROM | status   (PostgreSQL tenant store)", true },
     { "test", ctl_test, "test ID | test --host H [flags]", false },
     { "audit", ctl_audit, "audit [--json]", true },
     { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all", true },
@@ -36,7 +37,8 @@ static void usage(FILE *fp)
     for (const struct ctl_command *c = commands; c->name; c++)
         fprintf(fp, "  %s\n", c->usage);
     fprintf(fp, "\nexit status: 0 ok, 1 problem found, 64 usage, 65 bad data, 69 unavailable,\n"
-                "73 cannot create, 74 I/O error, 77 permission denied, 78 configuration\n");
+                "73 cannot create, 74 I/O error, 75 raced with another change (nothing saved),\n"
+                "77 permission denied, 78 configuration\n");
 }
 
 /* The --json flag among a command's own words (json_after commands). */

@@ -29,6 +29,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
+#include "tenantrelay/store_live.h"
 
 static struct conf *load_or_report(const char *path, bool check_files)
 {
@@ -158,11 +159,16 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
     if ((sigfd = daemon_signal_pipe()) < 0)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
+    /* A PostgreSQL tenant store: loaded (or its snapshot) and watched by a
+     * thread, so after the fork. */
+    if (store_live_start(conf, "tenantrelayd", err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "cannot start: %s", err);
     if (server_start(conf) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
     if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     server_set_queued_hook(delivery_enqueue);
+    store_live_subscribe(delivery_store_install);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -220,6 +226,7 @@ int main(int argc, char **argv)
         close(fds[i]);
     server_stop();
     delivery_stop();
+    store_live_stop();
     control_server_stop(control);
     myfree(fds);
     conf_unref(conf);

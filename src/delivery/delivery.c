@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "delivery_int.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
+#include "tenantrelay/store.h"
 #include "tenantrelay/vault.h"
 
 struct delivery delivery = {
@@ -123,6 +125,31 @@ void delivery_enqueue(const struct spool_envelope *env)
     pthread_mutex_unlock(&delivery.lock);
 }
 
+/* The keyring file as last loaded (start, reload, or with a new store
+ * snapshot: see delivery_store_install()). */
+static pthread_mutex_t keyring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stat keyring_seen;
+
+/* Whether the keyring file differs from the one last loaded; remember it. */
+static bool keyring_changed(const struct conf *conf, bool remember_only)
+{
+    struct stat st;
+    char path[4096];
+    bool changed;
+
+    if (stat(vault_path(conf, path, sizeof(path)), &st) < 0)
+        return false;
+    pthread_mutex_lock(&keyring_lock);
+    changed = st.st_ino != keyring_seen.st_ino || st.st_size != keyring_seen.st_size
+              || st.st_mtim.tv_sec != keyring_seen.st_mtim.tv_sec
+              || st.st_mtim.tv_nsec != keyring_seen.st_mtim.tv_nsec
+              || st.st_ctim.tv_sec != keyring_seen.st_ctim.tv_sec      /* chmod, chown */
+              || st.st_ctim.tv_nsec != keyring_seen.st_ctim.tv_nsec;
+    keyring_seen = st;
+    pthread_mutex_unlock(&keyring_lock);
+    return changed && !remember_only;
+}
+
 /* Load the tenant store and keyring of conf.  The keyring is optional:
  * without one, routes with credentials defer with a clear reason. */
 static int load_sources(const struct conf *conf, struct tenant_store **store,
@@ -131,11 +158,12 @@ static int load_sources(const struct conf *conf, struct tenant_store **store,
     struct conf_error cerr = { "" };
     char verr[256];
 
-    *store = tenant_store_load(conf->tenant_store, &cerr);
+    *store = store_load(conf, NULL, &cerr);
     if (*store == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         return -1;
     }
+    keyring_changed(conf, true);
     *vault = vault_load(conf, verr, sizeof(verr));
     if (*vault == NULL)
         msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
@@ -197,6 +225,49 @@ int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t err
     delivery.running = true;
     pthread_mutex_unlock(&delivery.lock);
     return 0;
+}
+
+
+void delivery_store_install(struct tenant_store *store)
+{
+    struct vault *vault = NULL;
+    struct conf *conf;
+    char verr[256];
+
+    pthread_mutex_lock(&delivery.lock);
+    conf = delivery.running ? conf_ref(delivery.conf) : NULL;
+    pthread_mutex_unlock(&delivery.lock);
+    if (conf == NULL)
+        return;
+    /* `key rotate` on another host re-seals every token under a new key:
+     * when the keyring file changed too (a mounted secret, a credential),
+     * read it again with the snapshot, outside the lock. */
+    if (keyring_changed(conf, false) && (vault = vault_load(conf, verr, sizeof(verr))) == NULL) {
+        msg_warn("-", "keyring changed but not reloaded (%s): tried again with the next change", verr);
+        pthread_mutex_lock(&keyring_lock);
+        memset(&keyring_seen, 0, sizeof(keyring_seen));
+        pthread_mutex_unlock(&keyring_lock);
+    }
+    conf_unref(conf);
+    pthread_mutex_lock(&delivery.lock);
+    if (delivery.running) {
+        tenant_store_free(delivery.store);
+        delivery.store = tenant_store_ref(store);
+        if (vault) {
+            /* A worker may be opening a secret with the old keyring right now. */
+            delivery.old_vaults = myrealloc(delivery.old_vaults,
+                                            (delivery.old_vault_count + 1) * sizeof(struct vault *));
+            delivery.old_vaults[delivery.old_vault_count++] = delivery.vault;
+            delivery.vault = vault;
+            vault = NULL;
+            msg_info("-", "keyring reloaded with the tenant store");
+        }
+        /* Routes follow their tenant's new record, as on reload. */
+        droute_refresh_all();
+        pthread_cond_broadcast(&delivery.sched_cond);
+    }
+    pthread_mutex_unlock(&delivery.lock);
+    vault_free(vault);
 }
 
 int delivery_reload(struct conf *conf, char *err, size_t errlen)

@@ -20,10 +20,12 @@
 #include "delivery_int.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
 
 /* The message as mapped from the spool. */
@@ -199,25 +201,64 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     json_t *rcpts = json_array();
     json_t *ev;
 
+    /* Client and upstream bytes (Message-ID, addresses, the reply) made
+     * valid UTF-8 first: jansson refuses anything else, and the event
+     * would be lost. */
     for (int i = 0; i < env->recipient_count; i++)
-        json_array_append_new(rcpts, json_string(env->recipients[i]));
-    ev = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s, s:s?, s:s, s:f, s:i, s:s}",
+        json_array_append_new(rcpts, utf8_json_string(env->recipients[i]));
+    ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:f, s:i, s:o}",
                    "time", events_time(time(NULL), when, sizeof(when)),
                    "queue_id", env->id,
-                   "tenant", ctx->route_key,
-                   "message_id", env->message_id,
-                   "sender", sender,
+                   "tenant", utf8_json_string(ctx->route_key),
+                   "message_id", utf8_json_string(env->message_id),
+                   "sender", utf8_json_string(sender),
                    "recipients", rcpts,
-                   "relay", relay,
+                   "relay", utf8_json_string(relay),
                    "tls", tls,
                    "status", status,
                    "delay", delay,
                    "attempt", attempt,
-                   "reply", reply);
+                   "reply", utf8_json_string(reply));
     if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
         msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
                   strerror(errno));
     json_decref(ev);
+}
+
+/* Relayed safely (SPEC §4): no line over 998 octets leaves, and 8-bit
+ * content goes to an upstream without 8BITMIME as 7-bit, the decoded
+ * content unchanged (src/mime).  Only a message that needs it is copied;
+ * src becomes the one converted buffer.  Never a failure for how we
+ * relay: an 8-bit message is not refused for a missing 8BITMIME. */
+static void fit_for_upstream(const char *qid, const struct smtpc_caps *caps, const struct dbuf *headers,
+                             const char *body, size_t blen, bool body_8bit, struct smtpc_source *src,
+                             size_t *nsrc, struct dbuf *converted, unsigned *decided,
+                             struct smtpc_envelope *se)
+{
+    unsigned flags = MIME_FIX_LINES | (caps->eightbitmime ? 0 : MIME_FIX_8BIT);
+    const char *hdr = headers->data ? headers->data : "";
+    int parts;
+
+    se->body_8bit = body_8bit && caps->eightbitmime;
+    if (*decided == flags)
+        return;                 /* decided for this kind of upstream already */
+    *decided = flags;
+    src[0].buf = hdr;
+    src[0].len = headers->len;
+    src[1].buf = body;
+    src[1].len = blen;
+    *nsrc = 2;
+    se->size = headers->len + blen;
+    if (!mime_needs_fix(hdr, headers->len, body, blen, flags))
+        return;
+    dbuf_reset(converted);
+    parts = mime_convert(hdr, headers->len, body, blen, flags, converted);
+    msg_info(qid, "converted for the upstream: %d MIME part(s) re-encoded%s", parts,
+             flags & MIME_FIX_8BIT ? ", 8-bit made 7-bit (no 8BITMIME)" : "");
+    src[0].buf = converted->data;
+    src[0].len = converted->len;
+    *nsrc = 1;
+    se->size = converted->len;
 }
 
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res)
@@ -227,6 +268,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     struct spool_state st;
     struct mapped mm = { -1, NULL, 0, false };
     struct dbuf headers = DBUF_INIT;
+    struct dbuf converted = DBUF_INIT;     /* the message made fit, when it had to be */
     struct smtpc_result sr;
     struct smtpc_rcpt_result *rcpt_res = NULL;
     const char **rcpts = NULL;
@@ -278,6 +320,8 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         enum rewrite_status rs = rewrite_headers(mm.data ? mm.data : "", hlen, &ro, &headers, &rr);
         struct smtpc_source src[2];
         struct smtpc_envelope se;
+        unsigned converted_flags = 0;
+        size_t nsrc = 2;
         int send_rc = -1;
 
         if (rs != REWRITE_OK) {
@@ -343,7 +387,10 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
             }
             se.reset_first = *ctx->session_messages > 0;
             (*ctx->session_messages)++;
-            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, 2, &sr);
+            fit_for_upstream(m->qid, smtpc_caps(*ctx->session), &headers, src[1].buf, src[1].len,
+                             (env.flags & SPOOL_FLAG_8BITMIME) != 0, src, &nsrc, &converted,
+                             &converted_flags, &se);
+            send_rc = smtpc_send(*ctx->session, &se, rcpt_res, src, nsrc, &sr);
             if (send_rc == 0 || !se.reset_first || strcmp(sr.stage ? sr.stage : "", "rset") != 0)
                 break;
             smtpc_session_free(*ctx->session);
@@ -383,6 +430,9 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     }
 
 outcome:
+    /* One valid UTF-8 text for the log, the event, the state file and
+     * the route's last_error (status), cut between characters. */
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     st.attempts++;
     st.last_attempt = now;
     myfree(st.last_reply);
@@ -418,8 +468,10 @@ outcome:
         msg_error(m->qid, "cannot save delivery state: %s", err);
     }
 done:
+    utf8_sanitize_buf(res->reply, sizeof(res->reply));
     unmap_message(&mm);
     dbuf_free(&headers);
+    dbuf_free(&converted);
     myfree(rcpts);
     myfree(rcpt_res);
     if (have_state)

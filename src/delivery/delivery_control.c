@@ -13,6 +13,7 @@
 #include "tenantrelay/events.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/store_live.h"
 
 struct dstats *dstats_get(const char *id)
 {
@@ -61,6 +62,21 @@ static json_t *status_entry(const char *id)
                      "last_error", s->last_error);
 }
 
+/* The tenant store this daemon serves; for PostgreSQL its staleness. */
+static json_t *store_status(void)
+{
+    struct store_live_info li;
+
+    store_live_get_info(&li);
+    if (!li.active)
+        return json_pack("{s:s}", "backend", "file");
+    return json_pack("{s:s, s:I, s:b, s:b, s:o, s:o}", "backend", "postgresql", "version", (json_int_t)li.version,
+                     "stale", li.stale, "from_snapshot", li.from_snapshot, "last_sync_age",
+                     li.synced ? json_integer((json_int_t)(time(NULL) - li.synced)) : json_null(),
+                     "snapshot_age", li.snapshot_at ? json_integer((json_int_t)(time(NULL) - li.snapshot_at))
+                                                    : json_null());
+}
+
 static json_t *status(void)
 {
     json_t *tenants = json_array();
@@ -83,8 +99,8 @@ static json_t *status(void)
             json_array_append_new(tenants, status_entry(key));
     }
     json_decref(seen);
-    return json_pack("{s:b, s:I, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
-                     "tenants", tenants);
+    return json_pack("{s:b, s:I, s:o, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
+                     "tenants", tenants, "store", store_status());
 }
 
 static int save_state(struct dmsg *m, enum spool_state_kind kind, bool now_due)

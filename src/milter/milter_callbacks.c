@@ -20,6 +20,7 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/netaddr.h"
+#include "tenantrelay/store_live.h"
 #include "milter_int.h"
 
 /* Per connection; freed in the close callback. */
@@ -178,6 +179,8 @@ static sfsistat on_eom(SMFICTX *ctx)
     struct milter_conn *c = conn_of(ctx);
     char buf[512], ebuf[256];
     sfsistat rc = SMFIS_CONTINUE;
+    struct tenant_store *live = NULL;   /* the plan borrows from it until done */
+    bool stale = false;
 
     if (c == NULL || c->snap == NULL)
         return tempfail(ctx, "-", "end of message outside a message");
@@ -189,7 +192,11 @@ static sfsistat on_eom(SMFICTX *ctx)
         rc = SMFIS_REJECT;
         goto done;
     }
-    if (milter_plan_build(c->snap->conf, c->snap->store, &c->msg, &c->plan) < 0) {
+    /* A live PostgreSQL store: its newest snapshot, not the one loaded
+     * with the configuration. */
+    live = store_live_acquire(c->snap->conf->tenant_store, NULL, &stale);
+    c->msg.store_stale = stale;
+    if (milter_plan_build(c->snap->conf, live ? live : c->snap->store, &c->msg, &c->plan) < 0) {
         rc = tempfail(ctx, c->qid, c->plan.reason);
         goto done;
     }
@@ -217,6 +224,7 @@ static sfsistat on_eom(SMFICTX *ctx)
              c->plan.from_rewritten ? "rewritten" : c->plan.from_added ? "added" : "kept");
 done:
     message_end(c);
+    tenant_store_free(live);
     return rc;
 }
 

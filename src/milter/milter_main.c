@@ -22,6 +22,8 @@
 #include "tenantrelay/conf.h"
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/msg.h"
+#include "tenantrelay/store.h"
+#include "tenantrelay/store_live.h"
 #include "milter_int.h"
 
 static const char *milter_conf_path;
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
     msg_open("tenantrelay-milter", args.foreground);
     /* The store is read before the privileges go, like every later reload
      * reads it after: both must work for the service user (see the README). */
-    if (milter_snap_install(conf, errbuf, sizeof(errbuf)) < 0)
+    if (!store_is_pg(conf->tenant_store) && milter_snap_install(conf, errbuf, sizeof(errbuf)) < 0)
         msg_fatal(EX_CONFIG, "-", "%s", errbuf);
     if (smfi_setconn(conf->milter.socket) == MI_FAILURE || smfi_register(milter_desc) == MI_FAILURE)
         msg_fatal(EX_SOFTWARE, "-", "cannot set up milter socket %s", conf->milter.socket);
@@ -88,6 +90,12 @@ int main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A PostgreSQL store: its watcher thread (after the fork, with SIGUSR1
+     * blocked like every thread but the reload one), then the snapshot. */
+    if (store_is_pg(conf->tenant_store)
+        && (store_live_start(conf, "tenantrelay-milter", errbuf, sizeof(errbuf)) < 0
+            || milter_snap_install(conf, errbuf, sizeof(errbuf)) < 0))
+        msg_fatal(EX_CONFIG, "-", "%s", errbuf);
     if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
         msg_fatal(EX_OSERR, "-", "cannot start the reload thread");
     pthread_detach(tid);
@@ -95,6 +103,7 @@ int main(int argc, char **argv)
     rc = smfi_main();
     msg_info("-", "milter stopped");
     milter_snap_shutdown();
+    store_live_stop();
     conf_unref(conf);
     return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
 }

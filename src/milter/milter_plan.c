@@ -113,6 +113,30 @@ static void set_reply(struct milter_plan *p, enum milter_verdict v, const char *
     }
 }
 
+/* The length of a field name passed by the MTA, read by the one header
+ * grammar (rewrite_field_name): Sendmail may pass the white space before
+ * the colon with the name ("X-Tenant-ID "), which names the same field.
+ * 0 when it is not a field name. */
+static size_t name_len(const char *name)
+{
+    struct dbuf b = DBUF_INIT;
+    size_t n;
+
+    dbuf_append_str(&b, name);
+    dbuf_append_char(&b, ':');
+    n = rewrite_field_name(b.data, b.len, NULL);
+    dbuf_free(&b);
+    return n;
+}
+
+/* Whether the MTA's field name names the field want (any case). */
+static bool name_is(const char *name, const char *want)
+{
+    size_t n = name_len(name);
+
+    return n > 0 && n == strlen(want) && strncasecmp(name, want, n) == 0;
+}
+
 /* The header section as delivery would read it: "Name: value" CRLF lines
  * and the empty line.  A value's folds may come as LF or CRLF; a line end
  * not followed by white space, or a name that is not a field name, cannot
@@ -122,15 +146,14 @@ static int build_section(const struct milter_message *m, struct dbuf *out)
 {
     for (size_t i = 0; i < m->nheaders; i++) {
         const char *v = m->headers[i].value;
-        const unsigned char *n = (const unsigned char *)m->headers[i].name;
+        const char *n = m->headers[i].name;
+        size_t nlen = name_len(n);
 
-        /* A field name (RFC 5322 ftext), or the section would read otherwise. */
-        if (*n == 0)
+        /* A field name by the one grammar (blanks may follow it), and
+         * nothing else, or the section would read otherwise. */
+        if (nlen == 0 || n[nlen + strspn(n + nlen, " \t")] != 0)
             return -1;
-        for (; *n; n++)
-            if (*n < 33 || *n > 126 || *n == ':')
-                return -1;
-        dbuf_append_str(out, m->headers[i].name);
+        dbuf_append_str(out, n);
         dbuf_append(out, ": ", 2);
         for (; *v; v++) {
             if (*v == '\r' && v[1] == '\n')
@@ -160,8 +183,10 @@ static int field_value(const struct dbuf *sec, const char *name, struct dbuf *va
         const char *nl = memchr(s + i, '\n', sec->len - i);
         size_t end = nl ? (size_t)(nl - s) + 1 : sec->len;
 
-        if (strncasecmp(s + i, name, n) == 0 && s[i + n] == ':') {
-            size_t j = i + n + 1;
+        size_t at = 0;
+
+        if (rewrite_field_name(s + i, end - i, &at) == n && strncasecmp(s + i, name, n) == 0) {
+            size_t j = i + at;
 
             if (s[j] == ' ')
                 j++;
@@ -210,9 +235,9 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
     memset(p, 0, sizeof(*p));
     p->source = resolve_source_name(RESOLVE_SOURCE_NONE);
     for (size_t i = 0; i < m->nheaders; i++) {
-        if (strcasecmp(m->headers[i].name, conf->tenant_header) == 0)
+        if (name_is(m->headers[i].name, conf->tenant_header))
             values[nvalues++] = m->headers[i].value;
-        else if (!have_from && strcasecmp(m->headers[i].name, "From") == 0) {
+        else if (!have_from && name_is(m->headers[i].name, "From")) {
             have_from = true;
             from_pos = i;
         }
@@ -226,6 +251,7 @@ int milter_plan_build(const struct conf *conf, const struct tenant_store *store,
     in.header_trusted = m->client_trusted;
     in.sender = m->sender ? m->sender : "";
     in.auth_id = m->auth_id;
+    in.store_stale = m->store_stale;
     resolve_tenant(&in, &r);
     p->source = resolve_source_name(r.source);
     snprintf(p->reason, sizeof(p->reason), "%s", r.reason);

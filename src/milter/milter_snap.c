@@ -13,6 +13,7 @@
 
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/store.h"
 #include "milter_int.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -28,17 +29,19 @@ static void snap_free(struct milter_snap *s)
 int milter_snap_install(struct conf *conf, char *err, size_t errlen)
 {
     struct conf_error cerr = { "" };
+    char name[512];
     struct milter_snap *s, *old;
 
     s = mycalloc(1, sizeof(*s));
     s->refs = 1;
     s->conf = conf_ref(conf);
-    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
+    if ((s->store = store_load(conf, NULL, &cerr)) == NULL) {
         snprintf(err, errlen, "tenant store: %s", cerr.text);
         snap_free(s);
         return -1;
     }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+    msg_info("-", "tenant store loaded path=%s tenants=%zu",
+             store_display_name(conf->tenant_store, name, sizeof(name)),
              tenant_store_count(s->store));
     pthread_mutex_lock(&snap_lock);
     old = snap_current;

@@ -71,6 +71,15 @@ static bool decide(const struct resolve_input *in, struct resolve_result *out,
     if (t == NULL) {
         if (id == NULL)
             return false;
+        if (in->store_stale) {
+            out->verdict = RESOLVE_TEMPFAIL;
+            out->source = src;
+            snprintf(out->reply, sizeof(out->reply), "451 4.3.0 Error: tenant '%.64s' is unknown to this "
+                     "node's snapshot of the tenant store (database unreachable), try again later", id);
+            snprintf(out->reason, sizeof(out->reason), "tenant '%.64s' from %s unknown to the stale "
+                     "tenant store snapshot: deferred", id, resolve_source_name(src));
+            return true;
+        }
         unusable(in, out, src, id, "unknown");
         return true;
     }

@@ -22,7 +22,7 @@
 struct field {
     const char *start;          /* first byte of the field */
     size_t len;                 /* through its last line end */
-    size_t name_len;            /* name, trailing white space excluded */
+    size_t name_len;            /* name, white space before the colon excluded */
     const char *value;          /* after the colon */
     size_t value_len;           /* through the last line end */
 };
@@ -39,16 +39,12 @@ static bool is_name_char(unsigned char c)
     return c >= 33 && c <= 126 && c != ':';
 }
 
-/* "Name:" at the start of line: the listener's rule exactly (no white
- * space before the colon), so that both agree where the body starts. */
+/* "Name:" (or "Name :") at the start of line: the one grammar
+ * (rewrite_grammar.c), so that the listener, delivery and the milter agree
+ * where the body starts and which field is which. */
 static size_t field_name_len(const char *line, size_t len)
 {
-    size_t i;
-
-    for (i = 0; i < len && line[i] != ':'; i++)
-        if (!is_name_char((unsigned char)line[i]))
-            return 0;
-    return i < len && i > 0 ? i : 0;
+    return rewrite_field_name(line, len, NULL);
 }
 
 size_t rewrite_header_length(const char *msg, size_t len)
@@ -104,8 +100,8 @@ static int fields_parse(const char *hdr, size_t len, struct fields *fs)
             fs->f[fs->n - 1].len += llen;
             fs->f[fs->n - 1].value_len += llen;
         } else {
-            size_t nlen = field_name_len(line, body);
-            const char *colon = line + nlen;
+            size_t value_at = 0;
+            size_t nlen = rewrite_field_name(line, body, &value_at);
             struct field *f;
 
             if (nlen == 0)
@@ -118,8 +114,8 @@ static int fields_parse(const char *hdr, size_t len, struct fields *fs)
             f->start = line;
             f->len = llen;
             f->name_len = nlen;
-            f->value = colon + 1;
-            f->value_len = llen - (size_t)(colon + 1 - line);
+            f->value = line + value_at;
+            f->value_len = llen - value_at;
         }
         i += llen;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "smtpc_int.h"
 
@@ -255,13 +256,26 @@ static bool has_8bit(const char *p)
     return false;
 }
 
-/* An address we may put between angle brackets on a command line. */
-static bool addr_is_safe(const char *p)
+/* An address we may put between angle brackets on a command line: the
+ * listener's own rule (mailaddr_is_valid, UTF-8 allowed; SMTPUTF8 is
+ * asked for separately), so that whatever it accepted can be sent,
+ * quoted local parts with '<', '>' or spaces included.  Nothing it allows
+ * can end the line (no CR, LF, NUL or other control character). */
+static bool addr_is_safe(const char *p, bool may_be_empty)
 {
-    for (; *p; p++)
-        if (*p == '\r' || *p == '\n' || *p == '<' || *p == '>' || (unsigned char)*p < 0x20)
-            return false;
-    return true;
+    if (*p == 0)
+        return may_be_empty;
+    return mailaddr_is_valid(p, true);
+}
+
+/* A recipient we cannot send refused here, alone: the others still go. */
+static void rcpt_refuse_local(struct smtpc_rcpt_result *rr)
+{
+    memset(rr, 0, sizeof(*rr));
+    rr->err = SMTPC_ERR_REPLY_5XX;
+    rr->reply.code = 553;
+    snprintf(rr->reply.enhanced, sizeof(rr->reply.enhanced), "5.1.3");
+    snprintf(rr->reply.text, sizeof(rr->reply.text), "553 5.1.3 bad recipient address syntax (not sent)");
 }
 
 static void rcpt_fill(struct smtpc_rcpt_result *rr, const struct smtpc_result *r)
@@ -330,7 +344,7 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
     long t0 = smtpc_now_ms();
     bool utf8 = env->smtputf8, pipelined;
     struct smtpc_result r;
-    size_t i, accepted = 0;
+    size_t i, accepted = 0, sendable = 0;
     int first_refusal = -1, rc = -1;
 
     s->data_ready = false;
@@ -340,17 +354,24 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
     }
     if (smtpc_step_open(res, "mail", smtpc_usable(s) && s->ehlo_done, "session not ready for MAIL") < 0)
         goto done;
-    if (env->sender == NULL || env->nrcpts == 0 || !addr_is_safe(env->sender)) {
+    if (env->sender == NULL || env->nrcpts == 0 || !addr_is_safe(env->sender, true)) {
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad envelope (sender or no recipient)");
         goto done;
     }
     utf8 = utf8 || has_8bit(env->sender);
     for (i = 0; i < env->nrcpts; i++) {
-        if (env->rcpts[i] == NULL || !*env->rcpts[i] || !addr_is_safe(env->rcpts[i])) {
-            rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad recipient address");
-            goto done;
+        if (env->rcpts[i] == NULL || !addr_is_safe(env->rcpts[i], false)) {
+            /* Marked refused (REPLY_5XX before anything is sent): every
+             * loop below skips it. */
+            rcpt_refuse_local(&rcpt_res[i]);
+            continue;
         }
+        sendable++;
         utf8 = utf8 || has_8bit(env->rcpts[i]);
+    }
+    if (sendable == 0) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad recipient address");
+        goto done;
     }
     /* Never mangle: a message the upstream cannot carry as it is fails. */
     if (utf8 && !s->caps.smtputf8) {
@@ -396,7 +417,8 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
         /* RFC 2920: MAIL and every RCPT in one write, replies in order;
          * DATA may close the group. */
         for (i = 0; i < env->nrcpts; i++)
-            dbuf_printf(&s->out, "RCPT TO:<%s>\r\n", env->rcpts[i]);
+            if (rcpt_res[i].err != SMTPC_ERR_REPLY_5XX)
+                dbuf_printf(&s->out, "RCPT TO:<%s>\r\n", env->rcpts[i]);
         if (with_data)
             dbuf_append_str(&s->out, "DATA\r\n");
     }
@@ -418,6 +440,8 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
          * answered too. */
         if (pipelined) {
             for (i = 0; i < env->nrcpts; i++) {
+                if (rcpt_res[i].err == SMTPC_ERR_REPLY_5XX)
+                    continue;   /* never sent */
                 smtpc_step_begin(&r, "rcpt");
                 if (smtpc_io_reply(s, s->o.command_timeout_ms, &r) < 0)
                     break;
@@ -428,6 +452,8 @@ static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *en
         goto done;
     }
     for (i = 0; i < env->nrcpts; i++) {
+        if (rcpt_res[i].err == SMTPC_ERR_REPLY_5XX)
+            continue;           /* refused here, never sent */
         smtpc_step_begin(&r, "rcpt");
         if (!pipelined) {
             dbuf_reset(&s->out);

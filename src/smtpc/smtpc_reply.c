@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "tenantrelay/smtpc.h"
+#include "tenantrelay/utf8.h"
 
 /* RFC 5321 says 512, real servers send more (long EHLO AUTH lists, banners). */
 #define REPLY_LINE_MAX 4096
@@ -152,7 +153,9 @@ static void text_append(struct smtpc_reply *r, size_t *tlen, const char *line, s
     }
     room = sizeof(r->text) - 1 - *tlen;
     if (len > room) {
-        len = room;
+        /* Between characters: half a UTF-8 character is invalid JSON
+         * for the events file and the status. */
+        len = utf8_cut(line, len, room);
         r->truncated = true;
     }
     memcpy(r->text + *tlen, line, len);

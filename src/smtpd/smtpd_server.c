@@ -33,6 +33,8 @@
 #include "tenantrelay/smtpd.h"
 #include "tenantrelay/smtpd_tls.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/store.h"
+#include "tenantrelay/store_live.h"
 #include "tenantrelay/tenant.h"
 
 #define SERVER_STOP_WAIT 15         /* seconds server_stop() waits for sessions */
@@ -107,6 +109,7 @@ static struct server_snap *snap_new(struct conf *conf)
 {
     struct server_snap *s = mycalloc(1, sizeof(*s));
     struct conf_error cerr = { "" };
+    char name[512];
     char err[512];
 
     s->refs = 1;
@@ -124,12 +127,13 @@ static struct server_snap *snap_new(struct conf *conf)
             return NULL;
         }
     }
-    if ((s->store = tenant_store_load(conf->tenant_store, &cerr)) == NULL) {
+    if ((s->store = store_load(conf, NULL, &cerr)) == NULL) {
         msg_error("-", "tenant store: %s", cerr.text);
         snap_unref_locked(s);
         return NULL;
     }
-    msg_info("-", "tenant store loaded path=%s tenants=%zu", conf->tenant_store,
+    msg_info("-", "tenant store loaded path=%s tenants=%zu",
+             store_display_name(conf->tenant_store, name, sizeof(name)),
              tenant_store_count(s->store));
     return s;
 }
@@ -289,22 +293,29 @@ static int resolve_message(struct session_ctx *c, const struct smtpd_message *m,
 {
     const struct conf *conf = c->snap->conf;
     struct resolve_result r;
+    bool stale = false;
+    /* A live PostgreSQL store: its newest snapshot, not the one loaded
+     * with the configuration. */
+    struct tenant_store *live = store_live_acquire(conf->tenant_store, NULL, &stale);
     struct resolve_input in = {
-        conf, c->snap->store, (const char *const *)m->tenant_values, (size_t)m->tenant_value_count,
+        conf, live ? live : c->snap->store, (const char *const *)m->tenant_values,
+        (size_t)m->tenant_value_count,
         /* The header is trusted only from the allowed networks. */
         netaddr_cidr_list_match(conf->allowed_networks, conf->allowed_count,
                                 (const struct sockaddr *)&c->peer),
-        m->sender, NULL,
+        m->sender, NULL, stale,
     };
 
     resolve_tenant(&in, &r);
     if (r.verdict != RESOLVE_ACCEPT) {
         msg_info(m->qid, "refused client=[%s] from=<%s> reason=\"%s\"", c->addr, m->sender, r.reason);
         dbuf_printf(reply, "%s\r\n", r.reply);
+        tenant_store_free(live);
         return -1;
     }
     msg_debug(m->qid, "resolution: %s", r.reason);
     env->tenant = r.tenant ? mystrdup(r.tenant->id) : NULL;
+    tenant_store_free(live);    /* r.tenant is not used past here */
     switch (r.source) {
     case RESOLVE_SOURCE_HEADER:
         env->tenant_source = SPOOL_TENANT_HEADER;

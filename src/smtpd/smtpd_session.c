@@ -17,6 +17,7 @@
 
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/rewrite.h"
 #include "tenantrelay/smtpd.h"
 #include "smtpd_params.h"
 
@@ -454,15 +455,12 @@ static void store(struct smtpd_session *s, const void *data, size_t len)
         s->write_failed = true;
 }
 
-/* "name:" at line?  The length of the name, or 0. */
-static size_t field_name(const char *line, size_t len)
+/* "name:" at line?  The length of the name, or 0.  The one header grammar
+ * (rewrite_field_name): "X-Tenant-ID : acme" is a tenant header here
+ * exactly as it is for delivery and the milter. */
+static size_t field_name(const char *line, size_t len, size_t *value_at)
 {
-    size_t i;
-
-    for (i = 0; i < len && line[i] != ':'; i++)
-        if ((unsigned char)line[i] <= 32 || (unsigned char)line[i] >= 127)
-            return 0;
-    return i < len && i > 0 ? i : 0;
+    return rewrite_field_name(line, len, value_at);
 }
 
 /* Unfold and trim a header value (CRLF removed, outer blanks dropped). */
@@ -521,19 +519,19 @@ static void emit_headers(struct smtpd_session *s, size_t end)
 
     add_received(s);
     while (i < end) {
-        size_t j = i, n;
+        size_t j = i, n, v = 0;
 
         /* A field is its line plus the continuation lines after it. */
         do {
             const char *eol = memmem(h + j, end - j, "\r\n", 2);
             j = eol ? (size_t)(eol - h) + 2 : end;
         } while (j < end && (h[j] == ' ' || h[j] == '\t'));
-        n = field_name(h + i, j - i);
+        n = field_name(h + i, j - i, &v);
         if (n && strlen(s->p.tenant_header) == n
             && strncasecmp(h + i, s->p.tenant_header, n) == 0) {
             if (s->ntvals < MAX_TENANT_VALUES) {
                 s->tvals = myrealloc(s->tvals, sizeof(*s->tvals) * (size_t)(s->ntvals + 2));
-                s->tvals[s->ntvals++] = field_value(h + i + n + 1, j - i - n - 1);
+                s->tvals[s->ntvals++] = field_value(h + i + v, j - i - v);
                 s->tvals[s->ntvals] = NULL;
             }
             i = j;
@@ -542,7 +540,7 @@ static void emit_headers(struct smtpd_session *s, size_t end)
         if (n == 4 && strncasecmp(h + i, "From", 4) == 0)
             s->from_count++;
         if (n == 10 && strncasecmp(h + i, "Message-ID", 10) == 0 && s->message_id == NULL)
-            s->message_id = field_value(h + i + n + 1, j - i - n - 1 > 998 ? 998 : j - i - n - 1);
+            s->message_id = field_value(h + i + v, j - i - v > 998 ? 998 : j - i - v);
         store(s, h + i, j - i);
         i = j;
     }
@@ -571,7 +569,7 @@ static void scan_headers(struct smtpd_session *s, bool final)
             emit_headers(s, at);    /* the empty line goes out as body */
             break;
         }
-        if ((h[at] == ' ' || h[at] == '\t') ? at == 0 : field_name(h + at, len) == 0) {
+        if ((h[at] == ' ' || h[at] == '\t') ? at == 0 : field_name(h + at, len, NULL) == 0) {
             emit_headers(s, at);    /* not a header field: the body starts here */
             break;
         }

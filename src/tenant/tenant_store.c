@@ -48,6 +48,7 @@ struct table {
 };
 
 struct tenant_store {
+    int refs;                   /* tenant_store_ref(); the last free frees */
     struct record **recs;       /* sorted by id */
     size_t count;
     char **files;
@@ -390,6 +391,8 @@ struct tenant_store *tenant_store_load(const char *path, struct conf_error *err)
 {
     struct tenant_store *s = mycalloc(1, sizeof(*s));
 
+    s->refs = 1;
+
     if (list_files(path, &s->files, &s->nfiles, err) < 0) {
         tenant_store_free(s);
         return NULL;
@@ -489,6 +492,7 @@ struct tenant_store *tenant_store_load_for_update(const char *path, const char *
         nnames++;
     for (size_t i = 0; addresses && addresses[i]; i++)
         nnames++;
+    s->refs = 1;
     names = mycalloc(nnames + 2, sizeof(char *));
     nnames = 0;
     names[nnames++] = id;
@@ -527,9 +531,46 @@ fail:
     return NULL;
 }
 
+struct tenant_store *tenant_store_from_records(struct tenant *recs, size_t n, const char *origin,
+                                              struct conf_error *err)
+{
+    struct tenant_store *s = mycalloc(1, sizeof(*s));
+
+    s->refs = 1;
+    s->files = mycalloc(1, sizeof(char *));
+    s->files[0] = mystrdup(origin);
+    s->nfiles = 1;
+    s->recs = mycalloc(n + 1, sizeof(*s->recs));
+    for (size_t i = 0; i < n; i++) {
+        struct record *r = mycalloc(1, sizeof(*r));
+
+        r->t = recs[i];
+        memset(&recs[i], 0, sizeof(recs[i]));
+        r->file = s->files[0];
+        r->line = (unsigned)(i + 1);
+        s->recs[s->count++] = r;
+    }
+    if (s->count > 1)
+        qsort(s->recs, s->count, sizeof(*s->recs), cmp_rec);
+    if (index_records(s, err) < 0) {
+        tenant_store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct tenant_store *tenant_store_ref(struct tenant_store *s)
+{
+    if (s)
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+    return s;
+}
+
 void tenant_store_free(struct tenant_store *s)
 {
-    if (s == NULL)
+    /* Snapshots are shared between threads (a live PostgreSQL store hands
+     * the same one to the listener, delivery and the milter). */
+    if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (size_t i = 0; i < s->count; i++) {
         tenant_free_fields(&s->recs[i]->t);

@@ -8,7 +8,8 @@
  * ('\x01' in a value stands for a fold, "\n\t").  Properties: the plan is
  * made; a refusal has no edits and a 4xx/5xx reply of printable text
  * without '%'; an acceptance replayed as an MTA applies the edits (the
- * MTA's hidden Received: counted) gives exactly the header section
+ * MTA's hidden Received: counted; names matched by the one header
+ * grammar, as Postfix matches them) gives exactly the header section
  * rewrite_headers() writes at delivery, the stamp aside.
  */
 #include "config.h"
@@ -87,6 +88,19 @@ static void append_value(struct dbuf *out, const char *v)
     }
 }
 
+/* Whether the MTA's field name a names field b: by the one header grammar,
+ * as Postfix matches names (blanks before the colon do not count). */
+static bool same_field(const char *a, const char *b)
+{
+    struct dbuf x = DBUF_INIT;
+    size_t n;
+
+    dbuf_printf(&x, "%s:", a);
+    n = rewrite_field_name(x.data, x.len, NULL);
+    dbuf_free(&x);
+    return n > 0 && n == strlen(b) && strncasecmp(a, b, n) == 0;
+}
+
 /* The section an MTA ends up with: hidden Received: first, edits applied. */
 static void replay(const struct milter_message *m, const struct milter_plan *p, struct dbuf *out)
 {
@@ -108,7 +122,7 @@ static void replay(const struct milter_message *m, const struct milter_plan *p, 
 
         if (e->op == MILTER_EDIT_DELETE || e->op == MILTER_EDIT_CHANGE) {
             for (size_t i = 0; i < n; i++)
-                if (strcasecmp(name[i], e->name) == 0 && --idx == 0) {
+                if (same_field(name[i], e->name) && --idx == 0) {
                     at = i;
                     break;
                 }
@@ -140,7 +154,7 @@ static void replay(const struct milter_message *m, const struct milter_plan *p, 
             value[at] = mystrdup(e->value);
             break;
         case MILTER_EDIT_ADD:
-            if (strcasecmp(e->name, conf->tenant_header) != 0) {
+            if (!same_field(e->name, conf->tenant_header)) {
                 name[n] = mystrdup(e->name);
                 value[n++] = mystrdup(e->value);
             }

@@ -1,7 +1,13 @@
 # libFuzzer harnesses, built with ./configure CC=clang --enable-fuzzers and run
 # by tests/fuzz/run.sh for a bounded time each (seed corpora in corpus/NAME).
 FUZZER_LINK_FLAGS = -fsanitize=fuzzer
-EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/runs.conf tests/fuzz/corpus tests/fuzz/regressions
+
+# Long random fuzzing (not part of the test command): make fuzz-long [FUZZ_SECONDS=600]
+FUZZ_SECONDS ?= 600
+fuzz-long:
+	bash $(srcdir)/tests/fuzz/run.sh --long $(abs_top_builddir) $(FUZZ_SECONDS)
+.PHONY: fuzz-long
 if ENABLE_FUZZERS
 noinst_PROGRAMS = tests/fuzz/fuzz_cidr
 tests_fuzz_fuzz_cidr_SOURCES = tests/fuzz/fuzz_cidr.c
@@ -14,3 +20,4 @@ include $(srcdir)/tests/fuzz/smtpd.mk
 include $(srcdir)/tests/fuzz/smtpc.mk
 include $(srcdir)/tests/fuzz/milter.mk
 include $(srcdir)/tests/fuzz/route.mk
+include $(srcdir)/tests/fuzz/mime.mk

@@ -146,6 +146,7 @@ finish() {
 # 127.0.0.1: DIR/ca.pem, DIR/server.pem + server.key.  Further
 # certificates (self-signed, wrong name, expired) come from make_cert.
 make_ca() {
+    tr_require openssl openssl
     local d=$1
     mkdir -p "$d"
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tenantrelay test CA" \
@@ -170,6 +171,7 @@ make_cert() {
 start_upstream() {
     local name=$1 port=$2 tls=$3
     shift 3
+    tr_require_python aiosmtpd python3-aiosmtpd
     "$PYTHON3" "$TR_TESTS/upstream.py" --port "$port" --tls "$tls" \
         --cert "$T/ca/server.pem" --key "$T/ca/server.key" \
         --maildir "$T/$name.mail" --ready-file "$T/$name.ready" "$@" \
@@ -336,6 +338,7 @@ wait_eml() {
 
 # relay_send FROM TO [swaks options...]: one message into the relay at $TR_PORT.
 relay_send() {
+    tr_require swaks swaks
     local from=$1 to=$2
     shift 2
     swaks --server 127.0.0.1 --port "$TR_PORT" --from "$from" --to "$to" --timeout 20 "$@" \
@@ -415,3 +418,41 @@ maillog_file = $dir/maillog
 maillog_file_prefixes = $dir
 CONF
 }
+
+# pg_start DIR PORT: a private PostgreSQL 15 for one test, never the
+# system's cluster: initdb into DIR/data on first use (as nobody when run as
+# root: the data directory must belong to an unprivileged user), then the
+# server on 127.0.0.1:PORT and a unix socket in DIR, started in the
+# background with its PID in $TR_PG_PID (tracked).  Superuser "trelay",
+# trust authentication on loopback only.  Its URI: pg_uri DIR PORT.
+TR_PG_BIN=/usr/lib/postgresql/15/bin
+pg_as_user() {
+    if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; else "$@"; fi
+}
+pg_start() {
+    local dir=$1 port=$2
+    tr_require "$TR_PG_BIN/initdb" postgresql-15
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown nobody:nogroup "$dir"
+    if [ ! -d "$dir/data" ]; then
+        pg_as_user "$TR_PG_BIN/initdb" -D "$dir/data" -U trelay --auth=trust -E UTF8 --no-sync \
+            > "$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    fi
+    # Durability settings off: a test database, thrown away afterwards.
+    # setpriv execs the server: $! is the postmaster's own PID.
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    "${as[@]}" "$TR_PG_BIN/postgres" -D "$dir/data" -k "$dir" -p "$port" -c listen_addresses=127.0.0.1 \
+        -c fsync=off -c full_page_writes=off -c synchronous_commit=off >> "$dir/server.log" 2>&1 &
+    TR_PG_PID=$!
+    tr_track "$TR_PG_PID"
+    wait_port "$port" 20 || { cat "$dir/server.log" >&2; return 1; }
+}
+# pg_stop: a fast shutdown (SIGINT) of the server pg_start started last.
+pg_stop() {
+    kill -INT "$TR_PG_PID" 2>/dev/null
+    wait_exit "$TR_PG_PID" 30
+}
+pg_uri() { echo "postgresql://trelay@127.0.0.1:$2/postgres"; }
+# pg_sql DIR PORT SQL: one statement through psql, unaligned output.
+pg_sql() { "$TR_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$2" -U trelay -d postgres -c "$3"; }

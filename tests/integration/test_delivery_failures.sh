@@ -93,8 +93,9 @@ ok "badpw: the hold reason names the breaker" bash -c 'reply_of badpw | grep -q 
 
 # Failures that must defer, with no AUTH ever sent.
 for t in nostarttls selfsigned wrongname expired inject; do
-    ok "$t: deferred" wait_for 20 bash -c '[ "$(state_of "$0")" = deferred ]' "$t"
+    ok "$t: deferred" wait_for 60 bash -c '[ "$(state_of "$0")" = deferred ]' "$t"
     ok "$t: no AUTH sent" test "$(auth_count "$t")" = 0
+    echo "# $t: state '$(state_of "$t")' reply '$(reply_of "$t")'"
 done
 ok "selfsigned: the reason is an untrusted certificate" bash -c 'reply_of selfsigned | grep -q cert_untrusted'
 ok "wrongname: the reason is a name mismatch" bash -c 'reply_of wrongname | grep -q cert_name_mismatch'

@@ -4,6 +4,7 @@
 # after the restart (at-least-once: each queue id at the upstream, none
 # missing); a message older than max_age fails with the last reply kept.
 . "$(dirname "$0")/lib.sh"
+tr_require smtp-source postfix
 
 make_ca "$T/ca"
 p_up=$(free_port)

@@ -165,6 +165,21 @@ headers_of "$T/acme.mail/000003.eml" > "$T/h_direct"
 ok "same header section through Postfix+milter as through tenantrelayd alone" diff -u "$T/h_direct" "$T/h_milter"
 ok "same body" cmp <(sed '1,/^\r$/d' "$a.eml") <(sed '1,/^\r$/d' "$T/acme.mail/000003.eml")
 
+# One header grammar through Postfix too (issue 12 items 2, 3): a tenant
+# header with a space before the colon routes to acme and is removed; a
+# second From: written with a space is refused 5.6.0.
+mkmsg "$T/m_space" 'X-Tenant-ID : acme' 'From: App <app@platform.test>' 'To: user@example.test' \
+    'Subject: space before the colon'
+mkmsg "$T/m_twofrom" 'From: a@platform.test' 'From : ceo@bank.example' 'To: user@example.test' \
+    'Subject: two froms'
+ok "'X-Tenant-ID : acme' accepted by Postfix" test "$(pf_send app@platform.test "$T/m_space")" = "250 accepted"
+ok "... and delivered by acme's server" wait_eml "$T/acme.mail" 4 60
+ok "... without the tenant header" bash -c '! grep -qi "^x-tenant-id" "$0"' "$T/acme.mail/000004.eml"
+ok "... with one From:, acme's" test "$(grep -ci '^From *:' "$T/acme.mail/000004.eml")" = 1
+ok "nothing more by the default route" test "$(count_eml "$T/default.mail")" = 1
+r=$(pf_send app@platform.test "$T/m_twofrom")
+ok "'From : x' after a From: is a second From: ($r)" grep -q '^550 5.6.0' <<< "$r"
+
 # The milter down: Postfix answers tempfail (milter_default_action), and
 # nothing leaves unrewritten.
 kill -TERM "$MPID"

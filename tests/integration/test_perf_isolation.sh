@@ -4,6 +4,7 @@
 # tenant's workers hang on it, another tenant's 50 messages are all
 # delivered: before the stalled route even reaches its timeout.
 . "$(dirname "$0")/lib.sh"
+tr_require smtp-source postfix
 
 make_ca "$T/ca"
 p_stall=$(free_port); p_fast=$(free_port)

@@ -6,6 +6,7 @@
 # Another route is not held back meanwhile.  (About 65 s: the minute is
 # the behaviour under test.)
 . "$(dirname "$0")/lib.sh"
+tr_require smtp-source postfix
 
 make_ca "$T/ca"
 p_up=$(free_port)

@@ -8,6 +8,7 @@
 # message arrived exactly once.  The upstream announces PIPELINING, so the
 # reused sessions send RSET, MAIL, RCPT and DATA in one write.
 . "$(dirname "$0")/lib.sh"
+tr_require smtp-source postfix
 
 make_ca "$T/ca"
 p_up=$(free_port)

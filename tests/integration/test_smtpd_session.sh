@@ -3,6 +3,7 @@
 # ESMTP, pipelining, 100 recipients, 8-bit and dot lines byte-exact in the
 # spool, the refusals of bad commands, and `tenantrelayctl queue`.
 . "$(dirname "$0")/lib.sh"
+tr_require smtp-source postfix
 
 make_ca "$T/ca"
 TR_PORT=$(free_port)

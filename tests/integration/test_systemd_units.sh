@@ -3,10 +3,7 @@
 # (systemd-analyze security --offline rates each at 3.0 or better).
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v systemd-analyze >/dev/null; then
-    echo "# systemd-analyze missing (apt-get install systemd)"
-    exit 1
-fi
+tr_require systemd-analyze systemd
 mkdir -p "$T/units"
 for u in tenantrelayd tenantrelay-milter; do
     # Point the units at the binaries just built so verify finds them.

@@ -40,6 +40,9 @@ class Handler:
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
+        if self.args.no_8bitmime:
+            # An RFC 5321 server without RFC 6152: it must get 7-bit content.
+            responses = [r for r in responses if r[4:] != "8BITMIME"]
         if self.args.pipelining:
             # aiosmtpd reads commands in order from the stream, so it copes
             # with pipelined clients; it only does not say so.
@@ -385,6 +388,8 @@ def main():
                    help="announce PIPELINING in EHLO (RFC 2920)")
     p.add_argument("--no-auth-advertise", action="store_true",
                    help="do not announce AUTH in EHLO (aiosmtpd always does otherwise)")
+    p.add_argument("--no-8bitmime", action="store_true",
+                   help="do not announce 8BITMIME in EHLO (a 7-bit-only upstream)")
     p.add_argument("--line-length-limit", type=int, default=1001,
                    help="longest line accepted, CRLF included (aiosmtpd's default 1001)")
     p.add_argument("--log-sessions", action="store_true",

@@ -31,4 +31,6 @@ include $(srcdir)/tests/unit/smtpc.mk
 include $(srcdir)/tests/unit/delivery.mk
 include $(srcdir)/tests/unit/probe.mk
 include $(srcdir)/tests/unit/ctl.mk
+include $(srcdir)/tests/unit/store.mk
 include $(srcdir)/tests/unit/milter.mk
+include $(srcdir)/tests/unit/rewrite.mk

@@ -59,63 +59,78 @@ struct resolve_case {
     const char *tenant;         /* NULL: default route */
     enum resolve_source source;
     const char *reply;          /* prefix when refused */
+    bool stale;                 /* the store's database is unreachable */
 };
 
 static const struct resolve_case cases[] = {
     { "header names the tenant", HS, CONF_UNKNOWN_DEFAULT, { "acme" }, true, "a@x.example", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL, false },
     { "header value trimmed and case-folded", HS, CONF_UNKNOWN_DEFAULT, { "  ACME \t" }, true, "", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL, false },
     { "the same id twice is fine", HS, CONF_UNKNOWN_DEFAULT, { "acme", "Acme" }, true, "", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL, false },
     { "two different ids: 5.7.1", HS, CONF_UNKNOWN_DEFAULT, { "acme", "zed" }, true, "", NULL,
-      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: conflicting X-Tenant-ID" },
+      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: conflicting X-Tenant-ID", false },
     { "header from an untrusted client ignored", HS, CONF_UNKNOWN_DEFAULT, { "acme" }, false, "a@x.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "untrusted conflicting headers ignored, not refused", HS, CONF_UNKNOWN_REJECT, { "acme", "zed" }, false, "a@x.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "untrusted header, then the sender decides", HS, CONF_UNKNOWN_DEFAULT, { "zed" }, false, "a@acme.example", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL, false },
     { "sender domain", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "news@acme.example", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL, false },
     { "sender address", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "billing@other.example", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL, false },
     { "sender address beats the domain", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "boss@acme.example", NULL,
-      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_SENDER, NULL, false },
     { "sender matching is case-insensitive", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "Boss@ACME.Example", NULL,
-      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_SENDER, NULL, false },
     { "nothing matches: default route", HS, CONF_UNKNOWN_REJECT, { NULL }, true, "a@nowhere.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "null sender: default route", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "unknown tenant, unknown_tenant = default", HS, CONF_UNKNOWN_DEFAULT, { "nope" }, true, "a@acme.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "unknown tenant, unknown_tenant = reject", HS, CONF_UNKNOWN_REJECT, { "nope" }, true, "", NULL,
-      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: tenant 'nope' is unknown" },
+      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: tenant 'nope' is unknown", false },
     { "unknown tenant, unknown_tenant = tempfail", HS, CONF_UNKNOWN_TEMPFAIL, { "nope" }, true, "", NULL,
-      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_HEADER, "451 4.7.1 Error: tenant 'nope' is unknown" },
+      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_HEADER, "451 4.7.1 Error: tenant 'nope' is unknown", false },
     { "a path is no tenant id", HS, CONF_UNKNOWN_REJECT, { "../etc" }, true, "", NULL,
-      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1" },
+      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1", false },
     { "disabled tenant, reject", HS, CONF_UNKNOWN_REJECT, { "beta" }, true, "", NULL,
-      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: tenant 'beta' is disabled" },
+      RESOLVE_REJECT, NULL, RESOLVE_SOURCE_HEADER, "550 5.7.1 Error: tenant 'beta' is disabled", false },
     { "disabled tenant by sender, default", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "x@beta.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "disabled tenant by sender, tempfail", HS, CONF_UNKNOWN_TEMPFAIL, { NULL }, true, "x@beta.example", NULL,
-      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_SENDER, "451 4.7.1" },
+      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_SENDER, "451 4.7.1", false },
     { "order header, sender: header wins", HS, CONF_UNKNOWN_DEFAULT, { "zed" }, true, "x@acme.example", NULL,
-      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_HEADER, NULL },
+      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_HEADER, NULL, false },
     { "order sender, header: sender wins", SH, CONF_UNKNOWN_DEFAULT, { "zed" }, true, "x@acme.example", NULL,
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_SENDER, NULL, false },
     { "order sender, header: header when the sender is nobody's", SH, CONF_UNKNOWN_DEFAULT, { "zed" }, true, "x@else.example", NULL,
-      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_HEADER, NULL },
+      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_HEADER, NULL, false },
     { "header not a source: its values are not used", S_ONLY, CONF_UNKNOWN_REJECT, { "acme", "zed" }, true, "x@else.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
     { "auth identity as tenant id", A_ONLY, CONF_UNKNOWN_DEFAULT, { NULL }, true, "", "acme",
-      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_AUTH, NULL },
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_AUTH, NULL, false },
     { "auth identity as address", A_ONLY, CONF_UNKNOWN_DEFAULT, { NULL }, true, "", "boss@acme.example",
-      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_AUTH, NULL },
+      RESOLVE_ACCEPT, "zed", RESOLVE_SOURCE_AUTH, NULL, false },
     { "no auth identity: default", A_ONLY, CONF_UNKNOWN_REJECT, { NULL }, true, "x@acme.example", NULL,
-      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL },
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, false },
+    /* A stale PostgreSQL snapshot: an unknown named tenant may have been
+     * created since, so it is tempfailed whatever unknown_tenant says. */
+    { "stale store: known tenant still routes", HS, CONF_UNKNOWN_DEFAULT, { "acme" }, true, "", NULL,
+      RESOLVE_ACCEPT, "acme", RESOLVE_SOURCE_HEADER, NULL, true },
+    { "stale store: unknown tenant 451, not the default route", HS, CONF_UNKNOWN_DEFAULT, { "nope" }, true, "", NULL,
+      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_HEADER, "451 4.3.0 Error: tenant 'nope' is unknown", true },
+    { "stale store: unknown tenant 451 even with reject", HS, CONF_UNKNOWN_REJECT, { "nope" }, true, "", NULL,
+      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_HEADER, "451 4.3.0", true },
+    { "stale store: unknown auth identity 451", A_ONLY, CONF_UNKNOWN_DEFAULT, { NULL }, true, "", "nope",
+      RESOLVE_TEMPFAIL, NULL, RESOLVE_SOURCE_AUTH, "451 4.3.0", true },
+    { "stale store: disabled tenant follows unknown_tenant", HS, CONF_UNKNOWN_DEFAULT, { "beta" }, true, "", NULL,
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, true },
+    { "stale store: no tenant named, default route", HS, CONF_UNKNOWN_DEFAULT, { NULL }, true, "a@nowhere.example", NULL,
+      RESOLVE_ACCEPT, NULL, RESOLVE_SOURCE_NONE, NULL, true },
 };
 
 static void test_table(void **state)
@@ -152,7 +167,7 @@ static void test_table(void **state)
         }
         while (nh < 3 && c->headers[nh])
             nh++;
-        in = (struct resolve_input){ &conf, store, c->headers, nh, c->trusted, c->sender, c->auth };
+        in = (struct resolve_input){ &conf, store, c->headers, nh, c->trusted, c->sender, c->auth, c->stale };
         resolve_tenant(&in, &r);
         if (r.verdict != c->verdict || r.source != c->source
             || (c->tenant == NULL) != (r.tenant == NULL)
@@ -178,7 +193,7 @@ static void test_empty_store(void **state)
     conf.resolution[1] = CONF_RESOLVE_SENDER;
     conf.resolution_count = 2;
     conf.unknown_tenant = CONF_UNKNOWN_REJECT;
-    in = (struct resolve_input){ &conf, NULL, h, 1, true, "a@acme.example", NULL };
+    in = (struct resolve_input){ &conf, NULL, h, 1, true, "a@acme.example", NULL, false };
     resolve_tenant(&in, &r);
     assert_int_equal(r.verdict, RESOLVE_REJECT);
 }

@@ -236,8 +236,11 @@ static const struct remove_case remove_cases[] = {
     { "X-Tenant-ID: t1\r\n\tcontinued\r\n  and more\r\nSubject: s\r\n\r\n", "X-Tenant-ID", "Subject: s\r\n\r\n", 1 },
     { "Subject: s\r\nX-Tenant-ID:t1\r\n\r\nX-Tenant-ID: body\r\n", "X-Tenant-ID",
       "Subject: s\r\n\r\nX-Tenant-ID: body\r\n", 1 },
-    /* White space before the colon: not a header field for the listener either. */
-    { "Subject: s\r\nX-Tenant-ID : t1\r\n", "X-Tenant-ID", "Subject: s\r\nX-Tenant-ID : t1\r\n", 0 },
+    /* White space before the colon: the same field (SPEC §4, RFC 5322 §4.5). */
+    { "Subject: s\r\nX-Tenant-ID : t1\r\n", "X-Tenant-ID", "Subject: s\r\n", 1 },
+    { "Subject: s\r\nX-Tenant-ID\t \t:t1\r\n\r\n", "X-Tenant-ID", "Subject: s\r\n\r\n", 1 },
+    /* White space inside the name: not a field. */
+    { "Subject: s\r\nX-Tenant ID: t1\r\n", "X-Tenant-ID", "Subject: s\r\nX-Tenant ID: t1\r\n", 0 },
     { "X-Tenant-IDx: t1\r\nX-Tenant: t2\r\n\r\n", "X-Tenant-ID", "X-Tenant-IDx: t1\r\nX-Tenant: t2\r\n\r\n", 0 },
     { "Subject: s\r\nX-Tenant-ID: last", "X-Tenant-ID", "Subject: s\r\n", 1 },
 };
@@ -303,7 +306,8 @@ static void test_header_length(void **state)
     /* Where the listener starts the body without an empty line. */
     static const struct { const char *msg; size_t want; } cases[] = {
         { "A: b\r\nbody line\r\n\r\n", 6 },
-        { "A: b\r\nB : c\r\n\r\n", 6 },
+        { "A: b\r\nB : c\r\n\r\n", 15 },
+        { "A: b\r\nB c: d\r\n\r\n", 6 },
         { " cont\r\nA: b\r\n\r\n", 0 },
         { "A: b\r\n c\r\nD: e\r\n\r\nX", 18 },
         { "A: b\r\nC: unterminated", 6 },

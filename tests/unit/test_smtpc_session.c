@@ -402,6 +402,42 @@ static void test_extensions_needed(void **state)
     server_finish(&sv);
 }
 
+/* What the listener accepts, the client sends (issue 12 item 10): quoted
+ * local parts with '<', '>' and spaces go as written; a recipient that
+ * cannot go on a command line is refused alone (553 5.1.3, never sent),
+ * the others still delivered. */
+static void test_quoted_local_parts(void **state)
+{
+    static const struct exchange script[] = {
+        GREETING,
+        EHLO_PIPE,
+        { "MAIL FROM:<s@example.test>\r\nRCPT TO:<\"a>b\"@example.test>\r\nRCPT TO:<\"x <y\"@example.test>\r\n"
+          "RCPT TO:<c@example.test>\r\nDATA\r\n",
+          "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n" },
+        { "x\r\n.\r\n", "250 2.0.0 queued\r\n" },
+        { NULL, NULL },
+    };
+    struct server sv;
+    struct smtpc_result res;
+    struct smtpc_rcpt_result rr[4];
+    const char *rcpts[] = { "\"a>b\"@example.test", "bad>\r\nRCPT TO:<x@evil.test", "\"x <y\"@example.test",
+                            "c@example.test" };
+    struct smtpc_envelope env = { "s@example.test", rcpts, 4, false, false, 0, false };
+    struct smtpc_source src = { "x\r\n", 3, -1 };
+    struct smtpc_session *s;
+
+    server_start(&sv, script);
+    s = open_plain(&sv, &res);
+    assert_int_equal(smtpc_send(s, &env, rr, &src, 1, &res), 0);
+    assert_int_equal(rr[0].err, SMTPC_OK);
+    assert_int_equal(rr[1].err, SMTPC_ERR_REPLY_5XX);
+    assert_int_equal(rr[1].reply.code, 553);
+    assert_int_equal(rr[2].err, SMTPC_OK);
+    assert_int_equal(rr[3].err, SMTPC_OK);
+    smtpc_session_free(s);
+    server_finish(&sv);
+}
+
 static void test_no_auth_in_plaintext(void **state)
 {
     static const struct exchange script[] = {
@@ -545,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_mail_refused_in_step),
         cmocka_unit_test(test_sequential_envelope),
         cmocka_unit_test(test_extensions_needed),
+        cmocka_unit_test(test_quoted_local_parts),
         cmocka_unit_test(test_no_auth_in_plaintext),
         cmocka_unit_test(test_helo_fallback_and_data_refused),
         cmocka_unit_test(test_bad_greeting),

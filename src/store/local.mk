@@ -1,0 +1,12 @@
+# The tenant-store interface (store.h): file backend glue, PostgreSQL
+# backend (libpq), the daemons' live copy and its snapshot.
+libtenantrelay_a_SOURCES += \
+	src/store/store.c \
+	src/store/store_int.h \
+	src/store/store_live.c \
+	src/store/store_pg_load.c \
+	src/store/store_pg_schema.c \
+	src/store/store_pg_write.c \
+	src/store/store_snapshot.c \
+	src/store/store_tenant.c
+noinst_HEADERS += include/tenantrelay/store.h include/tenantrelay/store_live.h
