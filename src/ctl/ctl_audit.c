@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,8 +197,17 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv)
     a.tenants = json_array();
     a.findings = json_array();
 
-    if (!conf->key_credential)
+    if (!conf->key_credential) {
+        struct stat st;
+        struct passwd *pw = getpwnam(conf->user);
+
         check_mode(&a, conf->key_file, true, "key file");
+        /* Its owner can swap in keys of their own (the tools refuse it too). */
+        if (stat(conf->key_file, &st) == 0 && st.st_uid != 0 && (pw == NULL || st.st_uid != pw->pw_uid))
+            finding(&a, "critical", "key_file_owner", NULL,
+                    "key file %s is owned by uid %u, neither root nor the service user %s (chown root %s)",
+                    conf->key_file, (unsigned)st.st_uid, conf->user, conf->key_file);
+    }
     check_store_modes(&a, conf->tenant_store);
     /* Mode already reported above: load it anyway to check the secrets. */
     v = conf->key_credential ? vault_load(conf, err, sizeof(err))

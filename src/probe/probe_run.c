@@ -368,6 +368,17 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
         fail_local(rep, PROBE_STEP_DNS, "local_error", "libsodium could not be initialised", "sodium_init");
         goto out;
     }
+    if (o->policy) {
+        char why[SMTPC_ERRSTR_MAX];
+
+        /* A refused port needs no DNS to be refused (connect checks it too). */
+        if (route_policy_check_port(o->policy, o->port, why, sizeof(why)) < 0) {
+            fail_local(rep, PROBE_STEP_CONNECT, "route_policy",
+                       "tenant routes may use only the ports the operator allows "
+                       "(tenant_route_policy.ports): use the provider's submission port", why);
+            goto out;
+        }
+    }
     if (run_open(o, timeout_ms, rep, &a) < 0)
         goto out;
     if (smtpc_ehlo(a.s, &r) < 0) {

@@ -75,7 +75,13 @@ check_refused '[::ffff:10.0.0.1]' 587 "::ffff:10.0.0.1 is private (10.0.0.0/8)"
 check_refused localhost 587 "is loopback"
 check_refused 1.1.1.1 6379 "port 6379 is not in tenant_route_policy.ports (25, 465, 587, 2525, $p_up)"
 check_refused 10.0.0.5 6379 "port 6379 is not in tenant_route_policy.ports"
+check_refused no-such-host.invalid 6379 "port 6379 is not in tenant_route_policy.ports"
 ok "nothing was saved" bash -c '! "$0" -c "$1" tenant show bad > /dev/null 2>&1' "$CTL" "$STRICT"
+chown 1 "$T/etc/master.key"
+"$CTL" -c "$STRICT" --json audit > "$T/owner.json" 2>/dev/null
+ok "audit: a keyring owned by another user is a finding (key_file_owner)" "$PYTHON3" -c 'import json,sys
+assert any(f["code"] == "key_file_owner" for f in json.load(open(sys.argv[1]))["findings"])' "$T/owner.json"
+chown 0 "$T/etc/master.key"
 ok "the policy refused before any connection: the upstream saw none" \
     test "$(grep -c ' connect ' "$T/up.log")" = "$up_conns"
 
