@@ -3,8 +3,12 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "tenantrelay/netaddr.h"
 #include "smtpd_fair.h"
 
 static const char TIMEOUT_REPLY[] = "421 4.4.2 Error: timeout exceeded";
@@ -39,6 +43,21 @@ void smtpd_clock_bytes(struct smtpd_clock *k, size_t n, time_t now)
         k->data_mark = now;
         k->data_mark_bytes = k->data_bytes - (k->data_bytes - k->data_mark_bytes) % SMTPD_DATA_CHUNK;
     }
+}
+
+void smtpd_fair_client_key(const struct sockaddr *sa, char *buf, size_t len)
+{
+    if (sa->sa_family == AF_INET6
+        && !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+        char text[INET6_ADDRSTRLEN];
+
+        memset(net.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &net, text, sizeof(text));
+        snprintf(buf, len, "%s/64", text);
+        return;
+    }
+    netaddr_format(sa, buf, len);
 }
 
 bool smtpd_fair_stressed(int sessions, int max_sessions)

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "tenantrelay/conf.h"
@@ -48,6 +49,11 @@ void smtpd_clock_bytes(struct smtpd_clock *k, size_t n, time_t now);
 /* True (and *cut filled) when the session must end now. */
 bool smtpd_clock_expired(const struct smtpd_clock *k, const struct conf_limits *lim, bool stressed,
                          time_t now, struct smtpd_cut *cut);
+
+/* The key a client's sessions are counted under: its IPv4 address (also
+ * when mapped), or the /64 of an IPv6 address (one host may hold a whole
+ * /64 and would otherwise be as many clients as it likes). */
+void smtpd_fair_client_key(const struct sockaddr *sa, char *buf, size_t len);
 
 /* Nearly full: sessions at or above SMTPD_STRESS_PERCENT of max_sessions. */
 bool smtpd_fair_stressed(int sessions, int max_sessions);

@@ -84,6 +84,7 @@ struct session_ctx {
     SSL *ssl;
     char id[32];
     char addr[64];
+    char client_key[64];        /* what the per-client cap counts (smtpd_fair.h) */
     struct sockaddr_storage peer;
     int listen_index;
     struct server_snap *snap;
@@ -402,7 +403,7 @@ static void session_end(struct session_ctx *c)
     pthread_mutex_lock(&srv.lock);
     srv.sessions--;
     for (int i = 0; i < srv.nclients; i++) {
-        if (strcmp(srv.clients[i].addr, c->addr) == 0) {
+        if (strcmp(srv.clients[i].addr, c->client_key) == 0) {
             if (--srv.clients[i].count == 0)
                 srv.clients[i] = srv.clients[--srv.nclients];
             break;
@@ -564,10 +565,11 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     struct session_ctx *c;
     struct client_slot *slot = NULL;
     const struct conf *conf;
-    char addr[64];
+    char addr[64], key[64];
     int rc;
 
     netaddr_format((const struct sockaddr *)peer, addr, sizeof(addr));
+    smtpd_fair_client_key((const struct sockaddr *)peer, key, sizeof(key));
     pthread_mutex_lock(&srv.lock);
     if (srv.snap == NULL || srv.stopping) {
         pthread_mutex_unlock(&srv.lock);
@@ -587,7 +589,7 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
         return;
     }
     for (int i = 0; i < srv.nclients; i++)
-        if (strcmp(srv.clients[i].addr, addr) == 0)
+        if (strcmp(srv.clients[i].addr, key) == 0)
             slot = &srv.clients[i];
     if (srv.sessions >= conf->limits.max_sessions
         || (slot && conf->limits.max_sessions_per_client > 0
@@ -608,7 +610,7 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     if (slot == NULL) {
         srv.clients = myrealloc(srv.clients, sizeof(*srv.clients) * (size_t)(srv.nclients + 1));
         slot = &srv.clients[srv.nclients++];
-        snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+        snprintf(slot->addr, sizeof(slot->addr), "%s", key);
         slot->count = 0;
     }
     slot->count++;
@@ -621,6 +623,7 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     c->listen_index = listen_index;
     memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
     snprintf(c->addr, sizeof(c->addr), "%s", addr);
+    snprintf(c->client_key, sizeof(c->client_key), "%s", key);
     snprintf(c->id, sizeof(c->id), "s%06lu", ++srv.next_id);
     pthread_mutex_unlock(&srv.lock);
 

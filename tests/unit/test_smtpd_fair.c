@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "tenantrelay/netaddr.h"
 #include "../../src/smtpd/smtpd_fair.h"
 
 static struct conf_limits limits(void)
@@ -99,12 +100,35 @@ static void test_data(void **state)
     assert_string_equal(cut.reason, "data_rate");
 }
 
+static void test_client_key(void **state)
+{
+    static const char *const cases[][2] = {
+        { "127.0.0.1", "127.0.0.1" },
+        { "::ffff:10.0.0.7", "10.0.0.7" },
+        { "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+        { "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+        { "::1", "::/64" },
+    };
+    char key[64];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sockaddr_storage sa;
+        socklen_t len;
+
+        assert_int_equal(netaddr_parse_ip(cases[i][0], 25, &sa, &len), 0);
+        smtpd_fair_client_key((struct sockaddr *)&sa, key, sizeof(key));
+        assert_string_equal(key, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stress),
         cmocka_unit_test(test_command_trickle),
         cmocka_unit_test(test_data),
+        cmocka_unit_test(test_client_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
