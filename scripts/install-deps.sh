@@ -11,6 +11,7 @@ packages=(
     # real parts the tests talk to
     python3-aiosmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl postfix stunnel4 miltertest openssl ca-certificates curl
     postgresql-15 prometheus chromium chromium-driver python3-selenium
+    python3-cryptography  # the OAuth2 tests' token endpoint verifies JWT client assertions (PS256/RS256)
     # a fresh Debian 12 root for CI (.ci/run)
     mmdebstrap
     # fuzzing and sanitizers (clang's libFuzzer), unit checks

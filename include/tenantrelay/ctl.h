@@ -45,5 +45,6 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_status(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_reload(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_oauth(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

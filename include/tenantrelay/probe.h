@@ -3,8 +3,9 @@
  * dialogue that stops at the first failure and names it with a stable code
  * and a hint a tenant can act on.
  *
- * Steps, in order: dns, connect, tls, certificate, ehlo, auth, mail, rcpt,
- * data, message, quit.  Each records its duration, the server's exact reply
+ * Steps, in order: dns, connect, tls, certificate, ehlo, token (OAuth2
+ * routes only: the access token requested from the provider), auth, mail,
+ * rcpt, data, message, quit.  Each records its duration, the server's exact reply
  * and a detail object (the certificate step: subject, issuer, expiry, TLS
  * version, cipher).  Built on the SMTP client's step functions (smtpc.h),
  * so the probe and delivery speak exactly the same SMTP.
@@ -33,7 +34,7 @@
 
 enum probe_step_id {
     PROBE_STEP_DNS, PROBE_STEP_CONNECT, PROBE_STEP_TLS, PROBE_STEP_CERTIFICATE, PROBE_STEP_EHLO,
-    PROBE_STEP_AUTH, PROBE_STEP_MAIL, PROBE_STEP_RCPT, PROBE_STEP_DATA, PROBE_STEP_MESSAGE,
+    PROBE_STEP_TOKEN, PROBE_STEP_AUTH, PROBE_STEP_MAIL, PROBE_STEP_RCPT, PROBE_STEP_DATA, PROBE_STEP_MESSAGE,
     PROBE_STEP_QUIT,
     PROBE_NSTEPS
 };
@@ -74,6 +75,11 @@ struct probe_options {
     size_t password_len;
     const struct vault *vault;
     const char *password_token;
+    /* OAuth2 (auth xoauth2): the token is requested in the token step.  Its
+     * secret is the oauth group's sealed one, opened from vault, or handed
+     * over open in password/password_len (taken over like a password). */
+    enum route_auth auth;
+    const struct route_oauth *oauth;
     const char *tenant;         /* names the tenant in the test message; the vault's tenant id */
     const char *sender;         /* MAIL FROM and From: */
     const char *to;             /* RCPT TO; NULL: the sender */
@@ -127,6 +133,7 @@ struct probe_failure {
     int port;
     enum route_tls tls;         /* the mode in use */
     bool detected_implicit;     /* STARTTLS failed and the port spoke implicit TLS */
+    bool oauth;                 /* an OAuth2 route whose token was obtained */
 };
 
 /* The stable code of a failure and its plain-language hint (the server's

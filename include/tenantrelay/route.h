@@ -19,6 +19,35 @@ enum route_tls {
     ROUTE_TLS_NONE,             /* only with insecure_plaintext = true */
 };
 
+/* How the route logs in (SPEC §3): a password (PLAIN/LOGIN) or an OAuth2
+ * access token obtained by tenantrelay itself (XOAUTH2/OAUTHBEARER). */
+enum route_auth {
+    ROUTE_AUTH_PASSWORD,
+    ROUTE_AUTH_XOAUTH2,
+};
+
+enum route_oauth_provider {
+    ROUTE_OAUTH_MICROSOFT,      /* client credentials: secret or certificate assertion */
+    ROUTE_OAUTH_GOOGLE,         /* service account, jwt-bearer with sub = the mailbox */
+    ROUTE_OAUTH_GENERIC,        /* any token_url, client credentials with a secret */
+};
+
+/* The oauth group of a route (§8).  The three secrets are sealed tokens
+ * (fields oauth_client_secret, oauth_client_key, oauth_service_account);
+ * every string is owned, NULL when absent. */
+struct route_oauth {
+    enum route_oauth_provider provider;
+    char *directory;            /* microsoft: the directory (tenant) id or domain */
+    char *token_url;            /* as configured; route_oauth_token_url() for the effective one */
+    char *client_id;
+    char *client_secret;        /* sealed */
+    char *client_cert_file;     /* PEM certificate of a certificate assertion */
+    char *client_key;           /* sealed PEM private key */
+    char *service_account;      /* sealed Google service-account JSON key */
+    char *scope;                /* NULL: the provider's default */
+    char *assertion_alg;        /* certificate assertion: "PS256" (NULL, the default) or "RS256" */
+};
+
 struct route {
     char *host;
     int port;
@@ -34,12 +63,20 @@ struct route {
     int rate_limit;             /* messages per minute, 0 = unlimited */
     char *bind_address;         /* NULL: any */
     bool insecure_plaintext;
+    enum route_auth auth;       /* password (default) or xoauth2 */
+    struct route_oauth oauth;   /* meaningful when auth is xoauth2 */
 };
 
 /* Keys a route group may hold (NULL-terminated). */
 extern const char *const route_keys[];
 /* Names of route_tls values, indexable by the enum. */
 extern const char *const route_tls_names[];
+
+/* "password", "xoauth2"; "microsoft", "google", "generic" (indexable by the enums). */
+extern const char *const route_auth_names[];
+extern const char *const route_oauth_provider_names[];
+/* Keys an oauth group may hold (NULL-terminated). */
+extern const char *const route_oauth_keys[];
 
 /* The default TLS mode for a port: 465 implicit, else starttls. */
 enum route_tls route_tls_for_port(int port);
@@ -49,6 +86,24 @@ void route_init(struct route *r);
  * host and sender are required when require_host is set.  0 or -1. */
 int route_parse(const config_setting_t *group, struct route *r, bool require_host,
                 struct conf_error *err) __attribute__((warn_unused_result));
+/* The oauth group of g (route_oauth.c): parsed into r->oauth when present,
+ * and the auth/oauth combination checked.  0 or -1. */
+int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_error *err)
+    __attribute__((warn_unused_result));
+/* The checks of an xoauth2 route's settings (each provider has what its
+ * grant needs; secrets sealed; username, no password).  0, or -1 with a
+ * message in err.  0 for a password route. */
+int route_oauth_validate(const struct route *r, char *err, size_t errlen);
+/* The token URL requests go to: token_url, else the provider's (Microsoft's
+ * from the directory, Google's).  A static or o-owned string. */
+const char *route_oauth_token_url(const struct route_oauth *o, char *buf, size_t len);
+/* The scope requested: scope, else the provider's default (may be ""). */
+const char *route_oauth_scope(const struct route_oauth *o);
+/* Whether two oauth groups are the same settings. */
+bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b);
+void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src);
+void route_oauth_free(struct route_oauth *o);
+
 /* Deep copy. */
 void route_copy(struct route *dst, const struct route *src);
 void route_free(struct route *r);

@@ -21,7 +21,8 @@
  *                            insecure_plaintext
  *   smtpc_ehlo()             greeting (when not read yet) and EHLO; after
  *                            STARTTLS the old capabilities are discarded
- *   smtpc_auth()             PLAIN or LOGIN (XOAUTH2 later), only over TLS
+ *   smtpc_auth()             PLAIN or LOGIN, or XOAUTH2 / OAUTHBEARER with an
+ *                            OAuth2 token, only over TLS
  *   smtpc_envelope()         [RSET] MAIL + RCPTs (one write under PIPELINING)
  *   smtpc_data()             DATA, the body dot-stuffed, the final reply
  *   smtpc_rset()             between messages of a reused session
@@ -149,6 +150,7 @@ struct smtpc_caps {
     bool auth_plain;
     bool auth_login;
     bool auth_xoauth2;
+    bool auth_oauthbearer;
 };
 
 /* Credentials.  The secret is the caller's: typically opened from the
@@ -156,13 +158,14 @@ struct smtpc_caps {
  * module never copies it into ordinary heap memory and never logs it. */
 enum smtpc_cred_kind {
     SMTPC_CRED_PASSWORD,            /* username + password: AUTH PLAIN or LOGIN */
-    SMTPC_CRED_XOAUTH2,             /* username + access token (not implemented yet) */
+    SMTPC_CRED_XOAUTH2,             /* username + OAuth2 access token: XOAUTH2, else OAUTHBEARER */
 };
 enum smtpc_auth_mech {
     SMTPC_AUTH_AUTO = 0,            /* PLAIN if offered, else LOGIN (password kind) */
     SMTPC_AUTH_PLAIN,
     SMTPC_AUTH_LOGIN,
     SMTPC_AUTH_XOAUTH2,
+    SMTPC_AUTH_OAUTHBEARER,         /* RFC 7628 */
 };
 struct smtpc_cred {
     enum smtpc_cred_kind kind;
@@ -171,7 +174,7 @@ struct smtpc_cred {
     const unsigned char *secret;    /* password or token; NOT NUL-terminated necessarily */
     size_t secret_len;
 };
-/* "PLAIN", "LOGIN", "XOAUTH2" ("AUTO" for SMTPC_AUTH_AUTO). */
+/* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER" ("AUTO" for SMTPC_AUTH_AUTO). */
 const char *smtpc_auth_mech_name(enum smtpc_auth_mech mech);
 
 /* What the message needs from the server. */
@@ -262,6 +265,9 @@ bool smtpc_tls_active(const struct smtpc_session *s);
 const char *smtpc_peer(const struct smtpc_session *s);
 /* The AUTH mechanism used by the last successful smtpc_auth(), or NULL. */
 const char *smtpc_auth_used(const struct smtpc_session *s);
+/* The server's decoded 334 challenge to the last failed OAuth2 AUTH
+ * (Google's JSON error, RFC 7628's), or NULL.  Holds no secret. */
+const char *smtpc_auth_challenge(const struct smtpc_session *s);
 /* Whether the session can carry another message (connected, no error). */
 bool smtpc_usable(const struct smtpc_session *s);
 
@@ -285,6 +291,23 @@ int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t
 void smtpc_excerpt(const char *in, size_t len, char *out, size_t outlen);
 /* Capabilities from the text of an EHLO reply (struct smtpc_reply.text). */
 void smtpc_caps_parse(const char *text, struct smtpc_caps *caps);
+
+/* RFC 4954 §4: the longest AUTH command line, CRLF included; an initial
+ * response that would make it longer is sent after a 334 instead. */
+#define SMTPC_AUTH_LINE_MAX 12288
+/* The SASL initial responses (not base64-encoded yet), in sodium_malloc'd
+ * memory (*out, *alloc bytes; free with sodium_memzero + sodium_free).
+ * XOAUTH2: "user=U^Aauth=Bearer T^A^A"; OAUTHBEARER (RFC 7628):
+ * "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer T^A^A" with ',' and '=' of U
+ * escaped.  0, or -1 (out of memory, or a control character in U or H). */
+int smtpc_sasl_xoauth2(const char *user, const unsigned char *token, size_t token_len,
+                       unsigned char **out, size_t *len, size_t *alloc);
+int smtpc_sasl_oauthbearer(const char *user, const char *host, int port, const unsigned char *token,
+                           size_t token_len, unsigned char **out, size_t *len, size_t *alloc);
+/* The base64 text of a 334 challenge (reply text, "334 " and all) decoded
+ * into out as printable text (other bytes as '?').  0, or -1 when it is
+ * not base64 or empty. */
+int smtpc_sasl_challenge_decode(const char *reply_text, char *out, size_t outlen);
 
 /* Streaming dot-stuffer: feed chunks, get wire bytes appended to out. */
 struct smtpc_dotstuff {

@@ -508,11 +508,12 @@ int conf_check_files(const struct conf *c, struct conf_error *err)
         if (check_readable(c->listen[i].tls_cert, "tls_cert", c, err) < 0
             || check_readable(c->listen[i].tls_key, "tls_key", c, err) < 0)
             return -1;
-    if (check_readable(c->default_route.ca_file, "ca_file", c, err) < 0)
+    if (check_readable(c->default_route.ca_file, "ca_file", c, err) < 0
+        || check_readable(c->default_route.oauth.client_cert_file, "client_cert_file", c, err) < 0)
         return -1;
-    /* The keyring is needed only to open the default route's password. */
-    if (c->default_route.password && c->key_file && !c->key_credential
-        && check_readable(c->key_file, "key_file", c, err) < 0)
+    /* The keyring is needed only to open the default route's secrets. */
+    if ((c->default_route.password || c->default_route.auth == ROUTE_AUTH_XOAUTH2) && c->key_file
+        && !c->key_credential && check_readable(c->key_file, "key_file", c, err) < 0)
         return -1;
     return 0;
 }

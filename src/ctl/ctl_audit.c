@@ -27,6 +27,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 struct audit {
@@ -140,6 +141,7 @@ static void audit_route(struct audit *a, const char *id, const struct route *r, 
     json_object_set_new(row, "verified_at", ctl_json_time(t ? t->verified : 0));
     json_object_set_new(row, "created", ctl_json_time(t ? t->created : 0));
     json_object_set_new(row, "updated", ctl_json_time(t ? t->updated : 0));
+    ctl_oauth_audit(row, r, a->vault, id, a->findings, time(NULL));
     json_array_append_new(a->tenants, row);
 }
 

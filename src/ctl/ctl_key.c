@@ -23,6 +23,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 static int key_init(struct ctl_ctx *ctx)
@@ -176,7 +177,9 @@ static int key_rotate(struct ctl_ctx *ctx)
     struct tenant *copies = NULL;
     const struct tenant **repl = NULL;
     char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL;
-    size_t n = 0, resealed = 0;
+    size_t n = 0, resealed = 0, conf_oauth_n = 0;
+    struct route conf_oauth;
+    bool have_conf_oauth = false;
     int status = 0;
 
     if (conf == NULL)
@@ -203,6 +206,14 @@ static int key_rotate(struct ctl_ctx *ctx)
         char *token;
 
         repl[i] = t;
+        if (t->route.auth == ROUTE_AUTH_XOAUTH2) {
+            /* The OAuth2 secrets, each under its own field. */
+            tenant_copy(&copies[i], t);
+            repl[i] = &copies[i];
+            if ((status = ctl_oauth_reseal(v, t->id, &copies[i].route, &resealed)) != 0)
+                goto out;
+            continue;
+        }
         if (t->route.password == NULL || !vault_token_looks_sealed(t->route.password)) {
             if (t->route.password)
                 fprintf(stderr, "tenantrelayctl: tenant %s: plaintext password left as is (see audit)\n",
@@ -219,6 +230,11 @@ static int key_rotate(struct ctl_ctx *ctx)
     }
     if (conf->default_route.password && vault_token_looks_sealed(conf->default_route.password)
         && (status = reseal(v, "default", conf->default_route.password, &conf_token)) != 0)
+        goto out;
+    /* The default route's OAuth2 secrets, re-sealed in memory first too. */
+    route_copy(&conf_oauth, &conf->default_route);
+    have_conf_oauth = true;
+    if ((status = ctl_oauth_reseal(v, "default", &conf_oauth, &conf_oauth_n)) != 0)
         goto out;
     /* 2. The keyring with the new primary (the old key stays: every token
      * on disk keeps opening whatever happens next). */
@@ -244,8 +260,20 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf_token && (status = rewrite_config_token(ctx->config_path, conf->default_route.password,
                                                      conf_token)) != 0)
         goto out;
-    printf("new primary key %s; re-sealed %zu tenant secret%s%s\n", id, resealed,
-           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "");
+    {
+        const char *olds[] = { conf->default_route.oauth.client_secret, conf->default_route.oauth.client_key,
+                               conf->default_route.oauth.service_account };
+        const char *news[] = { conf_oauth.oauth.client_secret, conf_oauth.oauth.client_key,
+                               conf_oauth.oauth.service_account };
+
+        for (int i = 0; i < 3; i++)
+            if (olds[i] && news[i] && strcmp(olds[i], news[i]) != 0
+                && (status = rewrite_config_token(ctx->config_path, olds[i], news[i])) != 0)
+                goto out;
+    }
+    printf("new primary key %s; re-sealed %zu tenant secret%s%s%s\n", id, resealed,
+           resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "",
+           conf_oauth_n ? " and the default route's OAuth2 secrets" : "");
     printf("the previous key stays until `tenantrelayctl key retire ID`; reload the daemon\n");
 out:
     for (size_t i = 0; copies && i < n; i++)
@@ -254,6 +282,8 @@ out:
     myfree(copies);
     myfree(repl);
     myfree(conf_token);
+    if (have_conf_oauth)
+        route_free(&conf_oauth);
     vault_free(v);
     store_txn_end(txn);
     return status;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -52,6 +53,25 @@ static const char **value_slot(struct ctl_route_flags *f, const char *o)
         return &f->to;
     if (strcmp(o, "--ca-file") == 0)
         return &f->ca_file;
+    if (strcmp(o, "--auth") == 0)
+        return &f->auth;
+    if (strncmp(o, "--oauth-", 8) == 0) {
+        static const struct { const char *name; size_t off; } oauth[] = {
+            { "provider", offsetof(struct ctl_route_flags, oauth_provider) },
+            { "directory", offsetof(struct ctl_route_flags, oauth_directory) },
+            { "token-url", offsetof(struct ctl_route_flags, oauth_token_url) },
+            { "client-id", offsetof(struct ctl_route_flags, oauth_client_id) },
+            { "secret-file", offsetof(struct ctl_route_flags, oauth_secret_file) },
+            { "key-file", offsetof(struct ctl_route_flags, oauth_key_file) },
+            { "cert-file", offsetof(struct ctl_route_flags, oauth_cert_file) },
+            { "scope", offsetof(struct ctl_route_flags, oauth_scope) },
+            { "assertion-alg", offsetof(struct ctl_route_flags, oauth_assertion_alg) },
+        };
+
+        for (size_t i = 0; i < sizeof(oauth) / sizeof(oauth[0]); i++)
+            if (strcmp(o + 8, oauth[i].name) == 0)
+                return (const char **)((char *)f + oauth[i].off);
+    }
     return NULL;
 }
 
@@ -70,6 +90,15 @@ enum ctl_route_flag_result ctl_route_flags_parse(struct ctl_route_flags *f, unsi
         f->tls_verify = 1;
     else if (strcmp(o, "--insecure-plaintext") == 0)
         f->insecure_plaintext = true;
+    else if (strcmp(o, "--oauth-secret-stdin") == 0)
+        f->oauth_secret_stdin = true;
+    else if (strcmp(o, "--oauth-secret") == 0 || strncmp(o, "--oauth-secret=", 15) == 0
+             || strcmp(o, "--oauth-client-secret") == 0) {
+        *status = ctl_fail(EX_USAGE, "a client secret is never taken from the command line (it would "
+                           "show in the process list and shell history): use --oauth-secret-stdin or "
+                           "--oauth-secret-file");
+        return CTL_ROUTE_FLAG_ERROR;
+    }
     else if (strcmp(o, "--password") == 0 || strncmp(o, "--password=", 11) == 0) {
         *status = ctl_fail(EX_USAGE, "a password is never taken from the command line (it would show "
                            "in the process list and shell history): use --password-stdin or --password-file");

@@ -2,7 +2,8 @@
  * ctl_route_flags.h - the route flags `tenant set` and `test --host` share
  * (--host --port --tls --username --password-stdin --password-file
  * --sender --to --ca-file --no-tls-verify --tls-verify
- * --insecure-plaintext, and the refusal of --password on argv), parsed in
+ * --insecure-plaintext, the OAuth2 flags --auth --oauth-*, and the refusal
+ * of --password / --oauth-secret on argv), parsed in
  * one place so that both commands take them, and word their errors, alike.
  * Private to src/ctl.
  *
@@ -29,6 +30,10 @@
 struct ctl_route_flags {
     const char *host, *tls, *username, *password_file, *sender, *to, *ca_file;
     bool password_stdin, insecure_plaintext;
+    /* OAuth2 (SPEC §6): --auth, --oauth-* (checked by ctl_oauth_flags_check()). */
+    const char *auth, *oauth_provider, *oauth_directory, *oauth_token_url, *oauth_client_id,
+        *oauth_secret_file, *oauth_key_file, *oauth_cert_file, *oauth_scope, *oauth_assertion_alg;
+    bool oauth_secret_stdin;
     int tls_verify;             /* -1 not given, 0 --no-tls-verify, 1 --tls-verify */
     long port;                  /* -1 not given, else 1..65535 */
 };

@@ -26,13 +26,17 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define SET_USAGE "usage: tenant set ID [--host H] [--port P] [--tls implicit|starttls|none] " \
     "[--username U] [--password-stdin | --password-file F] [--sender ADDR] [--domain D]... " \
     "[--address A]... [--ca-file F] [--no-tls-verify | --tls-verify] [--insecure-plaintext] " \
-    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test]"
+    "[--max-connections N] [--rate-limit N] [--to ADDR] [--no-test] [--auth password|xoauth2] " \
+    "[--oauth-provider microsoft|google|generic] [--oauth-directory ID] [--oauth-token-url URL] " \
+    "[--oauth-client-id ID] [--oauth-secret-stdin | --oauth-secret-file F | --oauth-key-file F " \
+    "[--oauth-cert-file F [--oauth-assertion-alg PS256|RS256]]] [--oauth-scope S]"
 
 /* What `tenant set` was asked to change; NULL / -1: not given.  The route
  * flags (in r) are parsed as `test --host` parses them. */
@@ -110,7 +114,9 @@ static int parse_set(int argc, char **argv, struct set_args *a)
             return ctl_fail(EX_USAGE, "unknown option \"%s\"\n%s", o, SET_USAGE);
         i++;
     }
-    return ctl_route_flags_check_password(&a->r);
+    if (ctl_route_flags_check_password(&a->r) != 0)
+        return EX_USAGE;
+    return ctl_oauth_flags_check(&a->r);
 }
 
 static void add_field(struct dbuf *f, const char *name)
@@ -173,9 +179,15 @@ static int check_record(const struct tenant *t, const struct tenant_store *store
         return ctl_fail(EX_DATAERR, "--host: \"%s\" is not a host name", r->host);
     if (!mailaddr_is_valid(r->sender, false))
         return ctl_fail(EX_DATAERR, "--sender: \"%s\" is not a valid address", r->sender);
-    if ((r->username == NULL) != (r->password == NULL))
+    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
         return ctl_fail(EX_USAGE, r->username ? "--username needs a password (--password-stdin or --password-file)"
                                               : "a password needs --username");
+    {
+        char err[512];
+
+        if (route_oauth_validate(r, err, sizeof(err)) < 0)
+            return ctl_fail(EX_USAGE, "%s", err);
+    }
     if (r->tls == ROUTE_TLS_NONE && !r->insecure_plaintext)
         return ctl_fail(EX_DATAERR, "--tls none needs --insecure-plaintext (test upstreams only; the audit flags it)");
     if (r->tls == ROUTE_TLS_NONE && r->username)
@@ -341,8 +353,8 @@ static int seal_secret(struct ctl_ctx *ctx, const char *id, const unsigned char 
  * an exit status; t is the caller's to free either way.  The caller checks
  * it with check_record(). */
 static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const struct tenant_store *store,
-                        const unsigned char *secret, size_t secret_len, struct tenant *t,
-                        struct dbuf *changed, bool *existed)
+                        const unsigned char *secret, size_t secret_len, const unsigned char *osecret,
+                        size_t osecret_len, struct tenant *t, struct dbuf *changed, bool *existed)
 {
     const struct tenant *old = tenant_store_find(store, a->id);
     char *token = NULL;
@@ -353,7 +365,7 @@ static int build_record(struct ctl_ctx *ctx, const struct set_args *a, const str
         return status;
     merge_record(t, old, a, token, changed);
     myfree(token);
-    return 0;
+    return ctl_oauth_apply(ctx, a->id, &t->route, &a->r, osecret, osecret_len, changed);
 }
 
 /* The store's part that matters to this change, read under the store's
@@ -430,6 +442,8 @@ static void probed_diff(struct ctl_ctx *ctx, const struct tenant *probed, const 
         add_field(diff, "tls_verify");
     if (!str_eq(p->bind_address, n->bind_address))
         add_field(diff, "bind_address");
+    if (ctl_oauth_settings_differ(p, n))
+        add_field(diff, "oauth");
 }
 
 /*
@@ -455,8 +469,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     struct tenant t, probed;
     const struct tenant **repl = NULL;
     struct dbuf changed = DBUF_INIT, diff = DBUF_INIT;
-    unsigned char *secret = NULL;
-    size_t secret_len = 0, n, idx;
+    unsigned char *secret = NULL, *osecret = NULL;
+    size_t secret_len = 0, osecret_len = 0, n, idx;
     char why[256];
     int status;
     bool existed = false, probed_existed = false;
@@ -484,6 +498,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     if ((a.r.password_stdin || a.r.password_file)
         && (status = ctl_secret_read(a.r.password_file, &secret, &secret_len)) != 0)
         goto out;
+    if ((status = ctl_oauth_secret_read(&a.r, &osecret, &osecret_len)) != 0)
+        goto out;
 
     /* The route policy before anything else, --no-test or not (the probe
      * and delivery check again at every connection). */
@@ -510,8 +526,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
         if ((txn = begin_locked(conf, &a, &status)) == NULL)
             goto out;
         store = store_txn_view(txn);
-        if ((status = build_record(ctx, &a, store, secret, secret_len, &probed, &changed,
-                                   &probed_existed)) != 0
+        if ((status = build_record(ctx, &a, store, secret, secret_len, osecret, osecret_len, &probed,
+                                   &changed, &probed_existed)) != 0
             || (status = check_record(&probed, store)) != 0)
             goto out;
         store_txn_end(txn);     /* no lock while the probe runs */
@@ -548,7 +564,8 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
                           "nothing saved", a.id);
         goto out;
     }
-    if ((status = build_record(ctx, &a, store, secret, secret_len, &t, &changed, &existed)) != 0)
+    if ((status = build_record(ctx, &a, store, secret, secret_len, osecret, osecret_len, &t, &changed,
+                               &existed)) != 0)
         goto out;
     if (probe == PROBE_PASSED) {
         probed_diff(ctx, &probed, &t, secret != NULL, &diff);
@@ -586,6 +603,7 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     printf("tenant %s %s (%s)\n", t.id, existed ? "updated" : "created", dbuf_str(&changed));
 out:
     vault_plain_free(secret, secret_len);
+    vault_plain_free(osecret, osecret_len);
     conf_free_strings(a.domains);
     conf_free_strings(a.addresses);
     if (t.id)
@@ -655,13 +673,13 @@ static json_t *strings_json(char *const *v)
     return a;
 }
 
-static json_t *tenant_json(const struct tenant *t)
+static json_t *tenant_json(const struct tenant *t, const struct vault *v)
 {
     const struct route *r = &t->route;
     char buf[128];
     const char *pw = password_state(r->password, buf, sizeof(buf));
 
-    return json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
+    json_t *j = json_pack("{s:s, s:b, s:s, s:i, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?, s:b, s:b, s:i, s:i, s:o, s:o, s:o}",
                      "id", t->id, "enabled", t->enabled, "host", r->host, "port", r->port,
                      "tls", route_tls_names[r->tls], "username", r->username, "password", pw,
                      "sender", r->sender, "domains", strings_json(t->domains),
@@ -670,6 +688,9 @@ static json_t *tenant_json(const struct tenant *t)
                      "max_connections", r->max_connections, "rate_limit", r->rate_limit,
                      "created", ctl_json_time(t->created), "updated", ctl_json_time(t->updated),
                      "verified", ctl_json_time(t->verified));
+
+    ctl_oauth_json_add(j, r, v, t->id);
+    return j;
 }
 
 static int tenant_show(struct ctl_ctx *ctx, const char *id)
@@ -687,7 +708,14 @@ static int tenant_show(struct ctl_ctx *ctx, const char *id)
         tenant_store_free(store);
         return ctl_fail(EX_DATAERR, "no tenant \"%s\"", id);
     }
-    j = tenant_json(t);
+    {
+        /* Whether the OAuth2 secrets open: with the keyring when it loads. */
+        char verr[256];
+        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2 ? vault_load(ctl_conf(ctx), verr, sizeof(verr)) : NULL;
+
+        j = tenant_json(t, v);
+        vault_free(v);
+    }
     if (ctx->json) {
         ctl_json_print(j);
     } else {
@@ -719,7 +747,7 @@ static int tenant_list(struct ctl_ctx *ctx)
         const struct tenant *t = tenant_store_at(store, i);
 
         if (ctx->json) {
-            json_array_append_new(arr, tenant_json(t));
+            json_array_append_new(arr, tenant_json(t, NULL));
         } else {
             char hp[300], ver[64] = "never";
 

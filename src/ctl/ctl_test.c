@@ -16,14 +16,19 @@
 #include <unistd.h>
 
 #include "tenantrelay/mailaddr.h"
+#include "tenantrelay/mymalloc.h"
 #include "tenantrelay/probe.h"
+#include "ctl_oauth.h"
 #include "ctl_route_flags.h"
 #include "ctl_vault.h"
 
 #define TEST_USAGE "usage: test ID [--to ADDR] [--no-send] [--timeout SECONDS] [--json]\n" \
     "       test --host H [--port P] [--tls implicit|starttls|auto|none [--insecure-plaintext]] " \
     "[--username U --password-stdin | --password-file F] --sender ADDR [--to ADDR] [--ca-file F] " \
-    "[--no-tls-verify] [--no-send] [--timeout SECONDS] [--json]"
+    "[--no-tls-verify] [--no-send] [--timeout SECONDS] [--json]\n" \
+    "         [--auth xoauth2 --oauth-provider microsoft|google|generic [--oauth-directory ID] " \
+    "[--oauth-token-url URL] [--oauth-client-id ID] [--oauth-secret-stdin | --oauth-secret-file F | " \
+    "--oauth-key-file F [--oauth-cert-file F]] [--oauth-scope S]]"
 
 /* The route flags (in r) are parsed as `tenant set` parses them. */
 struct test_args {
@@ -81,14 +86,16 @@ static int parse_test(int argc, char **argv, struct test_args *a)
     if ((a->id == NULL) == (r->host == NULL))
         return ctl_fail(EX_USAGE, "give a tenant id or --host\n%s", TEST_USAGE);
     if (a->id && (r->tls || r->username || r->password_stdin || r->password_file || r->sender
-                  || r->ca_file || r->tls_verify == 0 || r->port > 0 || r->insecure_plaintext))
+                  || r->ca_file || r->tls_verify == 0 || r->port > 0 || r->insecure_plaintext
+                  || ctl_oauth_flags_given(r)))
         return ctl_fail(EX_USAGE, "`test ID` uses the stored settings: only --to, --no-send, --timeout "
                         "and --json go with it (or test --host ... for other settings)");
-    if (ctl_route_flags_check_password(r) != 0)
+    if (ctl_route_flags_check_password(r) != 0 || ctl_oauth_flags_check(r) != 0)
         return EX_USAGE;
     if (r->host && r->sender == NULL)
         return ctl_fail(EX_USAGE, "test --host needs --sender\n%s", TEST_USAGE);
-    if (r->host && (r->username != NULL) != (r->password_stdin || r->password_file))
+    if (r->host && !(r->auth && strcmp(r->auth, "xoauth2") == 0)
+        && (r->username != NULL) != (r->password_stdin || r->password_file))
         return ctl_fail(EX_USAGE, r->username ? "--username needs --password-stdin or --password-file"
                                               : "a password needs --username");
     if (r->tls && ctl_route_flags_tls(r->tls, true, &a->tls_mode) != 0)
@@ -143,6 +150,7 @@ static int test_host(struct ctl_ctx *ctx, const struct test_args *a)
     struct probe_options o;
     struct probe_report rep;
     struct route_policy defaults;
+    struct route rt;
     int status;
 
     memset(&o, 0, sizeof(o));
@@ -172,15 +180,25 @@ static int test_host(struct ctl_ctx *ctx, const struct test_args *a)
         o.helo_name = conf->hostname;
         o.policy = &conf->tenant_route_policy;
     }
-    if ((a->r.password_stdin || a->r.password_file)
-        && (status = ctl_secret_read(a->r.password_file, &o.password, &o.password_len)) != 0) {
-        route_policy_free(&defaults);
-        return status;
-    }
+    route_init(&rt);
+    rt.username = mystrdup_or_null(a->r.username);
+    if ((status = ctl_oauth_test_route(&a->r, &rt)) != 0)
+        goto out;
+    o.auth = rt.auth;
+    o.oauth = &rt.oauth;
+    if (rt.auth == ROUTE_AUTH_XOAUTH2)
+        status = ctl_oauth_secret_read(&a->r, &o.password, &o.password_len);
+    else if (a->r.password_stdin || a->r.password_file)
+        status = ctl_secret_read(a->r.password_file, &o.password, &o.password_len);
+    if (status != 0)
+        goto out;
     /* The probe owns o.password from here and wipes it after AUTH. */
     (void)probe_run(&o, &rep);
+    status = report(ctx, &rep);
+out:
+    route_free(&rt);
     route_policy_free(&defaults);
-    return report(ctx, &rep);
+    return status;
 }
 
 int ctl_test(struct ctl_ctx *ctx, int argc, char **argv)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/tenant_write.h"
+#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 int ctl_status_for_errno(int e)
@@ -156,7 +157,10 @@ size_t ctl_key_uses(const struct conf *conf, const struct tenant_store *store, c
 {
     size_t n = uses(conf->default_route.password, id) ? 1 : 0;
 
-    for (size_t i = 0; i < tenant_store_count(store); i++)
+    n += ctl_oauth_key_uses(&conf->default_route, id);
+    for (size_t i = 0; i < tenant_store_count(store); i++) {
         n += uses(tenant_store_at(store, i)->route.password, id);
+        n += ctl_oauth_key_uses(&tenant_store_at(store, i)->route, id);
+    }
     return n;
 }

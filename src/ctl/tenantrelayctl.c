@@ -27,6 +27,7 @@ static const struct ctl_command commands[] = {
     { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all", true },
     { "status", ctl_status, "status [--json]", true },
     { "reload", ctl_reload, "reload", false },
+    { "oauth", ctl_oauth, "oauth instructions --provider microsoft|google --client-id ID --mailbox ADDR [--directory ID]", false },
     { NULL, NULL, NULL, false },
 };
 

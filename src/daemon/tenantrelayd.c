@@ -27,6 +27,7 @@
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
 #include "tenantrelay/store_live.h"
@@ -159,6 +160,9 @@ int main(int argc, char **argv)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
     if ((sigfd = daemon_signal_pipe()) < 0)
         msg_fatal(EX_OSERR, "-", "signal pipe: %s", strerror(errno));
+    /* curl_global_init is not thread-safe: before the first thread. */
+    if (oauth_global_init() < 0)
+        msg_fatal(EX_SOFTWARE, "-", "cannot initialise libcurl for OAuth2 token requests");
     /* A PostgreSQL tenant store: loaded (or its snapshot) and watched by a
      * thread, so after the fork. */
     if (store_live_start(conf, "tenantrelayd", err, sizeof(err)) < 0)
@@ -227,6 +231,7 @@ int main(int argc, char **argv)
     server_stop();
     delivery_stop();
     store_live_stop();
+    oauth_global_cleanup();
     control_server_stop(control);
     myfree(fds);
     conf_unref(conf);

@@ -23,6 +23,7 @@
 #include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
 #include "tenantrelay/utf8.h"
@@ -119,6 +120,77 @@ static void add_done(struct spool_state *st, const char *rcpt)
     st->done_recipients[n + 1] = NULL;
 }
 
+/* A token failure as the step's result: breaker-class errors
+ * (invalid_client, unauthorized_client, ...) count like a refused AUTH,
+ * the others defer (never a failed message). */
+static void token_failed(struct smtpc_result *sr, const struct oauth_error *oe)
+{
+    memset(sr, 0, sizeof(*sr));
+    sr->err = oe->breaker ? SMTPC_ERR_AUTH_FAILED : SMTPC_ERR_LOCAL;
+    sr->stage = "auth";
+    snprintf(sr->errstr, sizeof(sr->errstr), "oauth token: %s: %.200s", oe->code ? oe->code : "oauth_token_failed",
+             oe->detail);
+}
+
+/* Connect and AUTH with an OAuth2 token from the daemon's cache, taken
+ * first so that a token failure costs no SMTP connection.  A refusal of a
+ * cached token may mean the provider revoked or forgot it: drop it, fetch
+ * a new one and try once more on the same session. */
+static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
+{
+    const struct route *route = ctx->route;
+    struct oauth_request req;
+    struct oauth_token tok;
+    struct oauth_error oe;
+    struct smtpc_cred cred;
+    int rc = -1;
+
+    memset(&req, 0, sizeof(req));
+    req.oauth = &route->oauth;
+    req.username = route->username;
+    req.ca_file = route->ca_file;
+    req.vault = ctx->vault;
+    req.seal_tenant = ctx->seal_tenant;
+    req.timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;  /* a token answer is quick; SMTP's 300 s is not its bound */
+    if (oauth_cache_get(&req, &tok, &oe) < 0) {
+        token_failed(sr, &oe);
+        return -1;
+    }
+    if (smtpc_open(*ctx->session, NULL, sr) < 0) {
+        oauth_token_free(&tok);
+        return -1;
+    }
+    for (int round = 0; round < 2; round++) {
+        memset(&cred, 0, sizeof(cred));
+        cred.kind = SMTPC_CRED_XOAUTH2;
+        cred.mech = SMTPC_AUTH_AUTO;
+        cred.username = route->username;
+        cred.secret = tok.data;
+        cred.secret_len = tok.len;
+        rc = smtpc_auth(*ctx->session, &cred, sr);
+        if (rc < 0 && sr->err == SMTPC_ERR_AUTH_FAILED) {
+            oauth_cache_invalidate(&req, &tok);
+            /* Google's and RFC 7628's reason comes in the 334 challenge. */
+            if (smtpc_auth_challenge(*ctx->session))
+                msg_info("-", "route=%s oauth AUTH refused mechanism=%s challenge=%s", ctx->route_key,
+                         smtpc_caps(*ctx->session)->auth_xoauth2 ? "XOAUTH2" : "OAUTHBEARER",
+                         smtpc_auth_challenge(*ctx->session));
+        }
+        if (round == 1 || rc == 0 || sr->err != SMTPC_ERR_AUTH_FAILED || !tok.from_cache
+            || !smtpc_usable(*ctx->session))
+            break;
+        msg_info("-", "route=%s oauth token refused (%.200s): fetching a new one", ctx->route_key,
+                 sr->reply.text);
+        oauth_token_free(&tok);
+        if (oauth_cache_get(&req, &tok, &oe) < 0) {
+            token_failed(sr, &oe);
+            return -1;
+        }
+    }
+    oauth_token_free(&tok);
+    return rc;
+}
+
 /* Open the session (connect, TLS, EHLO, AUTH) with the route's password
  * opened from the vault only for the AUTH step, then wiped. */
 static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, bool *auth_ok)
@@ -153,6 +225,11 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     *ctx->session_messages = 0;
     if (route->username == NULL) {
         rc = smtpc_open(*ctx->session, NULL, sr);
+        *auth_ok = rc == 0;
+        return rc;
+    }
+    if (route->auth == ROUTE_AUTH_XOAUTH2) {
+        rc = oauth_open(ctx, sr);
         *auth_ok = rc == 0;
         return rc;
     }

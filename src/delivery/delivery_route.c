@@ -34,7 +34,8 @@ static bool route_same(const struct route *a, const struct route *b)
         && a->tls_verify == b->tls_verify && a->rewrite_sender == b->rewrite_sender
         && a->rewrite_from == b->rewrite_from && a->max_connections == b->max_connections
         && a->rate_limit == b->rate_limit && str_equal(a->bind_address, b->bind_address)
-        && a->insecure_plaintext == b->insecure_plaintext;
+        && a->insecure_plaintext == b->insecure_plaintext && a->auth == b->auth
+        && route_oauth_equal(&a->oauth, &b->oauth);
 }
 
 /* The settings route key should use now, or NULL when the key is no longer

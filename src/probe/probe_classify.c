@@ -14,10 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/probe.h"
 
 const char *const probe_step_names[] = {
-    "dns", "connect", "tls", "certificate", "ehlo", "auth", "mail", "rcpt", "data", "message", "quit",
+    "dns", "connect", "tls", "certificate", "ehlo", "token", "auth", "mail", "rcpt", "data", "message", "quit",
 };
 
 #define MODES "port 465 expects implicit TLS, 587 and 25 STARTTLS"
@@ -160,6 +161,15 @@ const char *probe_classify(const struct probe_failure *f, char *hint, size_t len
 {
     char buf[256];
 
+    /* OAuth2 routes: Exchange's and Google's answers to a token, and the
+     * mailbox permissions they need, have their own codes and admin steps. */
+    if (f->oauth && f->reply && f->reply->code && f->err != SMTPC_OK) {
+        const char *c = oauth_smtp_classify(f->reply->code, f->reply->enhanced, f->reply->text,
+                                            stage_is(f, "auth"), hint, len);
+
+        if (c)
+            return c;
+    }
     switch (f->err) {
     case SMTPC_OK:
         snprintf(hint, len, "%s", "");

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant.h"
 
@@ -125,7 +126,8 @@ static void step_fail(struct probe_report *rep, const char *call, const struct s
                       const struct probe_options *o, enum route_tls mode, bool detected_implicit,
                       json_t *detail)
 {
-    struct probe_failure f = { r->err, r->stage, &r->reply, o->port, mode, detected_implicit };
+    struct probe_failure f = { r->err, r->stage, &r->reply, o->port, mode, detected_implicit,
+                               o->auth == ROUTE_AUTH_XOAUTH2 };
     enum probe_step_id id = probe_step_of(call, &f);
     struct probe_step *st = &rep->steps[id];
 
@@ -207,8 +209,89 @@ static void password_drop(struct probe_options *o)
     }
 }
 
+/* The token step of an OAuth2 route: one fresh request (no cache: the
+ * probe checks the credential as it is now).  0 with *tok, or -1 recorded. */
+static int run_token(struct probe_options *o, int timeout_ms, struct probe_report *rep,
+                     struct oauth_token *tok)
+{
+    struct oauth_request req;
+    struct oauth_error e;
+    struct timespec t0, t1;
+    char urlbuf[512];
+    const char *url = route_oauth_token_url(o->oauth, urlbuf, sizeof(urlbuf));
+    struct probe_step *st = &rep->steps[PROBE_STEP_TOKEN];
+    int rc;
+
+    memset(&req, 0, sizeof(req));
+    req.oauth = o->oauth;
+    req.username = o->username;
+    req.ca_file = o->ca_file;
+    req.vault = o->vault;
+    req.seal_tenant = o->tenant;
+    req.secret = o->password;
+    req.secret_len = o->password_len;
+    req.timeout_ms = timeout_ms;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (o->password == NULL && o->vault == NULL) {
+        fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",
+                   "the keyring is not available to open the stored OAuth2 secret", "no keyring");
+        return -1;
+    }
+    rc = oauth_fetch(&req, tok, &e);
+    password_drop(o);           /* the secret did its work: gone */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    json_decref(st->detail);
+    st->detail = json_pack("{s:s, s:s, s:s?}", "provider", route_oauth_provider_names[o->oauth->provider],
+                           "token_url", url, "client_id", o->oauth->client_id);
+    st->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (rc < 0) {
+        rep->ok = false;
+        rep->code = e.code ? e.code : "oauth_token_failed";
+        snprintf(rep->hint, sizeof(rep->hint), "%s", e.hint);
+        st->state = PROBE_ST_FAILED;
+        json_object_set_new(st->detail, "error", json_string(e.detail));
+        if (e.http_status)
+            json_object_set_new(st->detail, "http_status", json_integer(e.http_status));
+        if (e.retry_after)
+            json_object_set_new(st->detail, "retry_after", json_integer(e.retry_after));
+        return -1;
+    }
+    st->state = PROBE_ST_PASSED;
+    json_object_set_new(st->detail, "expires_in", json_integer(tok->lifetime));
+    return 0;
+}
+
+/* AUTH of an OAuth2 route: the token step, then XOAUTH2 / OAUTHBEARER. */
+static int run_oauth(struct probe_options *o, struct smtpc_session *s, enum route_tls mode, int timeout_ms,
+                     struct probe_report *rep)
+{
+    struct oauth_token tok;
+    struct smtpc_result r;
+    struct smtpc_cred cred;
+    int rc;
+
+    if (run_token(o, timeout_ms, rep, &tok) < 0)
+        return -1;
+    memset(&cred, 0, sizeof(cred));
+    cred.kind = SMTPC_CRED_XOAUTH2;
+    cred.mech = SMTPC_AUTH_AUTO;
+    cred.username = o->username;
+    cred.secret = tok.data;
+    cred.secret_len = tok.len;
+    rc = smtpc_auth(s, &cred, &r);
+    oauth_token_free(&tok);
+    if (rc < 0) {
+        step_fail(rep, "auth", &r, o, mode, false,
+                  json_pack("{s:s, s:s?}", "username", o->username, "challenge", smtpc_auth_challenge(s)));
+        return -1;
+    }
+    step_pass(rep, PROBE_STEP_AUTH, r.ms, &r.reply,
+              json_pack("{s:s, s:s}", "mechanism", smtpc_auth_used(s), "username", o->username));
+    return 0;
+}
+
 static int run_auth(struct probe_options *o, struct smtpc_session *s, enum route_tls mode,
-                    struct probe_report *rep)
+                    int timeout_ms, struct probe_report *rep)
 {
     struct smtpc_result r;
     struct smtpc_cred cred;
@@ -220,6 +303,8 @@ static int run_auth(struct probe_options *o, struct smtpc_session *s, enum route
         step_skip(rep, PROBE_STEP_AUTH, "no username configured: no login");
         return 0;
     }
+    if (o->auth == ROUTE_AUTH_XOAUTH2 && o->oauth)
+        return run_oauth(o, s, mode, timeout_ms, rep);
     if (o->password == NULL && o->password_token) {
         if (o->vault == NULL) {
             fail_local(rep, PROBE_STEP_AUTH, "secret_unavailable",
@@ -386,7 +471,7 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
         goto out;
     }
     step_pass(rep, PROBE_STEP_EHLO, r.ms, &r.reply, NULL);
-    if (run_auth(o, a.s, a.mode, rep) < 0)
+    if (run_auth(o, a.s, a.mode, timeout_ms, rep) < 0)
         goto out;
 
     rcpts[0] = to;
@@ -468,13 +553,15 @@ int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char
     o.helo_name = conf->hostname;
     o.username = rt->username;
     o.password_token = rt->password;
+    o.auth = rt->auth;
+    o.oauth = &rt->oauth;
     o.tenant = t->id;
     o.sender = rt->sender;
     o.to = to;
     o.timeout_ms = timeout_ms;
     o.no_send = no_send;
     o.policy = &conf->tenant_route_policy;
-    if (rt->username && rt->password) {
+    if (rt->username && (rt->password || rt->auth == ROUTE_AUTH_XOAUTH2)) {
         if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));
             fail_local(rep, PROBE_STEP_AUTH, "secret_unavailable",

@@ -12,7 +12,7 @@
 const char *const route_keys[] = {
     "host", "port", "tls", "username", "password", "sender", "ca_file", "tls_verify",
     "rewrite_sender", "rewrite_from", "max_connections", "rate_limit", "bind_address",
-    "insecure_plaintext", NULL,
+    "insecure_plaintext", "auth", "oauth", NULL,
 };
 
 const char *const route_tls_names[] = { "implicit", "starttls", "none", NULL };
@@ -91,7 +91,9 @@ int route_parse(const config_setting_t *g, struct route *r, bool require_host,
                     "key 'sender': \"%s\" is not a valid address", r->sender);
         return -1;
     }
-    if ((r->username == NULL) != (r->password == NULL)) {
+    if (route_oauth_parse(g, r, err) < 0)
+        return -1;
+    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL)) {
         conf_errorf(err, g, "keys 'username' and 'password' go together");
         return -1;
     }
@@ -117,6 +119,7 @@ void route_copy(struct route *dst, const struct route *src)
     dst->sender = mystrdup_or_null(src->sender);
     dst->ca_file = mystrdup_or_null(src->ca_file);
     dst->bind_address = mystrdup_or_null(src->bind_address);
+    route_oauth_copy(&dst->oauth, &src->oauth);
 }
 
 void route_free(struct route *r)
@@ -127,5 +130,6 @@ void route_free(struct route *r)
     myfree(r->sender);
     myfree(r->ca_file);
     myfree(r->bind_address);
+    route_oauth_free(&r->oauth);
     memset(r, 0, sizeof(*r));
 }

@@ -6,4 +6,5 @@ libtenantrelay_a_SOURCES += \
 	src/smtpc/smtpc_int.h \
 	src/smtpc/smtpc_proto.c \
 	src/smtpc/smtpc_reply.c \
+	src/smtpc/smtpc_sasl.c \
 	src/smtpc/smtpc_session.c

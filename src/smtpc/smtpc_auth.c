@@ -1,11 +1,13 @@
 /*
  * smtpc_auth.c - the SMTP client's AUTH step: PLAIN (with its initial
- * response) and LOGIN, only over TLS.  The secret only ever lives in the
+ * response) and LOGIN, or XOAUTH2 / OAUTHBEARER with an OAuth2 access
+ * token (the mechanism follows EHLO), only over TLS.  The secret only ever lives in the
  * caller's buffer and in sodium_malloc'd buffers here, written straight to
  * the TLS layer; s->out, the ordinary command buffer, never sees it.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -103,6 +105,77 @@ static int auth_login(struct smtpc_session *s, const struct smtpc_cred *cred, st
     return secret_step(s, "", cred->secret, cred->secret_len, 2, res);
 }
 
+/* The answer to an OAuth2 initial response: 2xx, a direct 4xx/5xx
+ * (Microsoft), or a 334 carrying a base64 JSON error (Google, RFC 7628)
+ * that is kept for the log and the probe and answered as the mechanism
+ * asks (XOAUTH2: an empty line; OAUTHBEARER: %x01), before the final 535. */
+static int oauth_outcome(struct smtpc_session *s, enum smtpc_auth_mech mech, struct smtpc_result *res)
+{
+    if (res->reply.code / 100 == 2)
+        return 0;
+    if (res->reply.code == 334) {
+        const char *ack = mech == SMTPC_AUTH_OAUTHBEARER ? "AQ==\r\n" : "\r\n";
+
+        if (smtpc_sasl_challenge_decode(res->reply.text, s->auth_challenge, sizeof(s->auth_challenge)) < 0)
+            snprintf(s->auth_challenge, sizeof(s->auth_challenge), "(undecodable challenge)");
+        if (smtpc_io_write(s, ack, strlen(ack), s->o.command_timeout_ms, res) < 0
+            || smtpc_io_reply(s, s->o.command_timeout_ms, res) < 0)
+            return -1;
+        if (res->reply.code / 100 == 2)
+            return 0;
+        if (res->reply.code / 100 == 4 || res->reply.code / 100 == 5)
+            return smtpc_fail(res, SMTPC_ERR_AUTH_FAILED, "authentication failed: %s (challenge: %s)",
+                              res->reply.text, s->auth_challenge);
+    }
+    return auth_refused(res);
+}
+
+static int auth_oauth(struct smtpc_session *s, const struct smtpc_cred *cred, enum smtpc_auth_mech mech,
+                      struct smtpc_result *res)
+{
+    const char *name = smtpc_auth_mech_name(mech);
+    unsigned char *payload = NULL;
+    size_t plen = 0, palloc = 0, b64, llen = 0, lalloc = 0;
+    char prefix[32];
+    char *line = NULL;
+    int rc = -1;
+
+    if ((mech == SMTPC_AUTH_XOAUTH2
+         ? smtpc_sasl_xoauth2(cred->username, cred->secret, cred->secret_len, &payload, &plen, &palloc)
+         : smtpc_sasl_oauthbearer(cred->username, s->host, s->o.port, cred->secret, cred->secret_len,
+                                  &payload, &plen, &palloc)) < 0)
+        return smtpc_fail(res, SMTPC_ERR_LOCAL, "cannot build the %s response (bad user name or token)", name);
+    s->auth_challenge[0] = 0;
+    snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
+    b64 = sodium_base64_ENCODED_LEN(plen, sodium_base64_VARIANT_ORIGINAL) - 1;
+    if (strlen(prefix) + b64 + 2 <= SMTPC_AUTH_LINE_MAX) {
+        line = secret_line(prefix, payload, plen, &llen, &lalloc);
+    } else {
+        /* Too long for the command line (RFC 4954 §4): AUTH alone, the
+         * response after the server's 334. */
+        dbuf_reset(&s->out);
+        dbuf_printf(&s->out, "AUTH %s", name);
+        if (smtpc_command(s, s->o.command_timeout_ms, res) < 0)
+            goto out;
+        if (res->reply.code != 334) {
+            rc = auth_refused(res);
+            goto out;
+        }
+        line = secret_line("", payload, plen, &llen, &lalloc);
+    }
+    if (line == NULL) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "sodium_malloc failed");
+        goto out;
+    }
+    if (smtpc_io_write(s, line, llen, s->o.command_timeout_ms, res) == 0
+        && smtpc_io_reply(s, s->o.command_timeout_ms, res) == 0)
+        rc = oauth_outcome(s, mech, res);
+out:
+    secret_free(line, lalloc);
+    secret_free((char *)payload, palloc);
+    return rc;
+}
+
 int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
 {
     long t0 = smtpc_now_ms();
@@ -120,8 +193,25 @@ int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct sm
         rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "bad credentials (no user name or secret)");
         goto done;
     }
-    if (cred->kind == SMTPC_CRED_XOAUTH2 || mech == SMTPC_AUTH_XOAUTH2) {
-        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "XOAUTH2 is not implemented yet");
+    if (cred->kind == SMTPC_CRED_XOAUTH2) {
+        /* XOAUTH2 where offered (Microsoft, Google), else RFC 7628's. */
+        if (mech != SMTPC_AUTH_XOAUTH2 && mech != SMTPC_AUTH_OAUTHBEARER)
+            mech = s->caps.auth_xoauth2 ? SMTPC_AUTH_XOAUTH2
+                   : s->caps.auth_oauthbearer ? SMTPC_AUTH_OAUTHBEARER : SMTPC_AUTH_AUTO;
+        if ((mech == SMTPC_AUTH_XOAUTH2 && !s->caps.auth_xoauth2)
+            || (mech == SMTPC_AUTH_OAUTHBEARER && !s->caps.auth_oauthbearer) || mech == SMTPC_AUTH_AUTO) {
+            rc = smtpc_fail(res, SMTPC_ERR_AUTH_NOT_OFFERED, "%s does not offer AUTH %s", s->host,
+                            mech == SMTPC_AUTH_AUTO ? "XOAUTH2 or OAUTHBEARER" : smtpc_auth_mech_name(mech));
+            goto done;
+        }
+        rc = auth_oauth(s, cred, mech, res);
+        if (rc == 0)
+            s->auth_used = smtpc_auth_mech_name(mech);
+        goto done;
+    }
+    if (mech == SMTPC_AUTH_XOAUTH2 || mech == SMTPC_AUTH_OAUTHBEARER) {
+        rc = smtpc_fail(res, SMTPC_ERR_LOCAL, "%s needs an OAuth2 token, not a password",
+                        smtpc_auth_mech_name(mech));
         goto done;
     }
     if (mech == SMTPC_AUTH_AUTO)

@@ -38,6 +38,7 @@ struct smtpc_session {
     bool ehlo_done;
     struct smtpc_caps caps;
     const char *auth_used;
+    char auth_challenge[512];       /* decoded 334 challenge of a failed OAuth2 AUTH */
     bool broken;                    /* an I/O or protocol error: the session cannot go on */
     bool in_data;                   /* between 354 and the final reply */
     bool data_ready;                /* a pipelined DATA got its 354: content next */

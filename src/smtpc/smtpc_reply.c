@@ -69,6 +69,8 @@ const char *smtpc_auth_mech_name(enum smtpc_auth_mech mech)
         return "LOGIN";
     case SMTPC_AUTH_XOAUTH2:
         return "XOAUTH2";
+    case SMTPC_AUTH_OAUTHBEARER:
+        return "OAUTHBEARER";
     default:
         return "AUTO";
     }
@@ -288,6 +290,8 @@ static void caps_line(const char *p, size_t len, struct smtpc_caps *caps)
                 caps->auth_login = true;
             else if (strcasecmp(mech, "XOAUTH2") == 0)
                 caps->auth_xoauth2 = true;
+            else if (strcasecmp(mech, "OAUTHBEARER") == 0)
+                caps->auth_oauthbearer = true;
         }
     }
 }

@@ -530,6 +530,11 @@ const char *smtpc_peer(const struct smtpc_session *s)
     return s->peer;
 }
 
+const char *smtpc_auth_challenge(const struct smtpc_session *s)
+{
+    return s->auth_challenge[0] ? s->auth_challenge : NULL;
+}
+
 const char *smtpc_auth_used(const struct smtpc_session *s)
 {
     return s->auth_used;

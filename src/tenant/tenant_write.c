@@ -160,6 +160,30 @@ static void put_list(struct dbuf *b, const char *key, char *const *v)
     dbuf_append_str(b, v && v[0] ? " ];\n" : " ];\n");
 }
 
+/* auth and the oauth group, only for an OAuth2 route (password routes keep
+ * the canonical layout the fast reader takes). */
+static void put_oauth(struct dbuf *b, const struct route *r)
+{
+    const struct route_oauth *o = &r->oauth;
+
+    if (r->auth != ROUTE_AUTH_XOAUTH2)
+        return;
+    put_kv_string(b, "auth", route_auth_names[r->auth]);
+    dbuf_append_str(b, "    oauth = {\n");
+    dbuf_append_str(b, "  ");
+    put_kv_string(b, "provider", route_oauth_provider_names[o->provider]);
+    if (o->directory) { dbuf_append_str(b, "  "); put_kv_string(b, "directory", o->directory); }
+    if (o->token_url) { dbuf_append_str(b, "  "); put_kv_string(b, "token_url", o->token_url); }
+    if (o->client_id) { dbuf_append_str(b, "  "); put_kv_string(b, "client_id", o->client_id); }
+    if (o->client_secret) { dbuf_append_str(b, "  "); put_kv_string(b, "client_secret", o->client_secret); }
+    if (o->client_cert_file) { dbuf_append_str(b, "  "); put_kv_string(b, "client_cert_file", o->client_cert_file); }
+    if (o->client_key) { dbuf_append_str(b, "  "); put_kv_string(b, "client_key", o->client_key); }
+    if (o->service_account) { dbuf_append_str(b, "  "); put_kv_string(b, "service_account", o->service_account); }
+    if (o->scope) { dbuf_append_str(b, "  "); put_kv_string(b, "scope", o->scope); }
+    if (o->assertion_alg) { dbuf_append_str(b, "  "); put_kv_string(b, "assertion_alg", o->assertion_alg); }
+    dbuf_append_str(b, "    };\n");
+}
+
 static void put_record(struct dbuf *b, const struct tenant *t)
 {
     const struct route *r = &t->route;
@@ -187,6 +211,7 @@ static void put_record(struct dbuf *b, const struct tenant *t)
     put_kv_string(b, "bind_address", r->bind_address);
     if (r->insecure_plaintext)
         dbuf_append_str(b, "    insecure_plaintext = true;\n");
+    put_oauth(b, r);
     put_kv_time(b, "created", t->created);
     put_kv_time(b, "updated", t->updated);
     put_kv_time(b, "verified", t->verified);

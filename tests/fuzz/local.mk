@@ -21,3 +21,4 @@ include $(srcdir)/tests/fuzz/smtpc.mk
 include $(srcdir)/tests/fuzz/milter.mk
 include $(srcdir)/tests/fuzz/route.mk
 include $(srcdir)/tests/fuzz/mime.mk
+include $(srcdir)/tests/fuzz/oauth.mk

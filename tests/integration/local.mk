@@ -20,3 +20,4 @@ include $(srcdir)/tests/integration/ctl.mk
 include $(srcdir)/tests/integration/milter.mk
 include $(srcdir)/tests/integration/store.mk
 include $(srcdir)/tests/integration/content.mk
+include $(srcdir)/tests/integration/oauth.mk

@@ -34,3 +34,4 @@ include $(srcdir)/tests/unit/ctl.mk
 include $(srcdir)/tests/unit/store.mk
 include $(srcdir)/tests/unit/milter.mk
 include $(srcdir)/tests/unit/rewrite.mk
+include $(srcdir)/tests/unit/oauth.mk

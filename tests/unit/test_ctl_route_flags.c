@@ -137,6 +137,14 @@ static const struct line_case lines[] = {
       "--password-stdin and --password-file are exclusive", { NONE } },
     { "both password sources, other order", 0, { "--password-file", "/run/pw", "--password-stdin", NULL },
       EX_USAGE, "--password-stdin and --password-file are exclusive", { NONE } },
+    { "--oauth-secret VALUE", 0, { "--oauth-secret", "s3cret", NULL }, EX_USAGE,
+      "a client secret is never taken from the command line (it would show in the process list and shell "
+      "history): use --oauth-secret-stdin or --oauth-secret-file", { NONE } },
+    { "--oauth-secret=VALUE", 0, { "--oauth-secret=s3cret", NULL }, EX_USAGE,
+      "a client secret is never taken from the command line (it would show in the process list and shell "
+      "history): use --oauth-secret-stdin or --oauth-secret-file", { NONE } },
+    { "--oauth-client-id without a value", 0, { "--oauth-client-id", NULL }, EX_USAGE,
+      "--oauth-client-id needs a value\n" USAGE, { NONE } },
 };
 
 static bool str_eq(const char *a, const char *b)
@@ -210,6 +218,32 @@ static void test_lines(void **state)
         assert_int_equal(own.own_flag, w->own_flag);
         assert_true(str_eq(own.own_opt, w->own_opt));
     }
+}
+
+/* Every OAuth2 flag lands in its own field. */
+static void test_oauth_flags(void **state)
+{
+    char *argv[] = { "--auth", "xoauth2", "--oauth-provider", "microsoft", "--oauth-directory", "d.example",
+                     "--oauth-token-url", "https://t.example/token", "--oauth-client-id", "cid",
+                     "--oauth-secret-file", "/run/s", "--oauth-key-file", "/k.pem", "--oauth-cert-file", "/c.pem",
+                     "--oauth-scope", "sc", "--oauth-secret-stdin" };
+    int argc = (int)ARRAY_LEN(argv), status = 0;
+    struct ctl_route_flags f;
+
+    (void)state;
+    ctl_route_flags_init(&f);
+    for (int i = 0; i < argc; i++)
+        assert_int_equal(ctl_route_flags_parse(&f, 0, argc, argv, &i, USAGE, &status), CTL_ROUTE_FLAG_TAKEN);
+    assert_string_equal(f.auth, "xoauth2");
+    assert_string_equal(f.oauth_provider, "microsoft");
+    assert_string_equal(f.oauth_directory, "d.example");
+    assert_string_equal(f.oauth_token_url, "https://t.example/token");
+    assert_string_equal(f.oauth_client_id, "cid");
+    assert_string_equal(f.oauth_secret_file, "/run/s");
+    assert_string_equal(f.oauth_key_file, "/k.pem");
+    assert_string_equal(f.oauth_cert_file, "/c.pem");
+    assert_string_equal(f.oauth_scope, "sc");
+    assert_true(f.oauth_secret_stdin);
 }
 
 /* The values point into argv: nothing is copied, nothing to free. */
@@ -306,6 +340,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_oauth_flags),
         cmocka_unit_test(test_values_are_argv),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_parse_long),

@@ -122,6 +122,7 @@ static void test_mapping(void **state)
         f.port = 587;
         f.tls = c->tls;
         f.detected_implicit = c->detected_implicit;
+        f.oauth = false;
         code = probe_classify(&f, hint, sizeof(hint));
         if (code == NULL || strcmp(code, c->want_code) != 0)
             fail_msg("case %zu: code %s, want %s", i, code ? code : "(null)", c->want_code);
@@ -138,7 +139,7 @@ static void test_mapping(void **state)
 
 static void test_ok_has_no_code(void **state)
 {
-    struct probe_failure f = { SMTPC_OK, NULL, NULL, 25, ROUTE_TLS_STARTTLS, false };
+    struct probe_failure f = { SMTPC_OK, NULL, NULL, 25, ROUTE_TLS_STARTTLS, false, false };
     char hint[64] = "x";
 
     (void)state;
@@ -148,7 +149,7 @@ static void test_ok_has_no_code(void **state)
 
 static void test_step_names(void **state)
 {
-    static const char *const want[] = { "dns", "connect", "tls", "certificate", "ehlo", "auth", "mail",
+    static const char *const want[] = { "dns", "connect", "tls", "certificate", "ehlo", "token", "auth", "mail",
                                         "rcpt", "data", "message", "quit" };
 
     (void)state;
