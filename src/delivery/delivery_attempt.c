@@ -152,6 +152,8 @@ static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
     req.vault = ctx->vault;
     req.seal_tenant = ctx->seal_tenant;
     req.timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;  /* a token answer is quick; SMTP's 300 s is not its bound */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        req.policy = &ctx->conf->tenant_route_policy;   /* the token URL is the tenant's choice too */
     if (oauth_cache_get(&req, &tok, &oe) < 0) {
         token_failed(sr, &oe);
         return -1;

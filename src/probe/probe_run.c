@@ -231,6 +231,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     req.secret = o->password;
     req.secret_len = o->password_len;
     req.timeout_ms = timeout_ms;
+    req.policy = o->policy;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o->password == NULL && o->vault == NULL) {
         fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",

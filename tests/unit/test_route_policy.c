@@ -9,6 +9,7 @@
 
 #include "unit.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/oauth.h"
 #include "tenantrelay/route_policy.h"
 
 struct class_case {
@@ -198,12 +199,36 @@ static void test_parse(void **state)
     route_policy_free(&p);
 }
 
+/* A tenant's OAuth2 token URL is held to the policy too: refused before
+ * any connection (without the policy the same URL gets a refused TCP
+ * connection, port 1 on loopback). */
+static void test_token_url(void **state)
+{
+    struct route_policy p;
+    struct oauth_http_reply reply;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(oauth_global_init(), 0);
+    route_policy_init(&p);
+    assert_int_equal(oauth_http_post("https://127.0.0.1:1/token", NULL, &p, "a=b", 3, 3000, &reply,
+                                     err, sizeof(err)), -1);
+    if (strstr(err, "route_policy: 127.0.0.1 is loopback (127.0.0.0/8)") != err)
+        fail_msg("%s", err);
+    assert_int_equal(oauth_http_post("https://127.0.0.1:1/token", NULL, NULL, "a=b", 3, 3000, &reply,
+                                     err, sizeof(err)), -1);
+    assert_null(strstr(err, "route_policy"));
+    route_policy_free(&p);
+    oauth_global_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_token_url),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
