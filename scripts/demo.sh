@@ -81,6 +81,8 @@ tenant_store = "$dir/etc/tenants";
 change_log = "$dir/log/tenant-changes.log";
 key_file = "$dir/etc/master.key";
 retry = { schedule = [ 5, 30, 60 ]; };
+# The demo's tenant upstream listens on loopback: allow it explicitly.
+tenant_route_policy = { extra_networks = [ "127.0.0.0/8" ]; ports = [ ]; };
 http = { listen = ( { address = "127.0.0.1"; port = $http_port; } ); api_tokens = "$dir/etc/api-tokens";
          ui = true; ui_directory = "$top/ui"; };
 default_route = { host = "127.0.0.1"; port = $up_port; tls = "implicit";

@@ -18,6 +18,7 @@
 #include "tenantrelay/conf_get.h"
 #include "tenantrelay/netaddr.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/route_policy.h"
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/tenantrelay/tenantrelay.conf"
 #define CONF_RESERVED_TENANT "default"
@@ -37,13 +38,15 @@ enum conf_bare_lf { CONF_BARE_LF_NORMALIZE, CONF_BARE_LF_REJECT };
 
 struct conf_limits {
     int max_sessions;
-    int max_sessions_per_client;
+    int max_sessions_per_client;    /* 0: no separate cap; unset: max_sessions - max_sessions / 8 */
     long max_message_size;
     int max_recipients;
     int max_line_length;
     int command_timeout;        /* seconds */
     int data_timeout;           /* seconds for the whole DATA phase */
     int min_data_rate;          /* bytes per second over the DATA phase, after a grace */
+    int stress_command_timeout; /* seconds, instead of command_timeout when the listener
+                                 * is nearly full (SMTPD_STRESS_PERCENT); 0: never */
 };
 
 struct conf_retry {
@@ -122,6 +125,7 @@ struct conf {
     struct conf_limits limits;
     struct conf_retry retry;
     struct route default_route;
+    struct route_policy tenant_route_policy;   /* tenant routes only (route_policy.h) */
     struct conf_delivery delivery;
     struct conf_milter milter;
     struct conf_http http;

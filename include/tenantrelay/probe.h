@@ -87,6 +87,7 @@ struct probe_options {
     const char *to;             /* RCPT TO; NULL: the sender */
     bool no_send;               /* stop before DATA (data and message skipped) */
     int timeout_ms;             /* every wait; 0: PROBE_TIMEOUT_DEFAULT_MS */
+    const struct route_policy *policy;  /* tenant routes (route_policy.h); NULL: exempt */
     /* Called as each step is recorded (passed, failed or skipped), from the
      * probe's thread, so a caller can show the steps live; may be NULL. */
     void (*on_step)(const struct probe_report *rep, enum probe_step_id id, void *arg);
@@ -115,8 +116,8 @@ struct probe_report {
  * passed, -1 otherwise.  Free rep with probe_report_free(). */
 int probe_run(struct probe_options *o, struct probe_report *rep);
 
-/* The probe of a tenant record (the route, its sealed password opened from
- * the configured keyring) to `to` (NULL: the sender); timeout_ms 0 for the
+/* The probe of a tenant record under conf's tenant_route_policy (the route,
+ * its sealed password opened from the configured keyring) to `to` (NULL: the sender); timeout_ms 0 for the
  * default.  0 passed, -1 failed; rep always filled. */
 int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
                      bool no_send, struct probe_report *rep);

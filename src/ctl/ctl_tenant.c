@@ -351,6 +351,12 @@ int ctl_tenant(struct ctl_ctx *ctx, int argc, char **argv)
 
     if (strcmp(sub, "set") == 0)
         return tenant_set(ctx, argc, argv);
+    /* The read-only ones take --json as their own flag (ids never start with '-'). */
+    if ((strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) && argc > 2
+        && strcmp(argv[argc - 1], "--json") == 0) {
+        ctx->json = true;
+        argc--;
+    }
     if (strcmp(sub, "list") == 0 && argc == 2)
         return tenant_list(ctx);
     if (argc == 3 && strcmp(sub, "show") == 0)

@@ -153,6 +153,8 @@ static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
     req.vault = ctx->vault;
     req.seal_tenant = ctx->seal_tenant;
     req.timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;  /* a token answer is quick; SMTP's 300 s is not its bound */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        req.policy = &ctx->conf->tenant_route_policy;   /* the token URL is the tenant's choice too */
     if (oauth_cache_get(&req, &tok, &oe) < 0) {
         token_failed(sr, &oe);
         return -1;
@@ -217,6 +219,9 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
     opts.data_timeout_ms = ctx->conf->delivery.data_timeout * 1000;
     opts.tls_ctx = ctx->tls_ctx;
+    /* Tenant routes only: the operator's default route is exempt. */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        opts.policy = &ctx->conf->tenant_route_policy;
     *auth_ok = false;
     if ((*ctx->session = smtpc_session_new(&opts, sr)) == NULL)
         return -1;

@@ -53,6 +53,7 @@ static void attempt_run(const struct probe_options *o, enum route_tls mode, int 
     so.bind_address = o->bind_address;
     so.helo_name = o->helo_name ? o->helo_name : "localhost";
     so.connect_timeout_ms = so.command_timeout_ms = so.data_timeout_ms = timeout_ms;
+    so.policy = o->policy;
     if ((a->s = smtpc_session_new(&so, &a->r[0])) == NULL)
         return;
     if (smtpc_resolve(a->s, &a->r[0]) < 0)
@@ -90,7 +91,7 @@ static bool looks_like_other_mode(const struct attempt *a)
     if (a->mode == ROUTE_TLS_STARTTLS)
         return r->stage && strcmp(r->stage, "greeting") == 0
                && (r->err == SMTPC_ERR_TIMEOUT || r->err == SMTPC_ERR_CONNECTION_LOST
-                   || r->err == SMTPC_ERR_PROTOCOL);
+                   || r->err == SMTPC_ERR_PROTOCOL || r->err == SMTPC_ERR_NOT_SMTP);
     return false;
 }
 
@@ -238,6 +239,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     req.secret = o->password;
     req.secret_len = o->password_len;
     req.timeout_ms = timeout_ms;
+    req.policy = o->policy;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o->password == NULL && o->vault == NULL) {
         fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",
@@ -466,6 +468,17 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
         fail_local(rep, PROBE_STEP_DNS, "local_error", "libsodium could not be initialised", "sodium_init");
         goto out;
     }
+    if (o->policy) {
+        char why[SMTPC_ERRSTR_MAX];
+
+        /* A refused port needs no DNS to be refused (connect checks it too). */
+        if (route_policy_check_port(o->policy, o->port, why, sizeof(why)) < 0) {
+            fail_local(rep, PROBE_STEP_CONNECT, "route_policy",
+                       "tenant routes may use only the ports the operator allows "
+                       "(tenant_route_policy.ports): use the provider's submission port", why);
+            goto out;
+        }
+    }
     if (run_open(o, timeout_ms, rep, &a) < 0)
         goto out;
     if (smtpc_ehlo(a.s, &r) < 0) {
@@ -569,6 +582,7 @@ int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const c
     o.to = to;
     o.timeout_ms = timeout_ms;
     o.no_send = no_send;
+    o.policy = &conf->tenant_route_policy;
     o.on_step = on_step;
     o.on_step_arg = arg;
     if (rt->username && (rt->password || rt->auth == ROUTE_AUTH_XOAUTH2)) {

@@ -5,6 +5,5 @@ libtenantrelay_a_SOURCES += \
 	src/tenant/tenant_int.h \
 	src/tenant/tenant_record.c \
 	src/tenant/tenant_store.c \
-	src/tenant/tenant_update.c \
 	src/tenant/tenant_write.c
-noinst_HEADERS += include/tenantrelay/tenant_write.h include/tenantrelay/tenant_update.h
+noinst_HEADERS += include/tenantrelay/tenant_write.h

@@ -1,7 +1,8 @@
 /*
  * tenant_update.c - `tenant set` as a library (see tenant_update.h): the
- * merge, the checks, the probe without the lock, the save under it, and
- * remove/enable/disable.  Shared by tenantrelayctl and the HTTP API.
+ * merge, the checks, the route policy, the probe without the lock, the
+ * save under it, and remove/enable/disable.  Shared by tenantrelayctl and
+ * the HTTP API.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/mailaddr.h"
+#include "tenantrelay/route_policy.h"
 #include "tenantrelay/store.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_update.h"
@@ -416,6 +418,27 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
     if (check_names(u->domains, false, res) != 0 || check_names(u->addresses, true, res) != 0)
         goto out;
 
+    /* 0. The route policy before anything else, tested or not (the probe
+     * and delivery check again at every connection). */
+    if (u->host || u->port > 0) {
+        char why[512];
+
+        if ((store = begin_locked(conf, u->id, u->domains, u->addresses, &txn, res)) == NULL)
+            goto out;
+        merge_record(&probed, tenant_store_find(store, u->id), u, NULL, &changed);
+        store_txn_end(txn);
+        txn = NULL;
+        store = NULL;
+        dbuf_reset(&changed);
+        if (probed.route.host && route_policy_check_host(&conf->tenant_route_policy, probed.route.host,
+                                                         probed.route.port, why, sizeof(why)) < 0) {
+            fail(res, EX_DATAERR, "tenant %s: route_policy: %s: nothing saved", u->id, why);
+            goto out;
+        }
+        tenant_free_fields(&probed);
+        memset(&probed, 0, sizeof(probed));
+    }
+
     /* 1. The probe, with no lock held while it runs. */
     if (!u->no_test) {
         if ((store = begin_locked(conf, u->id, u->domains, u->addresses, &txn, res)) == NULL)
@@ -435,6 +458,11 @@ int tenant_update_apply(const struct conf *conf, const struct vault *vault, stru
                                      u->on_step_arg, &res->rep) == 0;
         if (probe_cb)
             probe_cb(&res->rep, arg);
+        if (!passed && res->rep.code && strcmp(res->rep.code, "route_policy") == 0) {
+            fail(res, EX_DATAERR, "tenant %s: the route policy refused the destination (see the connect "
+                 "step): nothing saved", probed.id);
+            goto out;
+        }
         if (!passed) {
             fail(res, 1, "tenant %s: the connectivity test failed (%s): nothing saved", probed.id,
                  res->rep.code ? res->rep.code : "failed");
