@@ -101,6 +101,8 @@ ok "PUT with nothing changed: 200, not saved" test "$(req PUT /v1/tenants/acme "
 ok "not JSON: 400" test "$(req PUT /v1/tenants/acme "$TOKEN" '{"host": ')" = 400
 ok "unknown field: 400 naming it" test "$(req PUT /v1/tenants/acme "$TOKEN" '{"hots": "x"}'):$(j 'd["detail"]')" = "400:unknown field 'hots'"
 ok "port of the wrong type: 400" test "$(req PUT /v1/tenants/acme "$TOKEN" '{"port": "25"}')" = 400
+ok "a tenant host in a private network: 400 naming the route policy, nothing saved" \
+    test "$(req PUT /v1/tenants/other "$TOKEN" '{"host": "10.1.2.3", "sender": "a@other.test", "test": false}'):$(j '"route_policy" in d["detail"]'):$(req GET /v1/tenants/other "$TOKEN")" = "400:True:404"
 ok "bad tenant id: 400" test "$(req PUT /v1/tenants/Bad..ID "$TOKEN" '{}')" = 400
 ok "the reserved id default: 400" test "$(req PUT /v1/tenants/default "$TOKEN" '{}')" = 400
 big=$(head -c 6000 /dev/zero | tr '\0' a)
