@@ -448,6 +448,10 @@ pg_start() {
     TR_PG_PID=$!
     tr_track "$TR_PG_PID"
     wait_port "$port" 20 || { cat "$dir/server.log" >&2; return 1; }
+    # The port opens before the server accepts sessions ("the database
+    # system is starting up"): wait until it really answers.
+    wait_for 30 "$TR_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U trelay ||
+        { echo "# PostgreSQL did not become ready" >&2; cat "$dir/server.log" >&2; return 1; }
 }
 # pg_stop: a fast shutdown (SIGINT) of the server pg_start started last.
 pg_stop() {
