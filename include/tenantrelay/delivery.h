@@ -22,10 +22,12 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/vault.h"
 #include "tenantrelay/tenant.h"
 
 struct tenant_store;
 struct delivery_next;
+struct delivery_pin;
 
 /* Start with conf and store (references are taken) and the spool the
  * listener writes, which delivery borrows (the daemon owns it): loads the
@@ -52,6 +54,15 @@ void delivery_discard(struct delivery_next *next);
 void delivery_store_install(struct tenant_store *store);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
+/* For /metrics: messages by enum spool_state_kind, the oldest one's age,
+ * the tenant store's load count and age (seconds). */
+void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age);
+/* The keyring delivery holds now, pinned: a reload frees a replaced keyring
+ * only once no session and no pin uses it.  *vault is NULL before start or
+ * without a keyring.  Release with delivery_vault_unpin() (NULL: no-op).
+ * The HTTP API seals with it, the webhook opens its secret with it. */
+struct delivery_pin *delivery_vault_pin(const struct vault **vault);
+void delivery_vault_unpin(struct delivery_pin *pin);
 /* Stop: workers finish their current message, sessions are closed.  True
  * when every worker ended (nothing of delivery uses the spool any more);
  * false when some are still stuck (the caller must not free the spool). */

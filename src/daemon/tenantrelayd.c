@@ -26,12 +26,15 @@
 #include "tenantrelay/control.h"
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
+#include "tenantrelay/http.h"
+#include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
 #include "tenantrelay/spool.h"
 #include "tenantrelay/store.h"
+#include "tenantrelay/webhook.h"
 #include "tenantrelay/store_live.h"
 #include "tenantrelay/tenant.h"
 
@@ -123,6 +126,7 @@ static void reload(const char *path, struct conf **conf)
     server_commit(snext);
     delivery_commit(dnext);
     tenant_store_free(store);
+    http_reload(fresh);
     conf_unref(*conf);
     *conf = fresh;
     msg_info("-", "reloaded configuration from %s", path);
@@ -165,6 +169,13 @@ static json_t *on_control(const json_t *request, void *arg)
     return resp;
 }
 
+/* A message is on stable storage: count it, then schedule it. */
+static void on_queued(const struct spool_envelope *env)
+{
+    metrics_count_received();
+    delivery_enqueue(env);
+}
+
 int main(int argc, char **argv)
 {
     struct daemon_args args;
@@ -197,6 +208,8 @@ int main(int argc, char **argv)
     fds = mycalloc((size_t)conf->listen_count, sizeof(*fds));
     if (daemon_listen_all(conf, fds, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
+    if (http_prepare(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "http: %s", err);
     if (daemon_drop_privileges(conf->user, err, sizeof(err)) < 0)
         msg_fatal(EX_NOPERM, "-", "%s", err);
     if (!args.foreground && daemon(0, 0) < 0)
@@ -226,8 +239,20 @@ int main(int argc, char **argv)
     if (delivery_start(conf, spool, store, err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     tenant_store_free(store);   /* the listener and delivery hold theirs */
-    server_set_queued_hook(delivery_enqueue);
+    server_set_queued_hook(on_queued);
     store_live_subscribe(delivery_store_install);
+    if (http_start(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_OSERR, "-", "%s", err);
+    {
+        /* The webhook opens its secret once, here. */
+        const struct vault *vault;
+        struct delivery_pin *pin = delivery_vault_pin(&vault);
+
+        rc = webhook_start(conf, vault, err, sizeof(err));
+        delivery_vault_unpin(pin);
+        if (rc < 0)
+            msg_fatal(EX_CONFIG, "-", "webhook: %s", err);
+    }
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -284,11 +309,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < conf->listen_count; i++)
         close(fds[i]);
     /* Stop order: the listener first (no new message reaches delivery),
-     * then delivery (its workers and scheduler use the spool), then the
-     * live store's watcher (it hands snapshots to delivery), then the
-     * spool, and only when both said nothing of theirs still runs; libcurl
-     * last (delivery's token requests use it). */
+     * then the HTTP API and the webhook (they use delivery's keyring and
+     * figures), then delivery (its workers and scheduler use the spool),
+     * then the live store's watcher (it hands snapshots to delivery), then
+     * the spool, and only when both said nothing of theirs still runs;
+     * libcurl last (delivery's token requests and the webhook use it). */
     server_idle = server_stop();
+    http_stop();
+    webhook_stop();
     delivery_idle = delivery_stop();
     store_live_stop();
     if (server_idle && delivery_idle)

@@ -296,6 +296,8 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
     pthread_mutex_lock(&delivery.lock);
     delivery.conf = conf_ref(conf);
     delivery.store = tenant_store_ref(store);
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     delivery.gen = dgen_new(vault);
     delivery.spool = spool;
     delivery.stopping = false;
@@ -344,6 +346,8 @@ void delivery_commit(struct delivery_next *n)
     delivery.conf = n->conf;
     tenant_store_free(delivery.store);
     delivery.store = n->store;
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     /* A reload rereads CA files too: new sessions get fresh contexts. */
     dgen_replace(n->vault);
     keyring_remember(&n->keyring_st);
@@ -379,6 +383,8 @@ void delivery_store_install(struct tenant_store *store)
     if (delivery.running && !delivery.stopping) {
         tenant_store_free(delivery.store);
         delivery.store = tenant_store_ref(store);
+        delivery.store_generation++;
+        delivery.store_loaded = time(NULL);
         if (vault) {
             /* A new generation, as on reload: sessions opening a secret
              * with the old keyring keep it until they end; then it is
@@ -393,6 +399,29 @@ void delivery_store_install(struct tenant_store *store)
     }
     pthread_mutex_unlock(&delivery.lock);
     vault_free(vault);
+}
+
+/* A pin is the generation it holds: its keyring lives as long. */
+struct delivery_pin *delivery_vault_pin(const struct vault **vault)
+{
+    struct dgen *g;
+
+    pthread_mutex_lock(&delivery.lock);
+    g = delivery.gen;
+    if (g)
+        g->refs++;
+    pthread_mutex_unlock(&delivery.lock);
+    *vault = g ? g->vault : NULL;
+    return (struct delivery_pin *)g;
+}
+
+void delivery_vault_unpin(struct delivery_pin *pin)
+{
+    if (pin == NULL)
+        return;
+    pthread_mutex_lock(&delivery.lock);
+    dgen_put((struct dgen *)pin);
+    pthread_mutex_unlock(&delivery.lock);
 }
 
 bool delivery_stop(void)

@@ -136,6 +136,9 @@ struct delivery {
     pthread_cond_t flushed;         /* broadcast after each round of writes */
     int total_workers;
     pthread_cond_t workers_done;
+    /* For the metrics: loads of the store so far, and when the last one was. */
+    unsigned long store_generation;
+    time_t store_loaded;
 };
 
 extern struct delivery delivery;

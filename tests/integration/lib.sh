@@ -209,6 +209,12 @@ CONF
     if [ "$(id -u)" = 0 ]; then
         chown "${TR_USER:-nobody}" "$T/spool" "$T/run" "$T/log"
     fi
+    # The test upstreams listen on loopback at free ports, which the tenant
+    # route policy refuses by default: allow them explicitly (a test of the
+    # policy itself passes its own tenant_route_policy line).
+    if ! grep -q '^tenant_route_policy' "$file"; then
+        printf '%s\n' 'tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };' >> "$file"
+    fi
     if ! grep -q '^default_route' "$file"; then
         cat >> "$file" <<CONF
 default_route = { host = "127.0.0.1"; port = ${TR_UPSTREAM_PORT:-2465}; tls = "implicit";
@@ -448,6 +454,10 @@ pg_start() {
     TR_PG_PID=$!
     tr_track "$TR_PG_PID"
     wait_port "$port" 20 || { cat "$dir/server.log" >&2; return 1; }
+    # The port opens before the server accepts sessions ("the database
+    # system is starting up"): wait until it really answers.
+    wait_for 30 "$TR_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U trelay ||
+        { echo "# PostgreSQL did not become ready" >&2; cat "$dir/server.log" >&2; return 1; }
 }
 # pg_stop: a fast shutdown (SIGINT) of the server pg_start started last.
 pg_stop() {
