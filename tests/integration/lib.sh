@@ -441,8 +441,6 @@ pg_start() {
     TR_PG_PID=$!
     tr_track "$TR_PG_PID"
     wait_port "$port" 20 || { cat "$dir/server.log" >&2; return 1; }
-    # The port opens before recovery ends ("the database system is starting up").
-    wait_for 20 "$TR_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" || { cat "$dir/server.log" >&2; return 1; }
 }
 # pg_stop: a fast shutdown (SIGINT) of the server pg_start started last.
 pg_stop() {
