@@ -9,7 +9,9 @@ noinst_HEADERS += \
 	include/tenantrelay/mymalloc.h \
 	include/tenantrelay/netaddr.h \
 	include/tenantrelay/route.h \
+	include/tenantrelay/route_policy.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
 	include/tenantrelay/tenant.h \
+	include/tenantrelay/tmpfile.h \
 	include/tenantrelay/utf8.h

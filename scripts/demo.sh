@@ -1,20 +1,24 @@
 #!/bin/bash
 # The demo: installs dependencies, builds, starts two local TLS upstreams
 # that require AUTH (the platform's SMTP service, and tenant acme's own
-# server), creates a keyring, seals both passwords, registers acme, and runs
-# tenantrelayd in the foreground on 127.0.0.1:10025 in front of them; sends a
-# platform message and an acme message and shows where each arrived, as which
-# envelope sender, From: and login, then the events and `tenantrelayctl
-# status`.  Ctrl-C stops everything.
+# server), creates a keyring, seals the platform's password, and runs
+# tenantrelayd in the foreground on 127.0.0.1:10025 in front of them with
+# its HTTP API on 127.0.0.1:10080; saves acme through the API (PUT
+# /v1/tenants/acme, which runs the connectivity test first, as the
+# platform's settings page would); sends a platform message and an acme
+# message and shows where each arrived, as which envelope sender, From: and
+# login, then the events, `tenantrelayctl status`, some metrics and the
+# address of the reference settings page.  Ctrl-C stops everything.
 #
 #   DEMO_ONESHOT=1     stop after the demo message instead of staying up
 #   DEMO_BUILD_DIR=D   use an existing build instead of building in build-demo
-#   DEMO_PORT, DEMO_UPSTREAM_PORT, DEMO_DIR   override the defaults
+#   DEMO_PORT, DEMO_UPSTREAM_PORT, DEMO_HTTP_PORT, DEMO_DIR   override the defaults
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 port=${DEMO_PORT:-10025}
 up_port=${DEMO_UPSTREAM_PORT:-10465}
+http_port=${DEMO_HTTP_PORT:-10080}
 dir=${DEMO_DIR:-/tmp/tenantrelay-demo}
 
 if [ -z "${DEMO_BUILD_DIR:-}" ]; then
@@ -77,28 +81,54 @@ tenant_store = "$dir/etc/tenants";
 change_log = "$dir/log/tenant-changes.log";
 key_file = "$dir/etc/master.key";
 retry = { schedule = [ 5, 30, 60 ]; };
+# The demo's tenant upstream listens on loopback: allow it explicitly.
+tenant_route_policy = { extra_networks = [ "127.0.0.0/8" ]; ports = [ ]; };
+http = { listen = ( { address = "127.0.0.1"; port = $http_port; } ); api_tokens = "$dir/etc/api-tokens";
+         ui = true; ui_directory = "$top/ui"; };
 default_route = { host = "127.0.0.1"; port = $up_port; tls = "implicit";
   sender = "notifications@platform.demo.test"; ca_file = "$dir/ca/ca.pem"; $1 };
 CONF
 }
 ctl() { "$bin/tenantrelayctl" -c "$conf" "$@"; }
 write_conf ""
-echo "== keyring, the platform's sealed password, tenant acme"
+echo "== keyring, the platform's sealed password, an API token for the platform"
 ctl key init
 token=$(printf 'platform-demo-password' | ctl seal --tenant default --field password)
 write_conf "username = \"platform\"; password = \"$token\";"
-printf 'acme-demo-password' | ctl tenant set acme --host 127.0.0.1 --port "$acme_port" --tls implicit \
-    --username acme-relay --password-stdin --sender notifications@acme.demo.test \
-    --domain acme.demo.test --ca-file "$dir/ca/ca.pem" --no-test
+api_token=$(ctl api-token add platform)
 [ "$(id -u)" = 0 ] && chown -R "$user" "$dir/etc"
-ctl tenant list
 "$bin/tenantrelayd" -t -c "$conf"
 "$bin/tenantrelayd" -f -c "$conf" &
 pids+=($!)
-for _ in $(seq 1 100); do
-    /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))" && break
-    sleep 0.1
+for p in "$port" "$http_port"; do
+    for _ in $(seq 1 100); do
+        /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$p)))" && break
+        sleep 0.1
+    done
 done
+
+echo
+echo "== tenant acme saved through the HTTP API: the connectivity test runs first"
+cat > "$dir/acme.json" <<JSON
+{"host": "127.0.0.1", "port": $acme_port, "tls": "implicit", "username": "acme-relay",
+ "password": "acme-demo-password", "sender": "notifications@acme.demo.test",
+ "domains": ["acme.demo.test"], "ca_file": "$dir/ca/ca.pem"}
+JSON
+code=$(curl -s -o "$dir/acme-put.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $api_token" \
+    -H 'Content-Type: application/json' --data-binary @"$dir/acme.json" "http://127.0.0.1:$http_port/v1/tenants/acme")
+rm -f "$dir/acme.json"           # it held the password in clear
+/usr/bin/python3 - "$dir/acme-put.json" "$code" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("  PUT /v1/tenants/acme -> HTTP %s, saved=%s" % (sys.argv[2], d.get("saved")))
+for s in d.get("probe", {}).get("steps", []):
+    print("    %-12s %-6s %4d ms  %s" % (s["step"], "ok" if s["ok"] else "FAILED", s["ms"], (s["reply"] or "").split("\n")[-1]))
+if d.get("hint"):
+    print("  hint:", d["hint"])
+PY
+[ "$code" = 200 ] || { echo "acme was not saved" >&2; exit 1; }
+ctl reload > /dev/null       # waits until the daemon runs with the saved tenant
+ctl tenant list
 
 echo
 echo "tenantrelayd is listening on 127.0.0.1:$port (config: $conf)."
@@ -113,8 +143,8 @@ swaks --server "127.0.0.1:$port" --from app@platform.demo.test --to someone@exam
     --header "X-Tenant-ID: acme" --header "From: Jane (via Platform) <jane@platform.demo.test>" \
     --header "Subject: a new comment for acme" --body "Hello from the demo." \
     --timeout 10 2>&1 | grep -E '^ *<- +250 2.0.0' || true
-for _ in $(seq 1 100); do
-    [ "$(ls "$dir/upstream" "$dir/acme-upstream" | grep -c '\.eml$')" -ge 2 ] && break
+for _ in $(seq 1 100); do     # 2 messages + the connectivity test's
+    [ "$(ls "$dir/upstream" "$dir/acme-upstream" | grep -c '\.eml$')" -ge 3 ] && break
     sleep 0.1
 done
 show_mailbox() {  # show_mailbox NAME
@@ -137,6 +167,13 @@ sed 's/^/  /' "$dir/log/events.jsonl" 2>/dev/null || true
 echo
 echo "== tenantrelayctl status:"
 ctl status
+echo
+echo "== metrics (http://127.0.0.1:$http_port/metrics), a few of them:"
+curl -s "http://127.0.0.1:$http_port/metrics" | \
+    grep -E '^tenantrelay_(messages_received_total|delivery_attempts_total|queue_messages)' | sed 's/^/  /'
+echo
+echo "== the reference SMTP settings page: http://127.0.0.1:$http_port/ui/"
+echo "   (paste this API token into it; it is shown only here: $api_token)"
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
     exit 0
 fi

@@ -20,6 +20,8 @@ packages=(
     llvm
     # systemd-analyze for the unit checks; ps for process checks
     systemd procps
+    # strace: test_vault_hygiene.sh checks how the keyring and store temp files are opened
+    strace
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,7 @@
 #include "tenantrelay/conf_get.h"
 #include "tenantrelay/netaddr.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/route_policy.h"
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/tenantrelay/tenantrelay.conf"
 #define CONF_RESERVED_TENANT "default"
@@ -37,13 +38,15 @@ enum conf_bare_lf { CONF_BARE_LF_NORMALIZE, CONF_BARE_LF_REJECT };
 
 struct conf_limits {
     int max_sessions;
-    int max_sessions_per_client;
+    int max_sessions_per_client;    /* 0: no separate cap; unset: max_sessions - max_sessions / 8 */
     long max_message_size;
     int max_recipients;
     int max_line_length;
     int command_timeout;        /* seconds */
     int data_timeout;           /* seconds for the whole DATA phase */
     int min_data_rate;          /* bytes per second over the DATA phase, after a grace */
+    int stress_command_timeout; /* seconds, instead of command_timeout when the listener
+                                 * is nearly full (SMTPD_STRESS_PERCENT); 0: never */
 };
 
 struct conf_retry {
@@ -68,6 +71,32 @@ struct conf_milter {
     int socket_mode;
     struct netaddr_cidr *trusted_networks;
     int trusted_count;
+};
+
+/* The optional HTTP API (SPEC §9); see conf_http.c. */
+struct conf_http {
+    bool enabled;               /* the group is present */
+    struct conf_listen *listen; /* address/port; TLS from tls_cert/tls_key below */
+    int listen_count;
+    char *tls_cert, *tls_key;   /* required off loopback */
+    char *api_tokens;           /* token hash file (tenantrelayctl api-token) */
+    bool metrics_per_tenant;
+    bool ui;                    /* serve ui_directory at /ui/ */
+    char *ui_directory;
+    int max_connections;        /* concurrent HTTP connections */
+    int timeout;                /* seconds a connection may stay idle */
+    long max_body;              /* bytes of a request body */
+};
+
+/* Event webhooks (SPEC §9). */
+struct conf_webhook {
+    char *url;                  /* NULL: no webhook */
+    char *secret;               /* sealed for tenant "default", field "webhook_secret" */
+    char *ca_file;              /* optional private CA for the receiver */
+    char *cursor_file;          /* default: <spool>/webhook.cursor */
+    int batch_size;             /* events per POST */
+    int timeout;                /* seconds per POST */
+    int max_backoff;            /* seconds between retries, at most */
 };
 
 struct conf {
@@ -96,9 +125,17 @@ struct conf {
     struct conf_limits limits;
     struct conf_retry retry;
     struct route default_route;
+    struct route_policy tenant_route_policy;   /* tenant routes only (route_policy.h) */
     struct conf_delivery delivery;
     struct conf_milter milter;
+    struct conf_http http;
+    struct conf_webhook webhook;
 };
+
+/* The http and webhook groups (conf_http.c): defaults, parse, free. */
+void conf_http_defaults(struct conf *c);
+int conf_http_parse(const config_setting_t *root, struct conf *c, struct conf_error *err);
+void conf_http_free(struct conf *c);
 
 /* Parse and validate path.  NULL on error with "FILE:LINE: ..." in err. */
 struct conf *conf_load(const char *path, struct conf_error *err);

@@ -15,7 +15,7 @@
 
 struct ctl_ctx {
     const char *config_path;
-    bool json;                  /* --json given anywhere on the line */
+    bool json;                  /* --json: before the command word, or its own flag */
     struct conf *conf;          /* loaded on first use by ctl_conf() */
 };
 
@@ -23,6 +23,7 @@ struct ctl_command {
     const char *name;
     int (*run)(struct ctl_ctx *ctx, int argc, char **argv);
     const char *usage;
+    bool json_after;            /* --json also among the command's words */
 };
 
 /* The configuration, loaded on first use; NULL after printing the error. */
@@ -44,6 +45,7 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_queue(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_status(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_reload(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_apitoken(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_oauth(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/vault.h"
 #include "tenantrelay/tenant.h"
 
 /* Start with conf (a reference is taken) and the spool the listener writes
@@ -40,6 +41,12 @@ int delivery_reload(struct conf *conf, char *err, size_t errlen)
 void delivery_store_install(struct tenant_store *store);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
+/* For /metrics: messages by enum spool_state_kind, the oldest one's age,
+ * the tenant store's load count and age (seconds). */
+void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age);
+/* The keyring delivery holds (valid until delivery_stop: replaced ones are
+ * kept alive); NULL before start.  The HTTP API seals with it. */
+const struct vault *delivery_vault(void);
 /* Stop: workers finish their current message, sessions are closed. */
 void delivery_stop(void);
 

@@ -6,7 +6,8 @@
  * Fields: time (RFC 3339 UTC), queue_id, tenant ("default" for the default
  * route), message_id, sender (as relayed), recipients, relay (host:port),
  * tls (version or null), status (sent|deferred|failed|held), delay (seconds
- * since arrival), attempt, reply (the upstream's reply or our reason).
+ * since arrival), attempt, reply (the upstream's reply or our reason),
+ * event_id ("QUEUE_ID.ATTEMPT", unique per line: receivers deduplicate on it).
  */
 #ifndef TENANTRELAY_EVENTS_H
 #define TENANTRELAY_EVENTS_H

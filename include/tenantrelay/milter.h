@@ -23,9 +23,12 @@
  * keeps the whole section in memory, and MTAs cap theirs far below it. */
 #define MILTER_HEADER_MAX (1024 * 1024)
 
-/* Header fields the MTA puts at the top without showing them to milters,
- * but counts in smfi_insheader() positions: its own Received: (Postfix's
- * smtpd and Sendmail both add exactly one; seen in Postfix 3.7). */
+/* Header fields Postfix puts at the top without showing them to milters,
+ * but counts in smfi_insheader() positions: its own Received: (seen in
+ * Postfix 3.7).  Sendmail counts its whole internal list instead (default
+ * fields of its configuration included), so no position is exact there:
+ * milter_callbacks.c adds such a field at the end unless the MTA is
+ * Postfix (seen in Sendmail 8.17, test_milter_sendmail.sh). */
 #define MILTER_HIDDEN_HEADERS 1
 
 struct milter_header {

@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "tenantrelay/route.h"
+#include "tenantrelay/route_policy.h"
 #include "tenantrelay/vault.h"
 
 #define OAUTH_DETAIL_MAX 1024
@@ -72,6 +73,9 @@ struct oauth_request {
     const unsigned char *secret;
     size_t secret_len;
     int timeout_ms;             /* 0: OAUTH_TIMEOUT_DEFAULT_MS */
+    const struct route_policy *policy;  /* tenant routes: every address of the token
+                                 * URL checked before connecting (route_policy.h;
+                                 * addresses only, HTTPS has its own port); NULL: exempt */
 };
 
 /* One token request, no cache (the probe).  0 with *tok filled, or -1 with
@@ -147,9 +151,11 @@ struct oauth_http_reply {
     char *body;                 /* sodium_malloc'd, NUL-terminated */
     size_t len, alloc;
 };
-int oauth_http_post(const char *url, const char *ca_file, const char *body, size_t body_len,
-                    int timeout_ms, struct oauth_http_reply *reply, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+/* policy: NULL, or the tenant route policy every address is checked
+ * against before connecting; a refusal fails with err "route_policy: ...". */
+int oauth_http_post(const char *url, const char *ca_file, const struct route_policy *policy,
+                    const char *body, size_t body_len, int timeout_ms, struct oauth_http_reply *reply,
+                    char *err, size_t errlen) __attribute__((warn_unused_result));
 void oauth_http_reply_free(struct oauth_http_reply *reply);
 
 #endif

@@ -49,6 +49,8 @@ enum probe_step_state {
 };
 
 /* How the probe picks the TLS mode. */
+struct probe_report;
+
 enum probe_tls {
     PROBE_TLS_IMPLICIT = ROUTE_TLS_IMPLICIT,
     PROBE_TLS_STARTTLS = ROUTE_TLS_STARTTLS,
@@ -85,6 +87,11 @@ struct probe_options {
     const char *to;             /* RCPT TO; NULL: the sender */
     bool no_send;               /* stop before DATA (data and message skipped) */
     int timeout_ms;             /* every wait; 0: PROBE_TIMEOUT_DEFAULT_MS */
+    const struct route_policy *policy;  /* tenant routes (route_policy.h); NULL: exempt */
+    /* Called as each step is recorded (passed, failed or skipped), from the
+     * probe's thread, so a caller can show the steps live; may be NULL. */
+    void (*on_step)(const struct probe_report *rep, enum probe_step_id id, void *arg);
+    void *on_step_arg;
 };
 
 struct probe_step {
@@ -100,6 +107,8 @@ struct probe_report {
     char hint[PROBE_HINT_MAX];  /* "" when ok */
     enum route_tls tls_used;    /* the mode finally spoken (auto: the detected one) */
     struct probe_step steps[PROBE_NSTEPS];
+    void (*on_step)(const struct probe_report *rep, enum probe_step_id id, void *arg);
+    void *on_step_arg;          /* copied from the options */
 };
 
 /* Run the probe.  Always fills rep (a local problem such as an unopenable
@@ -107,11 +116,17 @@ struct probe_report {
  * passed, -1 otherwise.  Free rep with probe_report_free(). */
 int probe_run(struct probe_options *o, struct probe_report *rep);
 
-/* The probe of a tenant record (the route, its sealed password opened from
- * the configured keyring) to `to` (NULL: the sender); timeout_ms 0 for the
+/* The probe of a tenant record under conf's tenant_route_policy (the route,
+ * its sealed password opened from the configured keyring) to `to` (NULL: the sender); timeout_ms 0 for the
  * default.  0 passed, -1 failed; rep always filled. */
 int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
                      bool no_send, struct probe_report *rep);
+/* The same with a step callback (see probe_options.on_step). */
+int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
+                        bool no_send, void (*on_step)(const struct probe_report *, enum probe_step_id, void *),
+                        void *arg, struct probe_report *rep);
+/* One step as in probe_report_json()'s "steps"; a new reference. */
+json_t *probe_step_json(const struct probe_report *rep, enum probe_step_id id);
 
 void probe_report_free(struct probe_report *rep);
 

@@ -47,6 +47,7 @@
 #include <stddef.h>
 
 #include "tenantrelay/route.h"
+#include "tenantrelay/route_policy.h"
 #include "tenantrelay/tls.h"
 
 /* Error classes.  Delivery maps them to deferred/failed (only REPLY_5XX and
@@ -73,13 +74,16 @@ enum smtpc_err {
     SMTPC_ERR_REPLY_5XX,            /* a permanent refusal (reply kept) */
     SMTPC_ERR_EXT_UNSUPPORTED,      /* the message needs SMTPUTF8/8BITMIME the server lacks */
     SMTPC_ERR_LOCAL,                /* our side: bad options, body fd unreadable, ... */
+    SMTPC_ERR_ROUTE_POLICY,         /* the port or every address refused by the route policy */
+    SMTPC_ERR_NOT_SMTP,             /* the far end's greeting is not SMTP (another service) */
 };
 
 /* Stable lower-case names: "ok", "dns", "connect_refused", "connect_timeout",
  * "connect", "timeout", "connection_lost", "tls_handshake", "cert_untrusted",
  * "cert_name_mismatch", "cert_expired", "cert_invalid", "starttls_not_offered",
  * "tls_mode_mismatch", "auth_not_offered", "auth_failed", "protocol",
- * "reply_4xx", "reply_5xx", "ext_unsupported", "local". */
+ * "reply_4xx", "reply_5xx", "ext_unsupported", "local", "route_policy",
+ * "not_smtp". */
 const char *smtpc_err_name(enum smtpc_err err);
 /* True for the classes worth retrying later (everything but REPLY_5XX,
  * EXT_UNSUPPORTED and LOCAL).  AUTH failures are transient on purpose:
@@ -129,6 +133,8 @@ struct smtpc_options {
     int data_timeout_ms;            /* each body write and the reply to the dot; 0: 600 s */
     struct tls_client_ctx *tls_ctx; /* optional shared context (not owned); NULL: one is
                                      * built from ca_file / tls_verify and owned */
+    const struct route_policy *policy; /* tenant routes: checked (copied) before each
+                                     * connect; NULL: exempt (the default route) */
 };
 
 /* What the server said in EHLO (after STARTTLS, the second EHLO only). */
@@ -278,6 +284,11 @@ int smtpc_parse_enhanced(int code, const char *text, char out[16]);
  * consumed.  1 complete, 0 more input needed, -1 malformed (errstr set). */
 int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t *used,
                       char *errstr, size_t errlen);
+/* A short printable excerpt of bytes the far end sent where SMTP was
+ * expected: at most SMTPC_EXCERPT_MAX of them, anything but printable
+ * ASCII (and quotes, backslashes) as '.', "..." appended when cut. */
+#define SMTPC_EXCERPT_MAX 24
+void smtpc_excerpt(const char *in, size_t len, char *out, size_t outlen);
 /* Capabilities from the text of an EHLO reply (struct smtpc_reply.text). */
 void smtpc_caps_parse(const char *text, struct smtpc_caps *caps);
 

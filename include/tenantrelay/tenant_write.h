@@ -106,8 +106,11 @@ int tenant_store_rewrite(const char *store_path, const struct tenant_store *stor
  * NAMES of the fields changed (never a value).  0, or -1 with err. */
 int tenant_changelog_append(const char *log_path, const char *action, const char *tenant,
                             const char *fields, struct conf_error *err);
-/* Who is making the change: $SUDO_USER when root ran through sudo, else
- * the login name of the real uid (static buffer). */
+/* Who is making the change: the user set by tenant_changelog_set_user()
+ * on this thread, else $SUDO_USER when root ran through sudo, else the
+ * login name of the real uid (a per-thread buffer). */
 const char *tenant_changelog_user(void);
+/* Name the user of this thread's changes (NULL: back to the login user). */
+void tenant_changelog_set_user(const char *user);
 
 #endif

@@ -5,8 +5,9 @@
  * Keyring: 32-byte random keys, each with a short public id derived by a
  * keyed hash (BLAKE2b keyed by the key over a fixed label: the id reveals
  * nothing about the key).  One key is primary (new seals use it); others
- * are active (still open old tokens) or retired (nothing may use them; the
- * audit flags any record that still does).  Key bytes live only in
+ * are active (still open old tokens) or retired (they open nothing, their
+ * bytes are gone from the keyring file, only the id and dates remain so
+ * the audit can name a record that still refers to one).  Key bytes live only in
  * sodium_malloc'd (guarded, mlock'd) memory and are wiped on vault_free().
  *
  * Token: "trv1:<key id>:<base64url, no padding, of nonce || ciphertext>",
@@ -46,6 +47,7 @@ enum vault_status {
     VAULT_ERR_BASE64 = -4,
     VAULT_ERR_TRUNCATED = -5,
     VAULT_ERR_AUTH = -6,        /* tampered, wrong key, or another tenant/field */
+    VAULT_ERR_RETIRED = -7,     /* sealed with a retired key: it opens nothing */
 };
 
 struct vault_key_info {
@@ -61,10 +63,12 @@ int vault_init(void);
 
 /* The keyring configured in conf: $CREDENTIALS_DIRECTORY/<key_credential>
  * when key_credential is set (no mode check: systemd guarantees it), else
- * key_file, refused when group or others may read or write it.  NULL with
- * a message in err. */
+ * key_file, refused when group or others may read or write it or when it
+ * is owned by anyone but root, this process's user or the service user
+ * (conf's user).  NULL with a message in err. */
 struct vault *vault_load(const struct conf *conf, char *err, size_t errlen);
-/* The keyring at path; check_mode refuses group/other access bits. */
+/* The keyring at path; check_mode refuses group/other access bits and
+ * owners other than root and this process's user. */
 struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen);
 /* An empty keyring (for key init). */
 struct vault *vault_new(void);
@@ -82,7 +86,8 @@ const char *vault_primary_id(const struct vault *v);
 /* Add a fresh random key and make it primary (the old primary becomes
  * active).  Its id is copied to id_out when not NULL.  0 or -1. */
 int vault_key_generate(struct vault *v, char *id_out, char *err, size_t errlen);
-/* Mark a key retired (never the primary).  0 or -1. */
+/* Mark a key retired (never the primary) and wipe its bytes: the next
+ * vault_save() writes its line without them.  0 or -1. */
 int vault_key_retire(struct vault *v, const char *id, char *err, size_t errlen);
 
 /* Write the keyring to path, mode 0600: with exclusive, refuse an existing

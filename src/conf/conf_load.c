@@ -21,7 +21,7 @@ static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
     "events_file", "tenant_store", "change_log", "key_file", "key_credential",
     "tenant_resolution", "tenant_header", "unknown_tenant", "bare_lf", "limits", "retry",
-    "default_route", "milter", "delivery", "tenant_store_poll", NULL,
+    "default_route", "milter", "delivery", "tenant_store_poll", "tenant_route_policy", "http", "webhook", NULL,
 };
 static const char *const delivery_keys[] = {
     "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
@@ -30,7 +30,8 @@ static const char *const delivery_keys[] = {
 static const char *const listen_keys[] = { "address", "port", "tls_cert", "tls_key", NULL };
 static const char *const limits_keys[] = {
     "max_sessions", "max_sessions_per_client", "max_message_size", "max_recipients",
-    "max_line_length", "command_timeout", "data_timeout", "min_data_rate", NULL,
+    "max_line_length", "command_timeout", "data_timeout", "min_data_rate", "stress_command_timeout",
+    NULL,
 };
 static const char *const retry_keys[] = {
     "schedule", "max_age", "failed_retention", "auth_failures_before_hold", NULL,
@@ -61,13 +62,14 @@ static void set_defaults(struct conf *c)
     c->unknown_tenant = CONF_UNKNOWN_DEFAULT;
     c->bare_lf = CONF_BARE_LF_NORMALIZE;
     c->limits.max_sessions = 256;
-    c->limits.max_sessions_per_client = 0;
+    c->limits.max_sessions_per_client = -1;     /* auto: see parse_limits() */
     c->limits.max_message_size = 26214400;
     c->limits.max_recipients = 100;
     c->limits.max_line_length = 65536;
     c->limits.command_timeout = 300;
     c->limits.data_timeout = 600;
     c->limits.min_data_rate = 1024;
+    c->limits.stress_command_timeout = 10;
     static const int schedule[] = { 60, 300, 900, 1800, 3600 };
     c->retry.schedule_len = 5;
     c->retry.schedule = mymalloc(sizeof(schedule));
@@ -76,6 +78,7 @@ static void set_defaults(struct conf *c)
     c->retry.failed_retention = 604800;
     c->retry.auth_failures_before_hold = 3;
     route_init(&c->default_route);
+    route_policy_init(&c->tenant_route_policy);
     c->delivery.connect_timeout = 30;
     c->delivery.command_timeout = 300;
     c->delivery.data_timeout = 600;
@@ -186,7 +189,7 @@ static int parse_limits(const config_setting_t *root, struct conf *c, struct con
     int rc;
 
     if (g == NULL)
-        return 0;
+        goto done;
     if (!config_setting_is_group(g)) {
         conf_errorf(err, g, "key 'limits' must be a group");
         return -1;
@@ -206,7 +209,13 @@ static int parse_limits(const config_setting_t *root, struct conf *c, struct con
     LIMIT(command_timeout, 1, 86400)
     LIMIT(data_timeout, 1, 86400)
     LIMIT(min_data_rate, 0, 1073741824)
+    LIMIT(stress_command_timeout, 0, 86400)
 #undef LIMIT
+done:
+    /* Unset: one client (the platform's apps all come from 127.0.0.1) may
+     * hold all but an eighth of the sessions, which stay for the others. */
+    if (lim->max_sessions_per_client < 0)
+        lim->max_sessions_per_client = lim->max_sessions - lim->max_sessions / 8;
     return 0;
 }
 
@@ -431,7 +440,8 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
     c->bare_lf = (enum conf_bare_lf)e;
     if (parse_listen(root, c, err) < 0 || parse_limits(root, c, err) < 0
         || parse_retry(root, c, err) < 0 || parse_delivery(root, c, err) < 0
-        || parse_milter(root, c, err) < 0)
+        || parse_milter(root, c, err) < 0 || conf_http_parse(root, c, err) < 0
+        || route_policy_parse(root, &c->tenant_route_policy, err) < 0)
         return -1;
     if ((s = config_setting_get_member(root, "default_route")) == NULL) {
         conf_errorf(err, root, "key 'default_route' is required (host and sender at least)");
@@ -456,6 +466,7 @@ struct conf *conf_load(const char *path, struct conf_error *err)
     c->refcount = 1;
     c->path = mystrdup(path);
     set_defaults(c);
+    conf_http_defaults(c);
     err->text[0] = 0;
     config_init(&cfg);
     /* config_read_file() cannot tell "missing" from "syntax error". */
@@ -499,7 +510,10 @@ int conf_check_files(const struct conf *c, struct conf_error *err)
             || check_readable(c->listen[i].tls_key, "tls_key", c, err) < 0)
             return -1;
     if (check_readable(c->default_route.ca_file, "ca_file", c, err) < 0
-        || check_readable(c->default_route.oauth.client_cert_file, "client_cert_file", c, err) < 0)
+        || check_readable(c->default_route.oauth.client_cert_file, "client_cert_file", c, err) < 0
+        || check_readable(c->http.tls_cert, "tls_cert", c, err) < 0
+        || check_readable(c->http.tls_key, "tls_key", c, err) < 0
+        || check_readable(c->webhook.ca_file, "ca_file", c, err) < 0)
         return -1;
     /* The keyring is needed only to open the default route's secrets. */
     if ((c->default_route.password || c->default_route.auth == ROUTE_AUTH_XOAUTH2) && c->key_file
@@ -538,7 +552,9 @@ void conf_unref(struct conf *c)
     myfree(c->tenant_header);
     myfree(c->retry.schedule);
     route_free(&c->default_route);
+    route_policy_free(&c->tenant_route_policy);
     myfree(c->milter.socket);
     myfree(c->milter.trusted_networks);
+    conf_http_free(c);
     myfree(c);
 }

@@ -7,7 +7,9 @@
  * actually opens; findings for plaintext secrets, secrets that do not open
  * (tampered, swapped between tenants or fields, unknown key), a keyring or
  * store open to group/others, tls_verify off, plaintext routes, unused
- * keys and records on a retired key.  Exit 0 clean, 1 with findings.
+ * keys and records on a retired key, tenant routes the tenant route
+ * policy refuses (their mail would be deferred).  Exit 0 clean, 1 with
+ * findings.
  *
  * The audit never refuses to run because of what it is meant to report:
  * a keyring with a weak mode is reported and still used to check secrets.
@@ -17,6 +19,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,8 +199,17 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv)
     a.tenants = json_array();
     a.findings = json_array();
 
-    if (!conf->key_credential)
+    if (!conf->key_credential) {
+        struct stat st;
+        struct passwd *pw = getpwnam(conf->user);
+
         check_mode(&a, conf->key_file, true, "key file");
+        /* Its owner can swap in keys of their own (the tools refuse it too). */
+        if (stat(conf->key_file, &st) == 0 && st.st_uid != 0 && (pw == NULL || st.st_uid != pw->pw_uid))
+            finding(&a, "critical", "key_file_owner", NULL,
+                    "key file %s is owned by uid %u, neither root nor the service user %s (chown root %s)",
+                    conf->key_file, (unsigned)st.st_uid, conf->user, conf->key_file);
+    }
     check_store_modes(&a, conf->tenant_store);
     /* Mode already reported above: load it anyway to check the secrets. */
     v = conf->key_credential ? vault_load(conf, err, sizeof(err))
@@ -209,8 +221,13 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv)
     audit_route(&a, CONF_RESERVED_TENANT, &conf->default_route, NULL);
     for (size_t i = 0; i < tenant_store_count(store); i++) {
         const struct tenant *t = tenant_store_at(store, i);
+        char why[512];
 
         audit_route(&a, t->id, &t->route, t);
+        /* Saved before the policy (or under a wider one): delivery defers it. */
+        if (t->route.host && route_policy_check_host(&conf->tenant_route_policy, t->route.host,
+                                                     t->route.port, why, sizeof(why)) < 0)
+            finding(&a, "high", "route_policy", t->id, "delivery refuses this route: %s", why);
     }
     for (size_t i = 0; i < vault_key_count(v); i++) {
         const struct vault_key_info *k = vault_key_at(v, i);

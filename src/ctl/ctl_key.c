@@ -110,9 +110,9 @@ static int rewrite_config_token(const char *path, const char *old, const char *n
     fclose(fp);
     text[len] = 0;
     if ((hit = strstr(text, old)) == NULL || strstr(hit + 1, old) != NULL) {
-        status = ctl_fail(EX_DATAERR, "%s: the default_route password token must appear exactly once "
-                          "in the file (not rewritten; reseal it by hand with `seal --tenant default "
-                          "--field password`)", path);
+        status = ctl_fail(EX_DATAERR, "%s: the default_route password token (or the webhook secret) must "
+                          "appear exactly once in the file (not rewritten; reseal it by hand with `seal "
+                          "--tenant default --field password` or `--field webhook_secret`)", path);
         goto out;
     }
     tmp = mymalloc(strlen(path) + 32);
@@ -150,8 +150,9 @@ out:
     return status;
 }
 
-/* Re-seal token (opened with whatever key it names) under v's primary. */
-static int reseal(const struct vault *v, const char *tenant, const char *token, char **out)
+/* Re-seal token of (tenant, field), opened with whatever key it names,
+ * under v's primary. */
+static int reseal(const struct vault *v, const char *tenant, const char *field, const char *token, char **out)
 {
     unsigned char *plain;
     size_t len;
@@ -159,10 +160,13 @@ static int reseal(const struct vault *v, const char *tenant, const char *token, 
     int rc;
 
     *out = NULL;
-    if (vault_open(v, tenant, "password", token, &plain, &len, err, sizeof(err)) != VAULT_OK)
-        return ctl_fail(EX_DATAERR, "tenant %s: the password does not open (%s): nothing was changed; "
-                        "fix it with `tenant set %s --password-stdin` first", tenant, err, tenant);
-    rc = vault_seal(v, tenant, "password", plain, len, out, err, sizeof(err));
+    if (vault_open(v, tenant, field, token, &plain, &len, err, sizeof(err)) != VAULT_OK)
+        return strcmp(field, "password") == 0
+               ? ctl_fail(EX_DATAERR, "tenant %s: the password does not open (%s): nothing was changed; "
+                          "fix it with `tenant set %s --password-stdin` first", tenant, err, tenant)
+               : ctl_fail(EX_DATAERR, "the config's %s token does not open (%s): nothing was changed; "
+                          "seal it again with `seal --tenant %s --field %s`", field, err, tenant, field);
+    rc = vault_seal(v, tenant, field, plain, len, out, err, sizeof(err));
     vault_plain_free(plain, len);
     return rc < 0 ? ctl_fail(EX_SOFTWARE, "%s", err) : 0;
 }
@@ -176,7 +180,7 @@ static int key_rotate(struct ctl_ctx *ctx)
     struct vault *v = NULL;
     struct tenant *copies = NULL;
     const struct tenant **repl = NULL;
-    char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL;
+    char err[1024], id[VAULT_KEYID_LEN + 1], path[4096], *conf_token = NULL, *hook_token = NULL;
     size_t n = 0, resealed = 0, conf_oauth_n = 0;
     struct route conf_oauth;
     bool have_conf_oauth = false;
@@ -220,7 +224,7 @@ static int key_rotate(struct ctl_ctx *ctx)
                         t->id);
             continue;
         }
-        if ((status = reseal(v, t->id, t->route.password, &token)) != 0)
+        if ((status = reseal(v, t->id, "password", t->route.password, &token)) != 0)
             goto out;
         tenant_copy(&copies[i], t);
         myfree(copies[i].route.password);
@@ -229,7 +233,11 @@ static int key_rotate(struct ctl_ctx *ctx)
         resealed++;
     }
     if (conf->default_route.password && vault_token_looks_sealed(conf->default_route.password)
-        && (status = reseal(v, "default", conf->default_route.password, &conf_token)) != 0)
+        && (status = reseal(v, "default", "password", conf->default_route.password, &conf_token)) != 0)
+        goto out;
+    /* The webhook's secret lives in the config file too. */
+    if (conf->webhook.secret && vault_token_looks_sealed(conf->webhook.secret)
+        && (status = reseal(v, "default", "webhook_secret", conf->webhook.secret, &hook_token)) != 0)
         goto out;
     /* The default route's OAuth2 secrets, re-sealed in memory first too. */
     route_copy(&conf_oauth, &conf->default_route);
@@ -260,6 +268,8 @@ static int key_rotate(struct ctl_ctx *ctx)
     if (conf_token && (status = rewrite_config_token(ctx->config_path, conf->default_route.password,
                                                      conf_token)) != 0)
         goto out;
+    if (hook_token && (status = rewrite_config_token(ctx->config_path, conf->webhook.secret, hook_token)) != 0)
+        goto out;
     {
         const char *olds[] = { conf->default_route.oauth.client_secret, conf->default_route.oauth.client_key,
                                conf->default_route.oauth.service_account };
@@ -271,9 +281,10 @@ static int key_rotate(struct ctl_ctx *ctx)
                 && (status = rewrite_config_token(ctx->config_path, olds[i], news[i])) != 0)
                 goto out;
     }
-    printf("new primary key %s; re-sealed %zu tenant secret%s%s%s\n", id, resealed,
+    printf("new primary key %s; re-sealed %zu tenant secret%s%s%s%s\n", id, resealed,
            resealed == 1 ? "" : "s", conf_token ? " and the default route's password" : "",
-           conf_oauth_n ? " and the default route's OAuth2 secrets" : "");
+           conf_oauth_n ? " and the default route's OAuth2 secrets" : "",
+           hook_token ? " and the webhook secret" : "");
     printf("the previous key stays until `tenantrelayctl key retire ID`; reload the daemon\n");
 out:
     for (size_t i = 0; copies && i < n; i++)
@@ -282,6 +293,7 @@ out:
     myfree(copies);
     myfree(repl);
     myfree(conf_token);
+    myfree(hook_token);
     if (have_conf_oauth)
         route_free(&conf_oauth);
     vault_free(v);

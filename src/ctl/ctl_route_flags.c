@@ -108,6 +108,13 @@ enum ctl_route_flag_result ctl_route_flags_parse(struct ctl_route_flags *f, unsi
         *status = ctl_fail(EX_USAGE, "%s needs a value\n%s", o, usage);
         return CTL_ROUTE_FLAG_ERROR;
     } else if ((slot = value_slot(f, o)) != NULL) {
+        size_t vlen = strlen(val);
+
+        /* "[::1]" as a form shows an IP literal: the address inside. */
+        if (slot == &f->host && vlen > 2 && val[0] == '[' && val[vlen - 1] == ']') {
+            argv[*i + 1][vlen - 1] = 0;
+            val = argv[*i + 1] + 1;
+        }
         *slot = val;
         (*i)++;
     } else if (strcmp(o, "--port") == 0) {

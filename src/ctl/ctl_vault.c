@@ -155,7 +155,7 @@ static bool uses(const char *token, const char *id)
 
 size_t ctl_key_uses(const struct conf *conf, const struct tenant_store *store, const char *id)
 {
-    size_t n = uses(conf->default_route.password, id) ? 1 : 0;
+    size_t n = (uses(conf->default_route.password, id) ? 1 : 0) + (uses(conf->webhook.secret, id) ? 1 : 0);
 
     n += ctl_oauth_key_uses(&conf->default_route, id);
     for (size_t i = 0; i < tenant_store_count(store); i++) {

@@ -1,4 +1,5 @@
 tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
+	src/ctl/ctl_apitoken.c \
 	src/ctl/ctl_audit.c \
 	src/ctl/ctl_key.c \
 	src/ctl/ctl_queue.c \

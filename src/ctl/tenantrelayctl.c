@@ -14,28 +14,48 @@
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/msg.h"
 
+/* json_after: the command's arguments are ids and words, never option
+ * values, so a --json among them can only be the flag (test parses its
+ * own, tenant set takes none). */
 static const struct ctl_command commands[] = {
-    { "key", ctl_key, "key init | list | rotate | retire ID" },
-    { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)" },
-    { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID" },
-    { "store", ctl_store, "store init | import FROM | status   (PostgreSQL tenant store)" },
-    { "test", ctl_test, "test ID | test --host H [flags]" },
-    { "audit", ctl_audit, "audit [--json]" },
-    { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all" },
-    { "status", ctl_status, "status [--json]" },
-    { "reload", ctl_reload, "reload" },
-    { "oauth", ctl_oauth, "oauth instructions --provider microsoft|google --client-id ID --mailbox ADDR [--directory ID]" },
-    { NULL, NULL, NULL },
+    { "key", ctl_key, "key init | list | rotate | retire ID", true },
+    { "seal", ctl_seal, "seal --tenant ID --field NAME   (secret on stdin)", false },
+    { "tenant", ctl_tenant, "tenant set ID [flags] | show ID | list | remove ID | enable ID | disable ID", false },
+    { "store", ctl_store, "store init | import FROM | status   (PostgreSQL tenant store)", true },
+    { "test", ctl_test, "test ID | test --host H [flags]", false },
+    { "audit", ctl_audit, "audit [--json]", true },
+    { "queue", ctl_queue, "queue list [--tenant ID] | show QID | retry|hold|release|delete QID|--tenant ID|--all", true },
+    { "status", ctl_status, "status [--json]", true },
+    { "reload", ctl_reload, "reload", false },
+    { "oauth", ctl_oauth, "oauth instructions --provider microsoft|google --client-id ID --mailbox ADDR [--directory ID]", false },
+    { "api-token", ctl_apitoken, "api-token add NAME | list | revoke NAME", true },
+    { NULL, NULL, NULL, false },
 };
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: tenantrelayctl [-c FILE] [--json] COMMAND ...\n\ncommands:\n");
+    fprintf(fp, "usage: tenantrelayctl [-c FILE] [--json] [--] COMMAND ...\n"
+                "(-c and --json go before the command word; -- ends them)\n\ncommands:\n");
     for (const struct ctl_command *c = commands; c->name; c++)
         fprintf(fp, "  %s\n", c->usage);
     fprintf(fp, "\nexit status: 0 ok, 1 problem found, 64 usage, 65 bad data, 69 unavailable,\n"
                 "73 cannot create, 74 I/O error, 75 raced with another change (nothing saved),\n"
                 "77 permission denied, 78 configuration\n");
+}
+
+/* The --json flag among a command's own words (json_after commands). */
+static int take_json(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    int n = 1;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            ctx->json = true;
+        else
+            argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    return n;
 }
 
 int ctl_fail(int status, const char *fmt, ...)
@@ -76,28 +96,33 @@ int main(int argc, char **argv)
     /* OpenSSL writes with write(2): a peer that goes away must give an
      * error, not kill the tool (the probe talks to arbitrary servers). */
     signal(SIGPIPE, SIG_IGN);
-    /* -c FILE and --json are accepted anywhere on the line, as every command
-     * takes them; -h alone asks for help. */
-    for (int i = 0; i < nrest;) {
-        int drop = 0;
-
-        if (strcmp(rest[i], "-c") == 0) {
-            if (i + 1 >= nrest)
+    /* Global options only before the command word, and -- ends them: a
+     * platform passes tenant-chosen values (a user name "-c") after it,
+     * and those must never re-point the configuration. */
+    while (nrest > 0 && rest[0][0] == '-') {
+        if (strcmp(rest[0], "--") == 0) {
+            rest++;
+            nrest--;
+            break;
+        }
+        if (strcmp(rest[0], "-c") == 0) {
+            if (nrest < 2)
                 return ctl_fail(EX_USAGE, "-c needs a FILE");
-            ctx.config_path = rest[i + 1];
-            drop = 2;
-        } else if (strcmp(rest[i], "--json") == 0) {
+            ctx.config_path = rest[1];
+            rest += 2;
+            nrest -= 2;
+        } else if (strcmp(rest[0], "--json") == 0) {
             ctx.json = true;
-            drop = 1;
-        } else if (i == 0 && (strcmp(rest[i], "-h") == 0 || strcmp(rest[i], "--help") == 0)) {
+            rest++;
+            nrest--;
+        } else if (strcmp(rest[0], "-h") == 0 || strcmp(rest[0], "--help") == 0) {
             usage(stdout);
             return 0;
-        }
-        if (drop) {
-            memmove(&rest[i], &rest[i + drop], sizeof(*rest) * (size_t)(nrest - i - drop));
-            nrest -= drop;
         } else {
-            i++;
+            fprintf(stderr, "tenantrelayctl: unknown option \"%s\" (options before the command word: "
+                    "-c FILE, --json, --)\n", rest[0]);
+            usage(stderr);
+            return EX_USAGE;
         }
     }
     if (nrest == 0) {
@@ -106,6 +131,8 @@ int main(int argc, char **argv)
     }
     for (const struct ctl_command *c = commands; c->name; c++) {
         if (strcmp(c->name, rest[0]) == 0) {
+            if (c->json_after)
+                nrest = take_json(&ctx, nrest, rest);
             status = c->run(&ctx, nrest, rest);
             conf_unref(ctx.conf);
             return status;

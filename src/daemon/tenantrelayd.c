@@ -26,10 +26,13 @@
 #include "tenantrelay/control.h"
 #include "tenantrelay/daemon.h"
 #include "tenantrelay/delivery.h"
+#include "tenantrelay/http.h"
+#include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/server.h"
+#include "tenantrelay/webhook.h"
 #include "tenantrelay/store_live.h"
 
 static struct conf *load_or_report(const char *path, bool check_files)
@@ -92,6 +95,7 @@ static void reload(const char *path, struct conf **conf)
         reload_finished(false, derr);
         return;
     }
+    http_reload(fresh);
     conf_unref(*conf);
     *conf = fresh;
     msg_info("-", "reloaded configuration from %s", path);
@@ -127,6 +131,13 @@ static json_t *on_control(const json_t *request, void *arg)
     return resp;
 }
 
+/* A message is on stable storage: count it, then schedule it. */
+static void on_queued(const struct spool_envelope *env)
+{
+    metrics_count_received();
+    delivery_enqueue(env);
+}
+
 int main(int argc, char **argv)
 {
     struct daemon_args args;
@@ -154,6 +165,8 @@ int main(int argc, char **argv)
     fds = mycalloc((size_t)conf->listen_count, sizeof(*fds));
     if (daemon_listen_all(conf, fds, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
+    if (http_prepare(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "http: %s", err);
     if (daemon_drop_privileges(conf->user, err, sizeof(err)) < 0)
         msg_fatal(EX_NOPERM, "-", "%s", err);
     if (!args.foreground && daemon(0, 0) < 0)
@@ -171,8 +184,12 @@ int main(int argc, char **argv)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
     if (delivery_start(conf, server_spool(), err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
-    server_set_queued_hook(delivery_enqueue);
+    server_set_queued_hook(on_queued);
     store_live_subscribe(delivery_store_install);
+    if (http_start(conf, err, sizeof(err)) < 0)
+        msg_fatal(EX_OSERR, "-", "%s", err);
+    if (webhook_start(conf, delivery_vault(), err, sizeof(err)) < 0)
+        msg_fatal(EX_CONFIG, "-", "webhook: %s", err);
     if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
                                         sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
@@ -229,6 +246,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < conf->listen_count; i++)
         close(fds[i]);
     server_stop();
+    http_stop();
+    webhook_stop();
     delivery_stop();
     store_live_stop();
     oauth_global_cleanup();

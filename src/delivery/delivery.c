@@ -191,6 +191,8 @@ int delivery_start(struct conf *conf, struct spool *spool, char *err, size_t err
     pthread_mutex_lock(&delivery.lock);
     delivery.conf = conf_ref(conf);
     delivery.store = store;
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     delivery.vault = vault;
     delivery.spool = spool;
     delivery.stopping = false;
@@ -253,6 +255,8 @@ void delivery_store_install(struct tenant_store *store)
     if (delivery.running) {
         tenant_store_free(delivery.store);
         delivery.store = tenant_store_ref(store);
+        delivery.store_generation++;
+        delivery.store_loaded = time(NULL);
         if (vault) {
             /* A worker may be opening a secret with the old keyring right now. */
             delivery.old_vaults = myrealloc(delivery.old_vaults,
@@ -282,6 +286,8 @@ int delivery_reload(struct conf *conf, char *err, size_t errlen)
     delivery.conf = conf_ref(conf);
     tenant_store_free(delivery.store);
     delivery.store = store;
+    delivery.store_generation++;
+    delivery.store_loaded = time(NULL);
     if (vault) {
         /* A worker may be opening a secret with the old keyring right now. */
         delivery.old_vaults = myrealloc(delivery.old_vaults,

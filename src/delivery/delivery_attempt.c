@@ -20,6 +20,7 @@
 #include "delivery_int.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/metrics.h"
 #include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -152,6 +153,8 @@ static int oauth_open(const struct attempt_ctx *ctx, struct smtpc_result *sr)
     req.vault = ctx->vault;
     req.seal_tenant = ctx->seal_tenant;
     req.timeout_ms = OAUTH_TIMEOUT_DEFAULT_MS;  /* a token answer is quick; SMTP's 300 s is not its bound */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        req.policy = &ctx->conf->tenant_route_policy;   /* the token URL is the tenant's choice too */
     if (oauth_cache_get(&req, &tok, &oe) < 0) {
         token_failed(sr, &oe);
         return -1;
@@ -216,6 +219,9 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
     opts.data_timeout_ms = ctx->conf->delivery.data_timeout * 1000;
     opts.tls_ctx = ctx->tls_ctx;
+    /* Tenant routes only: the operator's default route is exempt. */
+    if (strcmp(ctx->route_key, DELIVERY_DEFAULT_KEY) != 0)
+        opts.policy = &ctx->conf->tenant_route_policy;
     *auth_ok = false;
     if ((*ctx->session = smtpc_session_new(&opts, sr)) == NULL)
         return -1;
@@ -293,6 +299,10 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
                    "delay", delay,
                    "attempt", attempt,
                    "reply", utf8_json_string(reply));
+    /* One line per attempt: queue id and attempt name it for deduplication
+     * (webhooks, GET /v1/events). */
+    if (ev)
+        json_object_set_new(ev, "event_id", json_sprintf("%s.%d", env->id, attempt));
     if (ev == NULL || events_append(ctx->conf->events_file, ev) < 0)
         msg_error(env->id, "cannot append to events_file %s: %s", ctx->conf->events_file,
                   strerror(errno));
@@ -356,9 +366,11 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     bool permanent_rcpt = false;
     bool temp_rcpt = false;
     time_t now = time(NULL);
+    struct timespec t0, t1;
 
     memset(res, 0, sizeof(*res));
     memset(&sr, 0, sizeof(sr));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     res->session_ok = true;
     res->auth_ok = true;
     snprintf(relay, sizeof(relay), "%s:%d", route->host, route->port);
@@ -530,6 +542,11 @@ outcome:
              ctx->route_key, relay,
              *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : "none",
              difftime(now, env.arrival), st.attempts, status, res->reply);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_count_delivery(res->outcome == ATTEMPT_SENT ? METRICS_SENT : res->outcome == ATTEMPT_FAILED
+                           ? METRICS_FAILED : METRICS_DEFERRED,
+                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                           sr.stage);
     emit_event(ctx, &env, sender, relay,
                *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : NULL,
                status, st.attempts, difftime(now, env.arrival), res->reply);

@@ -239,3 +239,33 @@ json_t *delivery_control(const json_t *request)
     pthread_mutex_unlock(&delivery.lock);
     return resp;
 }
+
+void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age)
+{
+    time_t now = time(NULL), oldest = 0;
+
+    pthread_mutex_lock(&delivery.lock);
+    for (int i = 0; i < 4; i++)
+        counts[i] = 0;
+    /* Linear in the queue: once per scrape, with a short lock hold. */
+    for (struct dmsg *m = delivery.first; m; m = m->next) {
+        if ((int)m->state >= 0 && (int)m->state < 4)
+            counts[m->state]++;
+        if (oldest == 0 || m->arrival < oldest)
+            oldest = m->arrival;
+    }
+    *store_generation = (long)delivery.store_generation;
+    *store_age = delivery.store_loaded ? difftime(now, delivery.store_loaded) : 0;
+    pthread_mutex_unlock(&delivery.lock);
+    *oldest_age = oldest ? difftime(now, oldest) : 0;
+}
+
+const struct vault *delivery_vault(void)
+{
+    const struct vault *v;
+
+    pthread_mutex_lock(&delivery.lock);
+    v = delivery.vault;
+    pthread_mutex_unlock(&delivery.lock);
+    return v;
+}

@@ -119,6 +119,9 @@ struct delivery {
     /* Old keyrings stay alive until stop: a worker may still use one. */
     struct vault **old_vaults;
     size_t old_vault_count;
+    /* For the metrics: loads of the store so far, and when the last one was. */
+    unsigned long store_generation;
+    time_t store_loaded;
 };
 
 extern struct delivery delivery;

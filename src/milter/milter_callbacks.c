@@ -7,6 +7,15 @@
  * where libmilter allows edits (the body itself is never asked for).
  * Whatever goes wrong inside answers tempfail: a message must never leave
  * the MTA unrewritten.
+ *
+ * Postfix and Sendmail count smfi_insheader() positions differently:
+ * Postfix over the fields it received plus its own Received:, Sendmail over
+ * its whole internal list, which also holds the configuration's default
+ * fields (Return-Path, Date, From, Message-Id... whether sent or not), so
+ * no position there is reliable but the front and the end (Sendmail's
+ * headers.c says so).  The MTA names itself in the macro v at connect: an
+ * insert is made where the plan wants it only in Postfix, elsewhere the
+ * field is added at the end.
  */
 #include "config.h"
 
@@ -29,6 +38,7 @@ struct milter_conn {
     bool have_peer;
     char addr[64];              /* printable client address, "unknown" without one */
     char qid[64];               /* the MTA's queue id ({i}), "-" until known */
+    bool mta_postfix;           /* v says Postfix: smfi_insheader() positions are exact */
     struct milter_snap *snap;   /* pinned from MAIL FROM to the end of the message */
     struct milter_message msg;
     struct milter_plan plan;
@@ -88,8 +98,13 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     *pf2 = 0;
     *pf3 = 0;
     if (f0 & SMFIF_SETSYMLIST) {
+        smfi_setsymlist(ctx, SMFIM_CONNECT, "v");
         smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
         smfi_setsymlist(ctx, SMFIM_EOM, "i");
+        /* Sendmail 8.17 uses a filter's end-of-message list only when the
+         * filter also set one for end of headers (it tests the EOH bit):
+         * without this it sends its global {msg_id} and no i. */
+        smfi_setsymlist(ctx, SMFIM_EOH, "i");
     }
     return SMFIS_CONTINUE;
 }
@@ -97,8 +112,11 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
     struct milter_conn *c = mycalloc(1, sizeof(*c));
+    const char *v;
 
     (void)hostname;
+    v = smfi_getsymval(ctx, "v");
+    c->mta_postfix = v && strncmp(v, "Postfix", 7) == 0;
     milter_message_init(&c->msg);
     snprintf(c->qid, sizeof(c->qid), "-");
     snprintf(c->addr, sizeof(c->addr), "unknown");
@@ -157,10 +175,12 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
     return SMFIS_CONTINUE;
 }
 
-static int apply_edit(SMFICTX *ctx, const struct milter_edit *e)
+static int apply_edit(SMFICTX *ctx, const struct milter_conn *c, const struct milter_edit *e)
 {
     switch (e->op) {
     case MILTER_EDIT_INSERT:
+        if (!c->mta_postfix)
+            return smfi_addheader(ctx, e->name, e->value);
         return smfi_insheader(ctx, e->index, e->name, e->value);
     case MILTER_EDIT_DELETE:
         return smfi_chgheader(ctx, e->name, e->index, NULL);
@@ -209,7 +229,7 @@ static sfsistat on_eom(SMFICTX *ctx)
         goto done;
     }
     for (size_t i = 0; i < c->plan.nedits; i++) {
-        if (apply_edit(ctx, &c->plan.edits[i]) == MI_FAILURE) {
+        if (apply_edit(ctx, c, &c->plan.edits[i]) == MI_FAILURE) {
             snprintf(buf, sizeof(buf), "edit failed: %.200s",
                      milter_edit_format(&c->plan.edits[i], ebuf, sizeof(ebuf)));
             rc = tempfail(ctx, c->qid, buf);

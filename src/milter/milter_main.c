@@ -87,8 +87,16 @@ int main(int argc, char **argv)
         msg_fatal(EX_NOPERM, "-", "%s", errbuf);
     if (!args.foreground && daemon(0, 0) < 0)
         msg_fatal(EX_OSERR, "-", "cannot detach: %s", strerror(errno));
+    /* The threads started here (reload, the PostgreSQL watcher) must not
+     * take libmilter's stop signals either: a SIGTERM the kernel hands to a
+     * thread that leaves it unblocked kills the process (exit 143, no clean
+     * stop).  smfi_main() blocks these three in this thread and waits for
+     * them in its own signal thread. */
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     /* A PostgreSQL store: its watcher thread (after the fork, with SIGUSR1
      * blocked like every thread but the reload one), then the snapshot. */

@@ -101,7 +101,10 @@ void oauth_error_local(struct oauth_error *e, const char *code, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
     va_end(ap);
-    if (strcmp(code, "secret_unavailable") == 0)
+    if (strcmp(code, "route_policy") == 0)
+        snprintf(e->hint, sizeof(e->hint), "the token URL leads where tenant routes may not "
+                 "(tenant_route_policy): use the provider's public token endpoint");
+    else if (strcmp(code, "secret_unavailable") == 0)
         snprintf(e->hint, sizeof(e->hint), "the stored OAuth2 secret cannot be opened with this keyring "
                  "(or is not what the provider needs): set it again with tenant set ID "
                  "--oauth-secret-stdin or --oauth-key-file");

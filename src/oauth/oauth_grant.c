@@ -303,8 +303,10 @@ int oauth_fetch(const struct oauth_request *req, struct oauth_token *tok, struct
         oauth_error_local(e, "oauth_token_failed", "sodium_malloc failed");
         goto out;
     }
-    if (oauth_http_post(url, req->ca_file, f.buf, f.len, req->timeout_ms, &reply, err, sizeof(err)) < 0) {
-        oauth_error_local(e, "oauth_token_failed", "token endpoint %s: %s", url, err);
+    if (oauth_http_post(url, req->ca_file, req->policy, f.buf, f.len, req->timeout_ms, &reply, err,
+                        sizeof(err)) < 0) {
+        oauth_error_local(e, strncmp(err, "route_policy:", 13) == 0 ? "route_policy" : "oauth_token_failed",
+                          "token endpoint %s: %s", url, err);
         goto out;
     }
     rc = oauth_response_parse((int)reply.status, reply.body, reply.len, tok, e);

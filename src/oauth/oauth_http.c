@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -188,10 +189,31 @@ static CURLcode add_ca(CURL *h, void *sslctx, void *arg)
     return ok ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
-int oauth_http_post(const char *url, const char *ca_file, const char *body, size_t body_len,
-                    int timeout_ms, struct oauth_http_reply *reply, char *err, size_t errlen)
+/* The tenant route policy, right before each connection libcurl makes. */
+struct policy_gate {
+    const struct route_policy *policy;
+    bool refused;
+    char why[256];
+};
+
+static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct policy_gate *g = arg;
+
+    (void)purpose;
+    if (route_policy_check_addr(g->policy, &a->addr, g->why, sizeof(g->why)) < 0) {
+        g->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+int oauth_http_post(const char *url, const char *ca_file, const struct route_policy *policy,
+                    const char *body, size_t body_len, int timeout_ms, struct oauth_http_reply *reply,
+                    char *err, size_t errlen)
 {
     char curl_err[CURL_ERROR_SIZE] = "";
+    struct policy_gate gate = { policy, false, "" };
     struct curl_slist *hdrs = NULL;
     struct handle *hd;
     curl_off_t retry = 0;
@@ -238,7 +260,13 @@ int oauth_http_post(const char *url, const char *ca_file, const char *body, size
         curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_ca);
         curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, (void *)ca_file);
     }
+    if (policy) {
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &gate);
+    }
     cc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, NULL);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, NULL);
     curl_slist_free_all(hdrs);
     /* The handle is reused: let it keep no pointer to our buffers. */
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
@@ -252,6 +280,11 @@ int oauth_http_post(const char *url, const char *ca_file, const char *body, size
     pthread_mutex_lock(&handles_lock);
     hd->in_use = false;
     pthread_mutex_unlock(&handles_lock);
+    if (cc != CURLE_OK && gate.refused) {
+        snprintf(err, errlen, "route_policy: %s", gate.why);
+        oauth_http_reply_free(reply);
+        return -1;
+    }
     if (cc != CURLE_OK) {
         snprintf(err, errlen, "%s: %s", curl_easy_strerror(cc), curl_err[0] ? curl_err : "no detail");
         oauth_http_reply_free(reply);

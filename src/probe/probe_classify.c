@@ -253,6 +253,15 @@ const char *probe_classify(const struct probe_failure *f, char *hint, size_t len
     case SMTPC_ERR_EXT_UNSUPPORTED:
         snprintf(hint, len, "the server lacks an SMTP extension the message needs");
         return "message_rejected";
+    case SMTPC_ERR_ROUTE_POLICY:
+        snprintf(hint, len, "tenant routes may reach only public unicast addresses, on the ports "
+                 "the operator allows (tenant_route_policy): use the provider's public server "
+                 "name and its submission port (the connect step names the rule)");
+        return "route_policy";
+    case SMTPC_ERR_NOT_SMTP:
+        snprintf(hint, len, "the server on port %d is not an SMTP server (its greeting is not "
+                 "SMTP): check the host and port (" MODES ")", f->port);
+        return "not_smtp";
     case SMTPC_ERR_LOCAL:
         break;
     }

@@ -17,20 +17,23 @@ void probe_report_free(struct probe_report *rep)
     }
 }
 
+json_t *probe_step_json(const struct probe_report *rep, enum probe_step_id id)
+{
+    const struct probe_step *st = &rep->steps[id];
+
+    return json_pack("{s:s, s:b, s:I, s:o, s:O}", "step", probe_step_names[id],
+                     "ok", st->state != PROBE_ST_FAILED, "ms", (json_int_t)st->ms,
+                     "reply", st->reply.code ? json_string(st->reply.text) : json_null(),
+                     "detail", st->detail ? st->detail : json_null());
+}
+
 json_t *probe_report_json(const struct probe_report *rep)
 {
     json_t *steps = json_array();
 
-    for (int i = 0; i < PROBE_NSTEPS; i++) {
-        const struct probe_step *st = &rep->steps[i];
-
-        if (st->state == PROBE_ST_NOT_RUN)
-            continue;
-        json_array_append_new(steps, json_pack("{s:s, s:b, s:I, s:o, s:O}", "step", probe_step_names[i],
-                                               "ok", st->state != PROBE_ST_FAILED, "ms", (json_int_t)st->ms,
-                                               "reply", st->reply.code ? json_string(st->reply.text) : json_null(),
-                                               "detail", st->detail ? st->detail : json_null()));
-    }
+    for (int i = 0; i < PROBE_NSTEPS; i++)
+        if (rep->steps[i].state != PROBE_ST_NOT_RUN)
+            json_array_append_new(steps, probe_step_json(rep, (enum probe_step_id)i));
     return json_pack("{s:b, s:o, s:o, s:o}", "ok", rep->ok,
                      "code", rep->code ? json_string(rep->code) : json_null(),
                      "hint", rep->ok ? json_null() : json_string(rep->hint), "steps", steps);

@@ -53,6 +53,7 @@ static void attempt_run(const struct probe_options *o, enum route_tls mode, int 
     so.bind_address = o->bind_address;
     so.helo_name = o->helo_name ? o->helo_name : "localhost";
     so.connect_timeout_ms = so.command_timeout_ms = so.data_timeout_ms = timeout_ms;
+    so.policy = o->policy;
     if ((a->s = smtpc_session_new(&so, &a->r[0])) == NULL)
         return;
     if (smtpc_resolve(a->s, &a->r[0]) < 0)
@@ -90,7 +91,7 @@ static bool looks_like_other_mode(const struct attempt *a)
     if (a->mode == ROUTE_TLS_STARTTLS)
         return r->stage && strcmp(r->stage, "greeting") == 0
                && (r->err == SMTPC_ERR_TIMEOUT || r->err == SMTPC_ERR_CONNECTION_LOST
-                   || r->err == SMTPC_ERR_PROTOCOL);
+                   || r->err == SMTPC_ERR_PROTOCOL || r->err == SMTPC_ERR_NOT_SMTP);
     return false;
 }
 
@@ -111,6 +112,8 @@ static void step_pass(struct probe_report *rep, enum probe_step_id id, long ms,
         st->reply = *reply;
     json_decref(st->detail);
     st->detail = detail;
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static void step_skip(struct probe_report *rep, enum probe_step_id id, const char *why)
@@ -118,6 +121,8 @@ static void step_skip(struct probe_report *rep, enum probe_step_id id, const cha
     rep->steps[id].state = PROBE_ST_SKIPPED;
     json_decref(rep->steps[id].detail);
     rep->steps[id].detail = json_pack("{s:s}", "skipped", why);
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 /* Record the failure of an smtpc call on its step; the report's verdict. */
@@ -144,6 +149,8 @@ static void step_fail(struct probe_report *rep, const char *call, const struct s
         json_object_set_new(detail, "stage", json_string(r->stage));
     json_decref(st->detail);
     st->detail = detail;
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static void fail_local(struct probe_report *rep, enum probe_step_id id, const char *code,
@@ -155,6 +162,8 @@ static void fail_local(struct probe_report *rep, enum probe_step_id id, const ch
     rep->steps[id].state = PROBE_ST_FAILED;
     json_decref(rep->steps[id].detail);
     rep->steps[id].detail = json_pack("{s:s}", "error", error);
+    if (rep->on_step)
+        rep->on_step(rep, id, rep->on_step_arg);
 }
 
 static json_t *cert_json(const struct tls_info *ti)
@@ -230,6 +239,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     req.secret = o->password;
     req.secret_len = o->password_len;
     req.timeout_ms = timeout_ms;
+    req.policy = o->policy;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o->password == NULL && o->vault == NULL) {
         fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",
@@ -253,10 +263,14 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
             json_object_set_new(st->detail, "http_status", json_integer(e.http_status));
         if (e.retry_after)
             json_object_set_new(st->detail, "retry_after", json_integer(e.retry_after));
+        if (rep->on_step)
+            rep->on_step(rep, PROBE_STEP_TOKEN, rep->on_step_arg);
         return -1;
     }
     st->state = PROBE_ST_PASSED;
     json_object_set_new(st->detail, "expires_in", json_integer(tok->lifetime));
+    if (rep->on_step)
+        rep->on_step(rep, PROBE_STEP_TOKEN, rep->on_step_arg);
     return 0;
 }
 
@@ -437,6 +451,8 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
     int rc = -1;
 
     memset(rep, 0, sizeof(*rep));
+    rep->on_step = o->on_step;
+    rep->on_step_arg = o->on_step_arg;
     memset(&a, 0, sizeof(a));
     {
         /* smtpc.h: the process must ignore SIGPIPE (an upstream that goes
@@ -451,6 +467,17 @@ int probe_run(struct probe_options *o, struct probe_report *rep)
     if (vault_init() < 0) {
         fail_local(rep, PROBE_STEP_DNS, "local_error", "libsodium could not be initialised", "sodium_init");
         goto out;
+    }
+    if (o->policy) {
+        char why[SMTPC_ERRSTR_MAX];
+
+        /* A refused port needs no DNS to be refused (connect checks it too). */
+        if (route_policy_check_port(o->policy, o->port, why, sizeof(why)) < 0) {
+            fail_local(rep, PROBE_STEP_CONNECT, "route_policy",
+                       "tenant routes may use only the ports the operator allows "
+                       "(tenant_route_policy.ports): use the provider's submission port", why);
+            goto out;
+        }
     }
     if (run_open(o, timeout_ms, rep, &a) < 0)
         goto out;
@@ -524,6 +551,13 @@ out:
 int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
                      bool no_send, struct probe_report *rep)
 {
+    return probe_run_tenant_cb(conf, t, to, timeout_ms, no_send, NULL, NULL, rep);
+}
+
+int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const char *to, int timeout_ms,
+                        bool no_send, void (*on_step)(const struct probe_report *, enum probe_step_id, void *),
+                        void *arg, struct probe_report *rep)
+{
     const struct route *rt = &t->route;
     struct probe_options o;
     struct vault *v = NULL;
@@ -548,9 +582,14 @@ int probe_run_tenant(const struct conf *conf, const struct tenant *t, const char
     o.to = to;
     o.timeout_ms = timeout_ms;
     o.no_send = no_send;
+    o.policy = &conf->tenant_route_policy;
+    o.on_step = on_step;
+    o.on_step_arg = arg;
     if (rt->username && (rt->password || rt->auth == ROUTE_AUTH_XOAUTH2)) {
         if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));
+            rep->on_step = on_step;
+            rep->on_step_arg = arg;
             fail_local(rep, PROBE_STEP_AUTH, "secret_unavailable",
                        "the keyring could not be loaded to open the stored password", err);
             return -1;

@@ -23,6 +23,8 @@ struct smtpc_session {
     char *helo_name;
     struct tls_client_ctx *tls_ctx;
     bool own_tls_ctx;
+    struct route_policy policy;     /* copy of o.policy (tenant routes) */
+    bool has_policy;
 
     struct addrinfo *ai;            /* from smtpc_resolve() */
     int fd;                         /* -1 when not connected */

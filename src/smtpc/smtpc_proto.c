@@ -68,6 +68,9 @@ static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)
             snprintf(res->errstr, sizeof(res->errstr),
                      "no greeting within %.1f s (does the port expect implicit TLS?)",
                      s->o.command_timeout_ms / 1000.0);
+        /* Another service on the port: say so, never echo what it sent. */
+        if (res->err == SMTPC_ERR_PROTOCOL)
+            res->err = SMTPC_ERR_NOT_SMTP;
         return -1;
     }
     if (reply_class(res, 2, "the connection") < 0) {

@@ -29,7 +29,7 @@ const char *smtpc_err_name(enum smtpc_err err)
         "connection_lost", "tls_handshake", "cert_untrusted", "cert_name_mismatch",
         "cert_expired", "cert_invalid", "starttls_not_offered", "tls_mode_mismatch",
         "auth_not_offered", "auth_failed", "protocol", "reply_4xx", "reply_5xx",
-        "ext_unsupported", "local",
+        "ext_unsupported", "local", "route_policy", "not_smtp",
     };
 
     if ((unsigned)err < sizeof(names) / sizeof(names[0]))
@@ -41,6 +41,23 @@ bool smtpc_err_is_transient(enum smtpc_err err)
 {
     return err != SMTPC_OK && err != SMTPC_ERR_REPLY_5XX && err != SMTPC_ERR_EXT_UNSUPPORTED
         && err != SMTPC_ERR_LOCAL;
+}
+
+void smtpc_excerpt(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t n = len > SMTPC_EXCERPT_MAX ? SMTPC_EXCERPT_MAX : len, o = 0;
+
+    if (outlen == 0)
+        return;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+
+        out[o++] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '.';
+    }
+    out[o] = 0;
+    if (len > n && o + 4 <= outlen) {
+        memcpy(out + o, "...", 4);
+    }
 }
 
 const char *smtpc_auth_mech_name(enum smtpc_auth_mech mech)
@@ -183,7 +200,12 @@ int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t
             return -1;
         }
         if (smtpc_parse_reply_line(line, llen, &code, &last) < 0) {
-            set_errstr(errstr, errlen, "malformed reply line \"%.*s\"", (int)(llen > 80 ? 80 : llen), line);
+            char ex[SMTPC_EXCERPT_MAX + 4];
+
+            /* Never the far end's bytes verbatim: it may be another service
+             * (Redis, HTTP) whose answer must not reach a tenant. */
+            smtpc_excerpt(line, llen, ex, sizeof(ex));
+            set_errstr(errstr, errlen, "not an SMTP reply (it starts \"%s\")", ex);
             return -1;
         }
         if (lines == 0)

@@ -88,6 +88,11 @@ struct smtpc_session *smtpc_session_new(const struct smtpc_options *opts, struct
     s->o.ca_file = s->ca_file;
     s->o.bind_address = s->bind_address;
     s->o.helo_name = s->helo_name;
+    if (opts->policy) {
+        route_policy_copy(&s->policy, opts->policy);
+        s->has_policy = true;
+    }
+    s->o.policy = NULL;
     if (s->o.connect_timeout_ms <= 0)
         s->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
     if (s->o.command_timeout_ms <= 0)
@@ -143,6 +148,7 @@ void smtpc_session_free(struct smtpc_session *s)
     myfree(s->ca_file);
     myfree(s->bind_address);
     myfree(s->helo_name);
+    route_policy_free(&s->policy);
     myfree(s);
 }
 
@@ -273,11 +279,16 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     const struct addrinfo *ai;
     bool refused = false, timedout = false;
     char why[220] = "", peer[80];
-    int tried = 0;
+    int tried = 0, refused_by_policy = 0;
+    char policy_why[SMTPC_ERRSTR_MAX] = "";
 
     if (s->ai == NULL && smtpc_resolve(s, res) < 0)
         return -1;
     smtpc_step_begin(res, "connect");
+    if (s->has_policy && route_policy_check_port(&s->policy, s->o.port, policy_why, sizeof(policy_why)) < 0) {
+        s->broken = true;
+        return smtpc_fail(res, SMTPC_ERR_ROUTE_POLICY, "%s", policy_why);
+    }
     if (s->fd >= 0)
         smtpc_io_close(s, false);
     s->broken = false;
@@ -287,6 +298,18 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
         char one[160] = "";
         int fd = -1, e;
 
+        /* Right before connecting, on every connection: the addresses of
+         * this resolution, so DNS rebinding gains nothing. */
+        if (s->has_policy) {
+            char later[SMTPC_ERRSTR_MAX];
+
+            /* The first refusal is the one reported. */
+            if (route_policy_check_addr(&s->policy, ai->ai_addr, refused_by_policy ? later : policy_why,
+                                        SMTPC_ERRSTR_MAX) < 0) {
+                refused_by_policy++;
+                continue;
+            }
+        }
         tried++;
         e = connect_one(s, ai, &fd, one, sizeof(one));
         if (e == 0) {
@@ -313,6 +336,8 @@ int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
     }
     smtpc_step_end(res, t0);
     s->broken = true;
+    if (tried == 0 && refused_by_policy)
+        return smtpc_fail(res, SMTPC_ERR_ROUTE_POLICY, "%s", policy_why);
     if (timedout)
         return smtpc_fail(res, SMTPC_ERR_CONNECT_TIMEOUT, "cannot connect to %s port %d (%d address%s): %s",
                           s->host, s->o.port, tried, tried == 1 ? "" : "es", why);

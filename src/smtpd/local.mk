@@ -2,9 +2,11 @@
 noinst_LIBRARIES += libtenantrelayd.a
 libtenantrelayd_a_SOURCES = \
 	src/smtpd/smtpd_data.c \
+	src/smtpd/smtpd_fair.c \
 	src/smtpd/smtpd_params.c \
 	src/smtpd/smtpd_pool.c \
 	src/smtpd/smtpd_server.c \
 	src/smtpd/smtpd_session.c \
 	src/smtpd/smtpd_tls.c
-noinst_HEADERS += include/tenantrelay/smtpd.h include/tenantrelay/smtpd_tls.h src/smtpd/smtpd_params.h src/smtpd/smtpd_pool.h
+noinst_HEADERS += include/tenantrelay/smtpd.h include/tenantrelay/smtpd_tls.h src/smtpd/smtpd_params.h src/smtpd/smtpd_pool.h \
+	src/smtpd/smtpd_fair.h

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "smtpd_fair.h"
 #include "smtpd_pool.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -36,7 +37,6 @@
 #include "tenantrelay/store_live.h"
 #include "tenantrelay/tenant.h"
 
-#define SERVER_DATA_GRACE 10        /* seconds of DATA before the rate counts */
 #define SERVER_STOP_WAIT 15         /* seconds server_stop() waits for sessions */
 #define SERVER_THREAD_STACK (512 * 1024)
 
@@ -59,17 +59,32 @@ static struct {
     struct server_snap *snap;
     struct spool *spool;
     int sessions;
+    bool stressed;              /* nearly full (smtpd_fair.h): shorter timeouts */
     struct client_slot *clients;
     int nclients;
     unsigned long next_id;
     bool stopping;
-} srv = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, NULL, 0, 0, false };
+} srv = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false, NULL, 0, 0, false };
+
+/* Stress mode follows the session count (under srv.lock); its changes are logged. */
+static void stress_update_locked(void)
+{
+    int max = srv.snap ? srv.snap->conf->limits.max_sessions : 0;
+    bool now = smtpd_fair_stressed(srv.sessions, max);
+
+    if (now != srv.stressed) {
+        srv.stressed = now;
+        msg_warn("-", "stress=%s sessions=%d max_sessions=%d%s", now ? "on" : "off", srv.sessions, max,
+                 now ? ": command timeouts shortened to stress_command_timeout" : "");
+    }
+}
 
 struct session_ctx {
     int fd;
     SSL *ssl;
     char id[32];
     char addr[64];
+    char client_key[64];        /* what the per-client cap counts (smtpd_fair.h) */
     struct sockaddr_storage peer;
     int listen_index;
     struct server_snap *snap;
@@ -388,13 +403,14 @@ static void session_end(struct session_ctx *c)
     pthread_mutex_lock(&srv.lock);
     srv.sessions--;
     for (int i = 0; i < srv.nclients; i++) {
-        if (strcmp(srv.clients[i].addr, c->addr) == 0) {
+        if (strcmp(srv.clients[i].addr, c->client_key) == 0) {
             if (--srv.clients[i].count == 0)
                 srv.clients[i] = srv.clients[--srv.nclients];
             break;
         }
     }
     snap_unref_locked(c->snap);
+    stress_update_locked();
     pthread_cond_broadcast(&srv.idle);
     pthread_mutex_unlock(&srv.lock);
 }
@@ -414,18 +430,18 @@ static void session_main(void *arg)
     struct smtpd_session *sess;
     enum smtpd_action act = SMTPD_ACT_NONE;
     char *buf = mymalloc(SMTPD_INBUF);
-    time_t mark = now_mono(), last_byte = mark, data_start = 0;
+    struct smtpd_clock clock;
     unsigned long progress = 0;
-    size_t data_bytes = 0;
     const char *why = "disconnect";
 
     msg_info(c->id, "connect from [%s]", c->addr);
+    smtpd_clock_start(&clock, now_mono());
     sess = smtpd_session_new(&params, &server_ops, c);
     for (;;) {
-        const char *cut = NULL;
+        struct smtpd_cut cut;
+        bool pstop, stressed, expired;
         time_t now;
         ssize_t n;
-        bool pstop;
 
         if (flush_output(c, sess, lim->command_timeout) < 0) {
             why = "lost connection writing";
@@ -441,46 +457,34 @@ static void session_main(void *arg)
             msg_info(c->id, "TLS established protocol=%s cipher=%s", SSL_get_version(c->ssl),
                      SSL_get_cipher_name(c->ssl));
             smtpd_session_tls_started(sess);
-            mark = now_mono();
+            smtpd_clock_progress(&clock, now_mono());
             act = SMTPD_ACT_NONE;
             continue;
         }
         now = now_mono();
         if (smtpd_session_progress(sess) != progress) {
             progress = smtpd_session_progress(sess);
-            mark = now;
+            smtpd_clock_progress(&clock, now);
         }
-        if (smtpd_session_state(sess) == SMTPD_S_DATA) {
-            if (data_start == 0) {
-                data_start = now;
-                data_bytes = 0;
-            }
-        } else {
-            data_start = 0;
-        }
+        smtpd_clock_phase(&clock, smtpd_session_state(sess) == SMTPD_S_DATA, now);
         pthread_mutex_lock(&srv.lock);
         pstop = srv.stopping;
+        stressed = srv.stressed;
         pthread_mutex_unlock(&srv.lock);
-        if (pstop) {
-            cut = "421 4.3.2 Service shutting down";
-            why = "shutdown";
-        } else if (data_start == 0 && now - mark >= lim->command_timeout) {
-            cut = "421 4.4.2 Error: timeout exceeded";
-            why = "command timeout";
-        } else if (data_start && (now - data_start >= lim->data_timeout
-                                  || now - last_byte >= lim->command_timeout)) {
-            cut = "421 4.4.2 Error: timeout exceeded";
-            why = "data timeout";
-        } else if (data_start && lim->min_data_rate > 0 && now - data_start >= SERVER_DATA_GRACE
-                   && data_bytes < (size_t)lim->min_data_rate * (size_t)(now - data_start)) {
-            cut = "421 4.4.2 Error: data rate too low";
-            why = "data rate too low";
-        }
-        if (cut) {
+        expired = !pstop && smtpd_clock_expired(&clock, lim, stressed, now, &cut);
+        if (pstop || expired) {
+            const char *reply = pstop ? "421 4.3.2 Service shutting down" : cut.reply;
             char line[256];
 
+            if (pstop) {
+                why = "shutdown";
+            } else {
+                why = cut.why;
+                msg_info(c->id, "reject=session client=[%s] reason=%s timeout=%ds stress=%s", c->addr,
+                         cut.reason, cut.timeout, stressed ? "on" : "off");
+            }
             /* "421 4.4.2 host Error: ..." as Postfix words it */
-            snprintf(line, sizeof(line), "%.9s %s %s", cut, conf->hostname, cut + 10);
+            snprintf(line, sizeof(line), "%.9s %s %s", reply, conf->hostname, reply + 10);
             smtpd_session_close(sess, line);
             flush_output(c, sess, 2);
             break;
@@ -492,9 +496,7 @@ static void session_main(void *arg)
             why = n == 0 ? "disconnect" : "lost connection reading";
             break;
         }
-        last_byte = now_mono();
-        if (data_start)
-            data_bytes += (size_t)n;
+        smtpd_clock_bytes(&clock, (size_t)n, now_mono());
         act = smtpd_session_input(sess, buf, (size_t)n);
     }
     msg_info(c->id, "%s from [%s] messages=%lu", why, c->addr, c->messages);
@@ -563,10 +565,11 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     struct session_ctx *c;
     struct client_slot *slot = NULL;
     const struct conf *conf;
-    char addr[64];
+    char addr[64], key[64];
     int rc;
 
     netaddr_format((const struct sockaddr *)peer, addr, sizeof(addr));
+    smtpd_fair_client_key((const struct sockaddr *)peer, key, sizeof(key));
     pthread_mutex_lock(&srv.lock);
     if (srv.snap == NULL || srv.stopping) {
         pthread_mutex_unlock(&srv.lock);
@@ -581,23 +584,25 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
 
         snprintf(host, sizeof(host), "%s", conf->hostname);
         pthread_mutex_unlock(&srv.lock);
-        msg_warn("-", "refused client=[%s] reason=not in allowed_networks", addr);
+        msg_warn("-", "reject=connect client=[%s] reason=not_in_allowed_networks", addr);
         refuse(fd, "554 5.7.1 Access denied: client address not allowed", host);
         return;
     }
     for (int i = 0; i < srv.nclients; i++)
-        if (strcmp(srv.clients[i].addr, addr) == 0)
+        if (strcmp(srv.clients[i].addr, key) == 0)
             slot = &srv.clients[i];
     if (srv.sessions >= conf->limits.max_sessions
         || (slot && conf->limits.max_sessions_per_client > 0
             && slot->count >= conf->limits.max_sessions_per_client)) {
         char host[256];
         bool total = srv.sessions >= conf->limits.max_sessions;
+        int held = slot ? slot->count : 0, sessions = srv.sessions;
 
         snprintf(host, sizeof(host), "%s", conf->hostname);
         pthread_mutex_unlock(&srv.lock);
-        msg_warn("-", "refused client=[%s] reason=%s", addr,
-                 total ? "max_sessions reached" : "max_sessions_per_client reached");
+        msg_warn("-", "reject=connect client=[%s] reason=%s sessions=%d client_sessions=%d limit=%d", addr,
+                 total ? "max_sessions" : "max_sessions_per_client", sessions, held,
+                 total ? conf->limits.max_sessions : conf->limits.max_sessions_per_client);
         refuse(fd, total ? "421 4.7.0 Error: too many sessions, try again later"
                          : "421 4.7.0 Error: too many sessions from your address", host);
         return;
@@ -605,11 +610,12 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     if (slot == NULL) {
         srv.clients = myrealloc(srv.clients, sizeof(*srv.clients) * (size_t)(srv.nclients + 1));
         slot = &srv.clients[srv.nclients++];
-        snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+        snprintf(slot->addr, sizeof(slot->addr), "%s", key);
         slot->count = 0;
     }
     slot->count++;
     srv.sessions++;
+    stress_update_locked();
     srv.snap->refs++;
     c = mycalloc(1, sizeof(*c));
     c->fd = fd;
@@ -617,6 +623,7 @@ void server_accept(int fd, const struct sockaddr_storage *peer, socklen_t peerle
     c->listen_index = listen_index;
     memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
     snprintf(c->addr, sizeof(c->addr), "%s", addr);
+    snprintf(c->client_key, sizeof(c->client_key), "%s", key);
     snprintf(c->id, sizeof(c->id), "s%06lu", ++srv.next_id);
     pthread_mutex_unlock(&srv.lock);
 

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "tenantrelay/metrics.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/rewrite.h"
@@ -604,6 +605,7 @@ static void content(struct smtpd_session *s, const char *data, size_t len)
 static void finish_message(struct smtpd_session *s)
 {
     unsigned f = s->data.flags;
+    size_t before = s->out.len;
 
     if (s->in_headers && !s->too_big && !s->hdr_too_big && !s->write_failed)
         scan_headers(s, true);
@@ -633,6 +635,9 @@ static void finish_message(struct smtpd_session *s)
         s->msg_open = false;    /* finish commits or aborts */
         s->ops->finish(s->ctx, &m, &s->out);
     }
+    /* A refusal now (a reply the spool may give later is counted there). */
+    if (s->out.len > before && (s->out.data[before] == '4' || s->out.data[before] == '5'))
+        metrics_count_rejected();
     s->progress++;
     transaction_reset(s);
 }

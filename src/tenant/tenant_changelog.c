@@ -17,12 +17,26 @@
 
 #include "tenantrelay/tenant_write.h"
 
+/* Set by a caller acting for someone else (the HTTP API: the token's
+ * name), for this thread only: whatever store backend writes the change
+ * log line asks tenant_changelog_user(). */
+static __thread const char *acting_user;
+
+void tenant_changelog_set_user(const char *user)
+{
+    acting_user = user;
+}
+
 const char *tenant_changelog_user(void)
 {
-    static char name[64];
+    static __thread char name[64];
     const char *sudo = getenv("SUDO_USER");
     struct passwd *pw;
 
+    if (acting_user) {
+        snprintf(name, sizeof(name), "%s", acting_user);
+        return name;
+    }
     if (getuid() == 0 && sudo && *sudo) {
         snprintf(name, sizeof(name), "%s(sudo)", sudo);
         return name;

@@ -19,6 +19,7 @@
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/tmpfile.h"
 
 bool tenant_store_is_dir(const char *path)
 {
@@ -50,7 +51,7 @@ char *tenant_store_file_for(const char *store_path, const char *id)
     return file;
 }
 
-/* Temp files of writers killed mid-write (".NAME.tmp.PID"): never read,
+/* Temp files of writers killed mid-write (".NAME.tmp.RANDOM"): never read,
  * but not left to pile up either.  Called under the lock, so no live
  * writer owns one. */
 static void remove_stale_temps(const char *store_path)
@@ -265,12 +266,10 @@ int tenant_store_write_file(const char *file, const struct tenant *const *record
 
     dir = dirname(copy);
     base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    tmp = mymalloc(strlen(dir) + strlen(base) + 32);
     /* A dot file not ending in .conf: the loader never reads it, so a
      * crash mid-write leaves only a stray temp file behind. */
-    sprintf(tmp, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)) < 0) {
-        tenant_errorf(err, "%s: cannot create: %s", tmp, strerror(errno));
+    if ((fd = tmpfile_create(dir, base, mode, &tmp)) < 0) {
+        tenant_errorf(err, "%s/.%s.tmp.*: cannot create: %s", dir, base, strerror(errno));
         goto out;
     }
     fchmod(fd, mode);

@@ -6,12 +6,14 @@
  *     key <id> <primary|active|retired> <created RFC 3339> <base64 key>
  * The id is re-derived on load and must match: a corrupted or hand-mangled
  * line is refused rather than silently producing tokens nobody can open.
+ * A retired key's line has "-" for its key: retiring removes the bytes.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/tmpfile.h"
 #include "tenantrelay/vault.h"
 #include "vault_int.h"
 
@@ -139,6 +142,21 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
             vault_errf(err, errlen, "%s: line %d: bad creation time", path, lineno);
             return -1;
         }
+        if (strcmp(f[4], "-") == 0) {
+            /* A retired key: its id and date only. */
+            if (st != VAULT_KEY_RETIRED || strlen(f[1]) != VAULT_KEYID_LEN) {
+                vault_errf(err, errlen, "%s: line %d: only a retired key may lack its bytes", path, lineno);
+                return -1;
+            }
+            if (vault_key_find(v, f[1])) {
+                vault_errf(err, errlen, "%s: line %d: key %s listed twice", path, lineno, f[1]);
+                return -1;
+            }
+            memcpy(ki->id, f[1], sizeof(ki->id));
+            ki->state = VAULT_KEY_RETIRED;
+            v->count++;
+            continue;
+        }
         if (sodium_base642bin(key, VAULT_KEY_BYTES, f[4], strlen(f[4]), NULL, &keylen, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 || keylen != VAULT_KEY_BYTES) {
             vault_errf(err, errlen, "%s: line %d: the key is not %d bytes of base64", path, lineno,
@@ -157,6 +175,10 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
         }
         memcpy(ki->id, id, sizeof(ki->id));
         ki->state = (enum vault_key_state)st;
+        /* Retired before its bytes were removed (an older keyring): never
+         * usable, and gone from the file at the next save. */
+        if (st == VAULT_KEY_RETIRED)
+            sodium_memzero(key, VAULT_KEY_BYTES);
         primaries += st == VAULT_KEY_PRIMARY;
         v->count++;
     }
@@ -172,7 +194,10 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
     return 0;
 }
 
-struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen)
+/* check_mode: the mode, and the owner (root, this process's user, or the
+ * configured service user, whose keyring it is; (uid_t)-1: none). */
+static struct vault *load_file(const char *path, bool check_mode, uid_t service_uid, const char *service,
+                               char *err, size_t errlen)
 {
     struct vault *v = NULL;
     char *text = NULL;
@@ -195,6 +220,18 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
     errno = EINVAL;             /* what a failure below means, unless said otherwise */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         vault_errf(err, errlen, "%s: the keyring is not a regular file", path);
+        goto out;
+    }
+    /* Whoever owns the keyring can swap in keys of their own. */
+    if (check_mode && st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != service_uid) {
+        if (service)
+            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root, this user "
+                       "(uid %u) nor the service user %s): chown root %s, or chown %s %s", path,
+                       (unsigned)st.st_uid, (unsigned)geteuid(), service, path, service, path);
+        else
+            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root nor this user, "
+                       "uid %u): chown root %s", path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
+        errno = EPERM;
         goto out;
     }
     if (check_mode && (st.st_mode & 077)) {
@@ -245,9 +282,15 @@ out:
     return v;
 }
 
+struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen)
+{
+    return load_file(path, check_mode, (uid_t)-1, NULL, err, errlen);
+}
+
 struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
 {
     char path[4096];
+    struct passwd *pw = conf->user ? getpwnam(conf->user) : NULL;
 
     if (conf->key_credential) {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -262,7 +305,7 @@ struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
          * mode bits (often 0440 with an ACL) are not ours to judge. */
         return vault_load_file(vault_path(conf, path, sizeof(path)), false, err, errlen);
     }
-    return vault_load_file(conf->key_file, true, err, errlen);
+    return load_file(conf->key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? conf->user : NULL, err, errlen);
 }
 
 size_t vault_key_count(const struct vault *v)
@@ -287,7 +330,7 @@ const unsigned char *vault_key_material(const struct vault *v, const char *id)
 {
     for (size_t i = 0; v && id && i < v->count; i++)
         if (strcmp(v->info[i].id, id) == 0)
-            return v->material + i * VAULT_KEY_BYTES;
+            return v->info[i].state == VAULT_KEY_RETIRED ? NULL : v->material + i * VAULT_KEY_BYTES;
     return NULL;
 }
 
@@ -339,6 +382,7 @@ int vault_key_retire(struct vault *v, const char *id, char *err, size_t errlen)
             return -1;
         }
         v->info[i].state = VAULT_KEY_RETIRED;
+        sodium_memzero(v->material + i * VAULT_KEY_BYTES, VAULT_KEY_BYTES);
         return 0;
     }
     vault_errf(err, errlen, "no key %s in the keyring", id);
@@ -380,8 +424,11 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
         char when[32], b64[sodium_base64_ENCODED_LEN(VAULT_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 
         tenant_time_format(v->info[i].created, when, sizeof(when));
-        sodium_bin2base64(b64, sizeof(b64), v->material + i * VAULT_KEY_BYTES, VAULT_KEY_BYTES,
-                          sodium_base64_VARIANT_ORIGINAL);
+        if (v->info[i].state == VAULT_KEY_RETIRED)
+            snprintf(b64, sizeof(b64), "-");
+        else
+            sodium_bin2base64(b64, sizeof(b64), v->material + i * VAULT_KEY_BYTES, VAULT_KEY_BYTES,
+                              sodium_base64_VARIANT_ORIGINAL);
         len += (size_t)snprintf(text + len, cap - len, "key %s %s %s %s\n", v->info[i].id,
                                 vault_key_state_names[v->info[i].state], when, b64);
         sodium_memzero(b64, sizeof(b64));
@@ -395,11 +442,14 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
             goto out;
         }
     } else {
-        tmp = mymalloc(strlen(path) + 32);
-        sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-        if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-            saved_errno = errno;
-            vault_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        char *dcopy = mystrdup(path);
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+        fd = tmpfile_create(dirname(dcopy), base, 0600, &tmp);
+        saved_errno = errno;
+        myfree(dcopy);
+        if (fd < 0) {
+            vault_errf(err, errlen, "%s: cannot create its temp file: %s", path, strerror(saved_errno));
             goto out;
         }
         if (have_old) {

@@ -106,6 +106,7 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
 {
     char id[VAULT_KEYID_LEN + 1];
     const unsigned char *key;
+    const struct vault_key_info *k;
     const char *b64;
     unsigned char ad[256], *box = NULL, *plain = NULL;
     size_t adlen, b64len, boxlen = 0, plen;
@@ -119,6 +120,11 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
         else
             vault_errf(err, errlen, "not a sealed token (expected trv1:KEYID:DATA)");
         return rc;
+    }
+    if ((k = vault_key_find(v, id)) != NULL && k->state == VAULT_KEY_RETIRED) {
+        vault_errf(err, errlen, "token sealed with retired key %s, which opens nothing: seal the "
+                   "secret again (tenant set ID --password-stdin)", id);
+        return VAULT_ERR_RETIRED;
     }
     if ((key = vault_key_material(v, id)) == NULL) {
         vault_errf(err, errlen, "token sealed with key %s, which is not in the keyring", id);

@@ -19,5 +19,7 @@ include $(srcdir)/tests/fuzz/vault.mk
 include $(srcdir)/tests/fuzz/smtpd.mk
 include $(srcdir)/tests/fuzz/smtpc.mk
 include $(srcdir)/tests/fuzz/milter.mk
+include $(srcdir)/tests/fuzz/http.mk
+include $(srcdir)/tests/fuzz/route.mk
 include $(srcdir)/tests/fuzz/mime.mk
 include $(srcdir)/tests/fuzz/oauth.mk

@@ -14,7 +14,8 @@ TR_BIN_MILTER="$top_builddir/tenantrelay-milter"
 TR_BIN_CTL="$top_builddir/tenantrelayctl"
 TR_TESTS="$top_srcdir/tests/integration"
 
-T=$(mktemp -d /tmp/tr-test.XXXXXX)
+# TR_TMPDIR: where the private directories go (default /tmp).
+T=$(mktemp -d "${TR_TMPDIR:-/tmp}/tr-test.XXXXXX")
 chmod 755 "$T"
 TR_PIDS=()
 TR_FAILURES=0
@@ -201,6 +202,12 @@ CONF
     # The daemon drops root for this user: let it own its writable places.
     if [ "$(id -u)" = 0 ]; then
         chown "${TR_USER:-nobody}" "$T/spool" "$T/run" "$T/log"
+    fi
+    # The test upstreams listen on loopback at free ports, which the tenant
+    # route policy refuses by default: allow them explicitly (a test of the
+    # policy itself passes its own tenant_route_policy line).
+    if ! grep -q '^tenant_route_policy' "$file"; then
+        printf '%s\n' 'tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };' >> "$file"
     fi
     if ! grep -q '^default_route' "$file"; then
         cat >> "$file" <<CONF
@@ -441,6 +448,10 @@ pg_start() {
     TR_PG_PID=$!
     tr_track "$TR_PG_PID"
     wait_port "$port" 20 || { cat "$dir/server.log" >&2; return 1; }
+    # The port opens before the server accepts sessions ("the database
+    # system is starting up"): wait until it really answers.
+    wait_for 30 "$TR_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U trelay ||
+        { echo "# PostgreSQL did not become ready" >&2; cat "$dir/server.log" >&2; return 1; }
 }
 # pg_stop: a fast shutdown (SIGINT) of the server pg_start started last.
 pg_stop() {
@@ -450,3 +461,103 @@ pg_stop() {
 pg_uri() { echo "postgresql://trelay@127.0.0.1:$2/postgres"; }
 # pg_sql DIR PORT SQL: one statement through psql, unaligned output.
 pg_sql() { "$TR_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$2" -U trelay -d postgres -c "$3"; }
+
+# ---- the milter inside a real MTA (Postfix, Sendmail) -----------------------
+
+# milter_relay_start [EXTRA-CONF]: the path every MTA test of the milter
+# shares: a test CA; TLS+AUTH upstreams "default" (platform:pl4tform-s3cret)
+# and "acme" (acme-user:acme-s3cret-pw); one configuration $TR_CONF for
+# tenantrelayd ($TR_PORT) and the milter (inet:$MPORT@127.0.0.1, trusting
+# 127.0.0.0/8) plus EXTRA-CONF lines; the default route and tenant acme
+# (sender mailer@acme.test, domain acme.test) sealed; tenantrelayd and the
+# milter ($MPID, log $T/milter.log) started.  The MTA relays to $TR_PORT.
+milter_relay_start() {
+    make_ca "$T/ca"
+    P_DEFAULT=$(free_port)
+    P_ACME=$(free_port)
+    start_upstream default "$P_DEFAULT" implicit --auth platform:pl4tform-s3cret || return 1
+    start_upstream acme "$P_ACME" implicit --auth acme-user:acme-s3cret-pw || return 1
+    TR_PORT=$(free_port)
+    MPORT=$(free_port)
+    TR_CONF="$T/relay.conf"
+    export TR_PORT
+    # One file for both daemons, as an installation would have it.
+    write_conf "$TR_CONF" "retry = { schedule = [ 1 ]; };
+milter = { socket = \"inet:$MPORT@127.0.0.1\"; trusted_networks = [ \"127.0.0.0/8\" ]; };
+${1:-}"
+    tr_ctl key init > "$T/key.out" 2>&1 || return 1
+    local token
+    token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password) || return 1
+    set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $P_DEFAULT; tls = \"implicit\";
+  username = \"platform\"; password = \"$token\";
+  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
+    printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$P_ACME" --tls implicit \
+        --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
+        --ca-file "$T/ca/ca.pem" --no-test > "$T/set.out" 2>&1 || return 1
+    start_daemon "$TR_CONF" || return 1
+    "$TR_BIN_MILTER" -f -c "$TR_CONF" > "$T/milter.log" 2>&1 &
+    MPID=$!
+    tr_track "$MPID"
+    wait_port "$MPORT" 10
+}
+
+# mta_send PORT FROM FILE [USER PASSWORD]: the exact bytes of FILE into the
+# MTA at 127.0.0.1:PORT for user@example.test, with AUTH as USER when given;
+# prints "250 accepted" or the code and text of the refusal.
+mta_send() {
+    "$PYTHON3" - "$@" <<'PY' 2>&1
+import smtplib, sys
+port, sender, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+data = open(path, "rb").read()
+try:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        s.ehlo("app.test")
+        if len(sys.argv) > 5:
+            s.login(sys.argv[4], sys.argv[5])
+        s.sendmail(sender, ["user@example.test"], data)
+    print("250 accepted")
+except smtplib.SMTPResponseException as e:
+    print(e.smtp_code, e.smtp_error.decode())
+except smtplib.SMTPRecipientsRefused as e:
+    print(list(e.recipients.values())[0])
+except (OSError, smtplib.SMTPException) as e:
+    print("000", type(e).__name__, e)
+PY
+}
+
+# mta_mkmsg FILE HEADER-LINES...: a CRLF message with these header lines and
+# a fixed body (one line starting with a dot, to check dot-stuffing).
+mta_mkmsg() {
+    local f=$1 h
+    shift
+    { for h in "$@"; do printf '%s\r\n' "$h"; done; printf '\r\nBody line one.\r\n.leading dot\r\n'; } > "$f"
+}
+
+# eml_meta JSON KEY: one field of what an upstream recorded (mail_from, auth_user, ...).
+eml_meta() {
+    "$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# eml_headers EML: the header section an upstream stored, without the
+# Received: fields (each hop adds its own), one field line per line.
+eml_headers() {
+    "$PYTHON3" - "$1" <<'PY'
+import sys
+hdr = open(sys.argv[1], "rb").read().split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+out, skip = [], False
+for line in hdr:
+    if line[:1] in (b" ", b"\t"):
+        if not skip:
+            out.append(line)
+        continue
+    skip = line.lower().startswith(b"received:")
+    if not skip:
+        out.append(line)
+sys.stdout.write("\n".join(l.decode("utf-8", "replace") for l in out) + "\n")
+PY
+}
+
+# eml_body EML: the body an upstream stored (after the first empty line).
+eml_body() {
+    sed '1,/^\r$/d' "$1"
+}

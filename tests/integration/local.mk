@@ -18,6 +18,7 @@ include $(srcdir)/tests/integration/probe.mk
 include $(srcdir)/tests/integration/perf.mk
 include $(srcdir)/tests/integration/ctl.mk
 include $(srcdir)/tests/integration/milter.mk
+include $(srcdir)/tests/integration/http.mk
 include $(srcdir)/tests/integration/store.mk
 include $(srcdir)/tests/integration/content.mk
 include $(srcdir)/tests/integration/oauth.mk

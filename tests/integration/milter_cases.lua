@@ -16,8 +16,10 @@ local function check(cond, what)
 end
 
 -- One message: t.ip (client), t.auth ({auth_authen}), t.from, t.headers
--- ({ {name, value}, ... }); t.pause(conn) runs after MAIL FROM.  Returns the
--- connection after end of message.
+-- ({ {name, value}, ... }); t.pause(conn) runs after MAIL FROM; t.mta is the
+-- MTA's macro v at connect (default Postfix's: the milter inserts Reply-To:
+-- at an exact position only in Postfix).  Returns the connection after end
+-- of message.
 -- t.conn: a further message on that connection.
 local function message(t)
     local conn = t.conn
@@ -26,6 +28,7 @@ local function message(t)
         if conn == nil then
             error("cannot connect to " .. sock)
         end
+        assert(mt.macro(conn, SMFIC_CONNECT, "v", t.mta or "Postfix 3.7.11") == nil)
         assert(mt.conninfo(conn, "client.test", t.ip or "127.0.0.1") == nil)
         -- HELO first: libmilter clears the MAIL macros when HELO arrives.
         assert(mt.helo(conn, "app.test") == nil)
@@ -86,6 +89,17 @@ if phase == "main" then
         "default route: original author in Reply-To:")
     check(not mt.eom_check(conn, MT_HDRADD, "X-Tenant-ID"), "default route: no tenant stamp")
     check(not mt.eom_check(conn, MT_HDRDELETE), "default route: nothing deleted")
+    mt.disconnect(conn)
+
+    mt.echo("# default route from Sendmail (v is its version): Reply-To: added at the end")
+    conn = message({ qid = "SENDMAIL1", mta = "8.17.1.9", from = "<app@platform.test>",
+        headers = { { "From", "\"Ops, Team\" <ops@platform.test>" }, { "To", "user@example.test" } } })
+    check(accepted(conn), "Sendmail: accepted")
+    check(mt.eom_check(conn, MT_HDRADD, "Reply-To", "\"Ops, Team\" <ops@platform.test>"),
+        "Sendmail: Reply-To: added (its insert positions count hidden default fields)")
+    check(not mt.eom_check(conn, MT_HDRINSERT), "Sendmail: nothing inserted by position")
+    check(mt.eom_check(conn, MT_HDRCHANGE, "From", "\"Ops, Team\" <notifications@platform.test>"),
+        "Sendmail: From: changed in place")
     mt.disconnect(conn)
 
     mt.echo("# tenant by sender domain (untrusted client)")

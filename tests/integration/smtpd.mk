@@ -3,6 +3,7 @@ SMTPD_INTEGRATION_TESTS = \
 	tests/integration/test_smtpd_session.sh \
 	tests/integration/test_smtpd_smuggling.sh \
 	tests/integration/test_smtpd_bounds.sh \
+	tests/integration/test_smtpd_fair.sh \
 	tests/integration/test_smtpd_resolve.sh \
 	tests/integration/test_smtpd_relay.sh \
 	tests/integration/test_spool_crash.sh \

@@ -77,8 +77,11 @@ cp "$T/zeta.before" "$(file_of zeta)"
 sed -i "s/^key $OLD active /key $OLD retired /" "$T/etc/master.key"
 "$CTL" "${C[@]}" --json audit > "$T/a3.json"
 ok "finding retired_key_in_use" bash -c '[[ " $0 " == *" retired_key_in_use "* ]]' "$(codes "$T/a3.json")"
-ok "the record on the retired key still opens (flagged, not lost)" /usr/bin/python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); assert [t["secret"] for t in d["tenants"] if t["id"] == "zeta"] == ["opens"]' "$T/a3.json"
+ok "the record on the retired key no longer opens (a retired key opens nothing)" /usr/bin/python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); assert [t["secret"] for t in d["tenants"] if t["id"] == "zeta"] == ["fails"]' "$T/a3.json"
+ok "finding secret_unopenable names the retired key" /usr/bin/python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert any(f["code"] == "secret_unopenable" and "retired key" in f["detail"] for f in d["findings"])' "$T/a3.json"
 ok "audit: usage -> 64" bash -c '"$0" -c "$1" audit extra >/dev/null 2>&1; [ $? = 64 ]' "$CTL" "$T/tr.conf"
 ok "audit: bad config -> 78" bash -c '"$0" -c /nonexistent audit >/dev/null 2>&1; [ $? = 78 ]' "$CTL"
 finish

@@ -14,6 +14,8 @@ make_selfsigned_cert "$T/ca" self localhost "DNS:localhost,IP:127.0.0.1"
 make_cert "$T/ca" wrong other.example "DNS:other.example"
 make_expired_cert "$T/ca" old localhost "DNS:localhost,IP:127.0.0.1"
 printf '%s\n' "$PW" > "$T/pwfile"; chmod 600 "$T/pwfile"
+# The scripted upstreams listen on loopback: a configuration that allows it.
+write_conf "$T/probe.conf"
 
 jget() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
@@ -22,10 +24,10 @@ jget() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p
 probe() {
     local name=$1 port=$2
     shift 2
-    "$CTL" --json test --host localhost --port "$port" --username u --password-file "$T/pwfile" \
+    "$CTL" -c "$T/probe.conf" --json test --host localhost --port "$port" --username u --password-file "$T/pwfile" \
         --sender sender@tenant.test --ca-file "$T/ca/ca.pem" --timeout 3 "$@" > "$T/$name.json" 2> "$T/$name.err"
     RC=$?
-    "$CTL" test --host localhost --port "$port" --username u --password-file "$T/pwfile" \
+    "$CTL" -c "$T/probe.conf" test --host localhost --port "$port" --username u --password-file "$T/pwfile" \
         --sender sender@tenant.test --ca-file "$T/ca/ca.pem" --timeout 3 "$@" > "$T/$name.txt" 2>> "$T/$name.err"
 }
 code() { jget "$T/$1.json" 'd["code"]'; }
@@ -49,11 +51,11 @@ ok "message: Message-ID header" grep -q '^Message-ID: <probe\.' "$m"
 ok "message: From is the sender" grep -q '^From: <sender@tenant.test>' "$m"
 ok "message: to --to" test "$(jget "$T/ok.mail/000001.json" 'd["rcpt_tos"]')" = "['rcpt@tenant.test']"
 ok "message: sent after AUTH as u" test "$(jget "$T/ok.mail/000001.json" 'd["auth_user"]')" = u
-"$CTL" --json test --host localhost --port "$p" --username u --password-file "$T/pwfile" --sender sender@tenant.test \
+"$CTL" -c "$T/probe.conf" --json test --host localhost --port "$p" --username u --password-file "$T/pwfile" --sender sender@tenant.test \
     --ca-file "$T/ca/ca.pem" --no-send > "$T/nosend.json" 2>&1
 ok "--no-send: exit 0, data and message skipped" test "$?:$(jget "$T/nosend.json" '[s["detail"].get("skipped","")[:9] for s in d["steps"] if s["step"] in ("data","message")]')" = "0:['--no-send', '--no-send']"
 ok "--no-send: no message" test "$(count_eml "$T/ok.mail")" = 2
-printf '%s' "$PW" | "$CTL" test --host localhost --port "$p" --username u --password-stdin --sender sender@tenant.test \
+printf '%s' "$PW" | "$CTL" -c "$T/probe.conf" test --host localhost --port "$p" --username u --password-stdin --sender sender@tenant.test \
     --ca-file "$T/ca/ca.pem" > "$T/stdin.txt" 2>&1
 ok "--password-stdin works too" test "$?:$(count_eml "$T/ok.mail")" = "0:3"
 
@@ -64,7 +66,7 @@ ok "closed port: connect_refused, exit 1" test "$(code closed):$RC" = "connect_r
 ok "closed port: the connect step failed" test "$(failed_step closed)" = connect
 
 # --- dns_failed ----------------------------------------------------------------
-"$CTL" --json test --host no-such-host.invalid --port 25 --sender s@tenant.test --timeout 3 > "$T/dns.json" 2>&1
+"$CTL" -c "$T/probe.conf" --json test --host no-such-host.invalid --port 25 --sender s@tenant.test --timeout 3 > "$T/dns.json" 2>&1
 RC=$?
 ok "unknown host: dns_failed, exit 1" test "$(code dns):$RC" = "dns_failed:1"
 
@@ -103,7 +105,7 @@ ok "expired: cert_expired" test "$(code expired):$RC" = "cert_expired:1"
 ok "  expiry in the detail" test "$(jget "$T/expired.json" 'd["steps"][3]["detail"]["expiry"][:10]')" = 2020-02-01
 ok "no AUTH sent to a bad certificate" bash -c '! grep -q "cmd AUTH" "$0" "$1" "$2"' "$T/selfsigned.log" "$T/wrongname.log" "$T/expired.log"
 ok "certificate failures: no message" test "$(count_eml "$T/selfsigned.mail")$(count_eml "$T/wrongname.mail")$(count_eml "$T/expired.mail")" = 000
-"$CTL" --json test --host localhost --port "$ps_" --tls implicit --sender s@tenant.test --no-tls-verify \
+"$CTL" -c "$T/probe.conf" --json test --host localhost --port "$ps_" --tls implicit --sender s@tenant.test --no-tls-verify \
     --username u --password-file "$T/pwfile" > "$T/noverify.json" 2>&1
 ok "--no-tls-verify: the self-signed server passes (verification off in the detail)" test "$?:$(jget "$T/noverify.json" 'd["steps"][3]["detail"]["verification"]')" = "0:False"
 
@@ -112,7 +114,7 @@ pa=$(free_port); start_upstream noauth "$pa" starttls --no-auth-advertise --auth
 probe noauth "$pa"
 ok "AUTH not advertised: auth_not_offered" test "$(code noauth):$(failed_step noauth)" = "auth_not_offered:auth"
 printf 'not-the-password\n' > "$T/badpw"
-"$CTL" --json test --host localhost --port "$p" --username u --password-file "$T/badpw" --sender sender@tenant.test \
+"$CTL" -c "$T/probe.conf" --json test --host localhost --port "$p" --username u --password-file "$T/badpw" --sender sender@tenant.test \
     --ca-file "$T/ca/ca.pem" > "$T/badpw.json" 2>&1
 RC=$?
 ok "wrong password: auth_failed, exit 1" test "$(code badpw):$RC" = "auth_failed:1"
@@ -154,11 +156,11 @@ probe stall_auto "$pt" --tls auto --timeout 1
 ok "stalling server, auto: timeout" test "$(code stall_auto):$RC" = "timeout:1"
 
 # --- usage and secrets -----------------------------------------------------------
-"$CTL" test --host localhost --sender s@tenant.test --password "$PW" > /dev/null 2>&1
+"$CTL" -c "$T/probe.conf" test --host localhost --sender s@tenant.test --password "$PW" > /dev/null 2>&1
 ok "password on argv refused (64)" test $? = 64
-"$CTL" test --host localhost > /dev/null 2>&1
+"$CTL" -c "$T/probe.conf" test --host localhost > /dev/null 2>&1
 ok "--host without --sender: 64" test $? = 64
-( sleep 2; printf '%s\n' "$PW" ) | "$CTL" test --host localhost --port "$p" --username u --password-stdin \
+( sleep 2; printf '%s\n' "$PW" ) | "$CTL" -c "$T/probe.conf" test --host localhost --port "$p" --username u --password-stdin \
     --sender sender@tenant.test --ca-file "$T/ca/ca.pem" > "$T/ps-run.txt" 2>&1 &
 pid=$!; tr_track $pid
 sleep 0.5

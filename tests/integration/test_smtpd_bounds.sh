@@ -60,7 +60,13 @@ ok "a stalled DATA phase: 421 4.4.2" grep -q '^421 4.4.2' "$T/slow2"
 ok "nothing queued from the stalled DATA" test "$(queue_count)" = 0
 ok "its temp file is removed" wait_for 5 test -z "$(ls -A "$T/spool/tmp")"
 
-# A trickle in DATA (2 bytes/s, under min_data_rate) is cut after the grace.
+# A trickle in DATA (2 bytes/s, under min_data_rate) is cut after the grace
+# (a command timeout longer than the grace, or the stalled-chunk rule, which
+# test_smtpd_fair.sh checks, would cut it first).
+sed -i 's/command_timeout = 2;/command_timeout = 20;/' "$T/relay.conf"
+n=$(grep -c "reloaded configuration" "$T/daemon.log")
+kill -HUP "$TR_DAEMON_PID"
+wait_for 10 bash -c '[ "$(grep -c "reloaded configuration" "$0")" -gt "$1" ]' "$T/daemon.log" "$n"
 "$PYTHON3" - "$TR_PORT" > "$T/slow3" 2>&1 <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
@@ -108,8 +114,9 @@ ok "a slot freed is usable again" grep -q '^d 220 ' "$T/cap"
 
 # Per-client cap: one session per address; another address still gets in.
 sed -i 's/max_sessions = 2;/max_sessions = 10; max_sessions_per_client = 1;/' "$T/relay.conf"
+n=$(grep -c "reloaded configuration" "$T/daemon.log")
 kill -HUP "$TR_DAEMON_PID"
-wait_for 10 grep -q "reloaded configuration" "$T/daemon.log"
+wait_for 10 bash -c '[ "$(grep -c "reloaded configuration" "$0")" -gt "$1" ]' "$T/daemon.log" "$n"
 "$PYTHON3" - "$TR_PORT" > "$T/percap" 2>&1 <<'PY'
 import socket, sys
 port = int(sys.argv[1])

@@ -48,7 +48,7 @@ PY
     ok "relay attempt $rcpt: no command is ever answered" bash -c '! grep -Eq "^(250|354|221)" "$0"' "$T/out"
 done
 ok "nothing queued" test "$(queue_count)" = 0
-ok "refusals are logged with the client address" grep -q 'refused client=\[127.0.0.1\] reason=not in allowed_networks' "$T/daemon.log"
+ok "refusals are logged with the client address" grep -q 'reject=connect client=\[127.0.0.1\] reason=not_in_allowed_networks' "$T/daemon.log"
 
 # The allowed address is served (and the same battery then meets the
 # address checks: only well-formed mailboxes are accepted).

@@ -1,6 +1,7 @@
 # Integration tests of the vault area: keyring, sealing, tenant store, audit.
 VAULT_INTEGRATION_TESTS = \
 	tests/integration/test_vault_keys.sh \
+	tests/integration/test_vault_hygiene.sh \
 	tests/integration/test_tenant_set.sh \
 	tests/integration/test_tenant_concurrent.sh \
 	tests/integration/test_tenant_crash.sh \

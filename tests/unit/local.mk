@@ -1,6 +1,6 @@
 if HAVE_CMOCKA
 UNIT_TESTS = tests/unit/test_conf tests/unit/test_netaddr tests/unit/test_mailaddr \
-	tests/unit/test_dbuf
+	tests/unit/test_dbuf tests/unit/test_route_policy
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_LDADD = $(TR_LIBS) $(CMOCKA_LIBS)
@@ -18,6 +18,9 @@ tests_unit_test_mailaddr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dbuf_SOURCES = tests/unit/test_dbuf.c
 tests_unit_test_dbuf_LDADD = $(UNIT_LDADD)
 tests_unit_test_dbuf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_route_policy_SOURCES = tests/unit/test_route_policy.c
+tests_unit_test_route_policy_LDADD = $(UNIT_LDADD)
+tests_unit_test_route_policy_CFLAGS = $(UNIT_CFLAGS)
 endif
 EXTRA_DIST += tests/unit/unit.h
 
@@ -30,5 +33,6 @@ include $(srcdir)/tests/unit/probe.mk
 include $(srcdir)/tests/unit/ctl.mk
 include $(srcdir)/tests/unit/store.mk
 include $(srcdir)/tests/unit/milter.mk
+include $(srcdir)/tests/unit/http.mk
 include $(srcdir)/tests/unit/rewrite.mk
 include $(srcdir)/tests/unit/oauth.mk

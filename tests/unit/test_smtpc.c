@@ -242,6 +242,30 @@ static void test_names(void **state)
     assert_false(smtpc_err_is_transient(SMTPC_ERR_REPLY_5XX));
     assert_false(smtpc_err_is_transient(SMTPC_ERR_EXT_UNSUPPORTED));
     assert_string_equal(smtpc_auth_mech_name(SMTPC_AUTH_LOGIN), "LOGIN");
+    assert_string_equal(smtpc_err_name(SMTPC_ERR_ROUTE_POLICY), "route_policy");
+    assert_string_equal(smtpc_err_name(SMTPC_ERR_NOT_SMTP), "not_smtp");
+    assert_true(smtpc_err_is_transient(SMTPC_ERR_ROUTE_POLICY));
+}
+
+/* A non-SMTP far end: at most a short printable excerpt of what it sent. */
+static void test_excerpt(void **state)
+{
+    char out[SMTPC_EXCERPT_MAX + 4], errstr[256];
+    struct smtpc_reply r;
+    size_t used;
+    const char redis[] = "-ERR wrong number of arguments internal-secret\r\n";
+
+    smtpc_excerpt("+PONG", 5, out, sizeof(out));
+    assert_string_equal(out, "+PONG");
+    smtpc_excerpt("a\0" "b\x1b[2J\"\\\xff", 10, out, sizeof(out));
+    assert_string_equal(out, "a.b.[2J...");
+    smtpc_excerpt("0123456789012345678901234567890", 31, out, sizeof(out));
+    assert_string_equal(out, "012345678901234567890123...");
+    smtpc_excerpt("abc", 3, out, 2);
+    assert_string_equal(out, "a");
+    assert_int_equal(smtpc_reply_parse(redis, sizeof(redis) - 1, &r, &used, errstr, sizeof(errstr)), -1);
+    assert_null(strstr(errstr, "internal-secret"));
+    assert_non_null(strstr(errstr, "not an SMTP reply"));
 }
 
 int main(void)
@@ -254,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_dotstuff_table),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_excerpt),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

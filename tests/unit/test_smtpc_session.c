@@ -523,7 +523,7 @@ static void test_bad_greeting(void **state)
         assert_int_equal(smtpc_connect(s, &res), 0);
         assert_int_equal(smtpc_tls(s, &res), 0);
         assert_int_equal(smtpc_ehlo(s, &res), -1);
-        assert_int_equal(res.err, k == 0 ? SMTPC_ERR_PROTOCOL : SMTPC_ERR_REPLY_4XX);
+        assert_int_equal(res.err, k == 0 ? SMTPC_ERR_NOT_SMTP : SMTPC_ERR_REPLY_4XX);
         assert_string_equal(res.stage, "greeting");
         assert_false(smtpc_usable(s));
         smtpc_session_free(s);

@@ -252,6 +252,31 @@ static void test_keyring_file(void **state)
     vault_plain_free(plain, len);
     assert_int_equal(vault_key_retire(w, first, err, sizeof(err)), 0);
     assert_int_equal(vault_key_retire(w, "000000000000", err, sizeof(err)), -1);
+    /* A retired key opens nothing, and its bytes leave the file. */
+    assert_int_equal(vault_open(w, "acme", "password", token, &plain, &len, err, sizeof(err)),
+                     VAULT_ERR_RETIRED);
+    assert_null(plain);
+    assert_non_null(strstr(err, "retired key"));
+    assert_int_equal(vault_save(w, path, false, err, sizeof(err)), 0);
+    vault_free(w);
+    {
+        char text[1024] = "";
+        FILE *fp = fopen(path, "r");
+        size_t n = fread(text, 1, sizeof(text) - 1, fp);
+        char line[64];
+
+        fclose(fp);
+        text[n] = 0;
+        snprintf(line, sizeof(line), "key %s retired ", first);
+        assert_non_null(strstr(text, line));
+        assert_non_null(strstr(strstr(text, line), " -\n"));
+    }
+    w = vault_load_file(path, true, err, sizeof(err));
+    if (w == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(vault_key_find(w, first)->state, VAULT_KEY_RETIRED);
+    assert_int_equal(vault_open(w, "acme", "password", token, &plain, &len, err, sizeof(err)),
+                     VAULT_ERR_RETIRED);
     vault_free(w);
     myfree(token);
 
@@ -281,6 +306,7 @@ static void test_keyring_bad_files(void **state)
         { "key 000000000000 primary 2026-01-01T00:00:00Z AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "does not match its key" },
         { "key 000000000000 bogus 2026-01-01T00:00:00Z AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "unknown key state" },
         { "key 000000000000 primary yesterday AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "bad creation time" },
+        { "key 000000000000 active 2026-01-01T00:00:00Z -\n", "only a retired key may lack its bytes" },
     };
     char path[128], err[512];
 

@@ -1,0 +1,82 @@
+/*
+ * http_int.h - private to src/http: the /v1 handlers (http_api.c) as the
+ * server (http_server.c) calls them.
+ */
+#ifndef TENANTRELAY_HTTP_INT_H
+#define TENANTRELAY_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "tenantrelay/conf.h"
+#include "tenantrelay/http.h"
+#include "tenantrelay/dbuf.h"
+#include "tenantrelay/probe.h"
+#include "tenantrelay/route.h"
+#include "tenantrelay/vault.h"
+
+/* One /v1 request, authenticated as user (the token's name).  body is
+ * the parsed JSON body or NULL.  Returns the reply (a new reference) with
+ * *status set; errors are {"error": CODE, "detail": TEXT}. */
+json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id, const char *method,
+                        const char *after, json_t *body, const char *user, int *status);
+
+/* PUT /v1/tenants/{id}: the update with its probe; on_step (may be NULL)
+ * sees each probe step as it is recorded. */
+json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char *user,
+                     void (*on_step)(const struct probe_report *, enum probe_step_id, void *), void *arg,
+                     int *status);
+
+/* The same PUT streamed as NDJSON (Accept: application/x-ndjson), so a
+ * page can show each probe step live: one {"event": "step", "step": {...}}
+ * line per step, then {"event": "result", "status": N, "result": {...}}
+ * with what the plain PUT would have answered.  Takes a reference to conf
+ * and body (wiped when done); NULL when it cannot start. */
+struct MHD_Response;
+struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *body, const char *user);
+
+/* The auth and oauth fields of a PUT body (http_oauth.c).  Strings point
+ * into the body; the secret (clear, locked memory) is the struct's:
+ * http_oauth_free(). */
+struct http_oauth {
+    bool given;                 /* auth or oauth present */
+    int auth;                   /* -1: not given, else enum route_auth */
+    int provider;               /* -1: not given, else enum route_oauth_provider */
+    const char *directory, *token_url, *client_id, *client_cert_file, *scope, *assertion_alg;
+    unsigned char *secret;      /* client_secret, client_key or service_account */
+    size_t secret_len;
+    const char *secret_field;   /* its vault field (OAUTH_FIELD_*) */
+};
+int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t errlen);
+void http_oauth_free(struct http_oauth *o);
+/* tenant_update's merge_extra and extra_differs for them; arg is a
+ * struct http_oauth_merge. */
+struct http_oauth_merge {
+    const struct http_oauth *req;
+    const struct vault *vault;  /* seals the secret */
+};
+int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg);
+bool http_oauth_differ(const struct route *a, const struct route *b);
+
+/* Zero every string of a parsed body (a password is one of them). */
+void http_json_wipe(json_t *j);
+
+/* Answers (http_reply.c): a body copied, JSON (j is consumed), an error
+ * {"error": code, "detail": detail}; 401 adds WWW-Authenticate. */
+struct MHD_Connection;
+enum MHD_Result http_send_text(struct MHD_Connection *c, unsigned status, const char *type, const char *data,
+                               size_t len);
+enum MHD_Result http_send_json(struct MHD_Connection *c, int status, json_t *j);
+enum MHD_Result http_send_error(struct MHD_Connection *c, int status, const char *code, const char *detail);
+
+/* GET /ui/... (http_ui.c). */
+enum MHD_Result http_ui_serve(struct MHD_Connection *c, const struct conf *conf, const char *url);
+
+/* {"error": code, "detail": detail} with *status = status. */
+json_t *http_error(int status, const char *code, const char *detail, int *out_status);
+
+/* The id of a delivery event, for deduplication: "QUEUE_ID.ATTEMPT" (one
+ * line per attempt, so unique); a new string reference. */
+json_t *http_event_id(const json_t *ev);
+
+#endif

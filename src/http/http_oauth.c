@@ -1,0 +1,222 @@
+/*
+ * http_oauth.c - the auth and oauth fields of PUT /v1/tenants/{id} (SPEC
+ * §8, §9): parsed from the body, merged into the record tenant_update
+ * builds (a merge callback), the secret (client_secret, client_key PEM or
+ * service_account JSON, in clear in the request) sealed at once under its
+ * own field with the daemon's keyring.  Fields left out keep their values;
+ * "" clears an optional one.  A secret never comes back.
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "tenantrelay/mymalloc.h"
+#include "tenantrelay/oauth.h"
+#include "http_int.h"
+
+static const char *const oauth_keys[] = {
+    "provider", "directory", "token_url", "client_id", "client_secret", "client_cert_file", "client_key",
+    "service_account", "scope", "assertion_alg", NULL,
+};
+
+static int index_in(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static int str_of(const json_t *o, const char *name, const char **out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, name);
+
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(err, errlen, "field 'oauth.%s' must be a string", name);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t errlen)
+{
+    const json_t *a = json_object_get(body, "auth"), *g = json_object_get(body, "oauth");
+    static const struct { const char *name, *field; } secrets[] = {
+        { "client_secret", OAUTH_FIELD_CLIENT_SECRET }, { "client_key", OAUTH_FIELD_CLIENT_KEY },
+        { "service_account", OAUTH_FIELD_SERVICE_ACCOUNT },
+    };
+    const char *key, *s = NULL;
+    const json_t *v;
+
+    memset(o, 0, sizeof(*o));
+    o->auth = o->provider = -1;
+    if (a && !json_is_null(a)) {
+        if (!json_is_string(a) || (o->auth = index_in(route_auth_names, json_string_value(a))) < 0) {
+            snprintf(err, errlen, "field 'auth' must be \"password\" or \"xoauth2\"");
+            return -1;
+        }
+        o->given = true;
+    }
+    if (g == NULL || json_is_null(g))
+        return 0;
+    if (!json_is_object(g)) {
+        snprintf(err, errlen, "field 'oauth' must be an object");
+        return -1;
+    }
+    o->given = true;
+    json_object_foreach((json_t *)g, key, v) {
+        if (index_in(oauth_keys, key) < 0) {
+            snprintf(err, errlen, "unknown field 'oauth.%.64s'", key);
+            return -1;
+        }
+    }
+    if (str_of(g, "provider", &s, err, errlen) < 0 || str_of(g, "directory", &o->directory, err, errlen) < 0
+        || str_of(g, "token_url", &o->token_url, err, errlen) < 0
+        || str_of(g, "client_id", &o->client_id, err, errlen) < 0
+        || str_of(g, "client_cert_file", &o->client_cert_file, err, errlen) < 0
+        || str_of(g, "scope", &o->scope, err, errlen) < 0
+        || str_of(g, "assertion_alg", &o->assertion_alg, err, errlen) < 0)
+        return -1;
+    if (s && (o->provider = index_in(route_oauth_provider_names, s)) < 0) {
+        snprintf(err, errlen, "field 'oauth.provider' must be \"microsoft\", \"google\" or \"generic\"");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        const char *clear = NULL;
+        size_t len;
+
+        if (str_of(g, secrets[i].name, &clear, err, errlen) < 0)
+            return -1;
+        if (clear == NULL)
+            continue;
+        if (o->secret) {
+            snprintf(err, errlen, "give one of oauth.client_secret, oauth.client_key, oauth.service_account");
+            return -1;
+        }
+        if ((len = strlen(clear)) == 0 || len > 65536) {
+            snprintf(err, errlen, "field 'oauth.%s' must be 1..65536 characters", secrets[i].name);
+            return -1;
+        }
+        if (sodium_init() < 0 || (o->secret = sodium_malloc(len)) == NULL) {
+            snprintf(err, errlen, "out of locked memory");
+            return -1;
+        }
+        memcpy(o->secret, clear, len);
+        o->secret_len = len;
+        o->secret_field = secrets[i].field;
+    }
+    return 0;
+}
+
+void http_oauth_free(struct http_oauth *o)
+{
+    if (o->secret)
+        sodium_free(o->secret);
+    o->secret = NULL;
+}
+
+static void add_field(struct dbuf *f, const char *name)
+{
+    if (f->len)
+        dbuf_append_char(f, ',');
+    dbuf_append_str(f, name);
+}
+
+static void set_str(char **dst, const char *val, const char *name, struct dbuf *changed)
+{
+    const char *v = val && *val ? val : NULL;
+
+    if (val == NULL || (*dst == NULL && v == NULL) || (*dst && v && strcmp(*dst, v) == 0))
+        return;
+    myfree(*dst);
+    *dst = mystrdup_or_null(v);
+    add_field(changed, name);
+}
+
+int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg)
+{
+    struct http_oauth_merge *m = arg;
+    const struct http_oauth *o = m->req;
+    struct route_oauth *g = &r->oauth;
+    char **slot;
+    char *token = NULL;
+
+    if (!o->given)
+        return 0;
+    if (o->auth >= 0 && (enum route_auth)o->auth != r->auth) {
+        r->auth = (enum route_auth)o->auth;
+        add_field(changed, "auth");
+        if (r->auth == ROUTE_AUTH_PASSWORD) {
+            route_oauth_free(g);
+            add_field(changed, "oauth");
+        } else if (r->password) {
+            myfree(r->password);        /* the token replaces the password */
+            r->password = NULL;
+            add_field(changed, "password");
+        }
+    }
+    if (o->provider >= 0 && (enum route_oauth_provider)o->provider != g->provider) {
+        g->provider = (enum route_oauth_provider)o->provider;
+        add_field(changed, "oauth.provider");
+    }
+    set_str(&g->directory, o->directory, "oauth.directory", changed);
+    set_str(&g->token_url, o->token_url, "oauth.token_url", changed);
+    set_str(&g->client_id, o->client_id, "oauth.client_id", changed);
+    set_str(&g->client_cert_file, o->client_cert_file, "oauth.client_cert_file", changed);
+    set_str(&g->scope, o->scope, "oauth.scope", changed);
+    set_str(&g->assertion_alg, o->assertion_alg, "oauth.assertion_alg", changed);
+    if (o->secret == NULL)
+        return 0;
+    if (r->auth != ROUTE_AUTH_XOAUTH2) {
+        snprintf(err, errlen, "an OAuth2 secret needs \"auth\": \"xoauth2\"");
+        return EX_USAGE;
+    }
+    if (m->vault == NULL) {
+        snprintf(err, errlen, "no keyring to seal the OAuth2 secret with");
+        return EX_CONFIG;
+    }
+    if (vault_seal(m->vault, id, o->secret_field, o->secret, o->secret_len, &token, err, errlen) < 0)
+        return EX_DATAERR;
+    slot = strcmp(o->secret_field, OAUTH_FIELD_CLIENT_SECRET) == 0 ? &g->client_secret
+           : strcmp(o->secret_field, OAUTH_FIELD_CLIENT_KEY) == 0 ? &g->client_key : &g->service_account;
+    myfree(*slot);
+    *slot = token;
+    /* A secret of one kind replaces the other (secret vs certificate). */
+    if (slot != &g->client_secret && g->client_secret) {
+        myfree(g->client_secret);
+        g->client_secret = NULL;
+    }
+    if (slot == &g->client_secret && g->client_key) {
+        myfree(g->client_key);
+        myfree(g->client_cert_file);
+        g->client_key = g->client_cert_file = NULL;
+    }
+    add_field(changed, strcmp(o->secret_field, OAUTH_FIELD_CLIENT_SECRET) == 0 ? "oauth.client_secret"
+                       : strcmp(o->secret_field, OAUTH_FIELD_CLIENT_KEY) == 0 ? "oauth.client_key"
+                       : "oauth.service_account");
+    return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool http_oauth_differ(const struct route *a, const struct route *b)
+{
+    const struct route_oauth *x = &a->oauth, *y = &b->oauth;
+
+    return a->auth != b->auth || x->provider != y->provider || !str_eq(x->directory, y->directory)
+           || !str_eq(x->token_url, y->token_url) || !str_eq(x->client_id, y->client_id)
+           || !str_eq(x->client_cert_file, y->client_cert_file) || !str_eq(x->scope, y->scope)
+           || !str_eq(x->assertion_alg, y->assertion_alg)
+           || (x->client_secret == NULL) != (y->client_secret == NULL)
+           || (x->client_key == NULL) != (y->client_key == NULL)
+           || (x->service_account == NULL) != (y->service_account == NULL);
+}

@@ -1,0 +1,14 @@
+# Integration tests of the HTTP API, metrics, webhooks and the reference
+# page (SPEC §9), against the real daemon.
+HTTP_INTEGRATION_TESTS = \
+	tests/integration/test_http_api.sh \
+	tests/integration/test_webhook.sh \
+	tests/integration/test_http_ui.sh \
+	tests/integration/test_http_tls.sh \
+	tests/integration/test_http_race.sh \
+	tests/integration/test_http_bounds.sh \
+	tests/integration/test_http_store_pg.sh \
+	tests/integration/test_http_oauth.sh
+TESTS += $(HTTP_INTEGRATION_TESTS)
+EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py \
+	tests/integration/ui_selenium.py
