@@ -52,6 +52,7 @@ tenant_store_poll = 2;
 change_log = "$T/$x/log/changes.log";
 key_file = "$T/etc/master.key";
 retry = { schedule = [ 1 ]; };
+tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
 default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
   sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
 CONF
