@@ -177,7 +177,7 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
     merge.req = &oauth;
     merge.vault = delivery_vault();
     u.merge_extra = http_oauth_merge;
-    u.extra_differs = http_oauth_differ;
+    u.extra_differs = route_oauth_settings_differ;
     u.extra_arg = &merge;
     tenant_update_apply(conf, delivery_vault(), &u, NULL, NULL, &res);
     http_update_free(&u);
