@@ -49,12 +49,21 @@ t0=$SECONDS
 echo "== fresh Debian 12 root: $root"
 mmdebstrap --quiet --variant=minbase --include=ca-certificates,git,procps \
     bookworm "$root" "${sources[@]}" "${aptopts[@]}"
+# The root a mount point of its own: inside the chroot "/" then is one, so a
+# test can make a private mount namespace (unshare --mount makes "/"
+# private, which fails with EINVAL on a directory that is no mount point).
+mount --bind "$root" "$root"
+mounts+=("$root")
 for m in proc sys dev dev/pts dev/shm; do
     mkdir -p "$root/$m"
     mount --bind "/$m" "$root/$m"
     mounts+=("$root/$m")
 done
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2> /dev/null || true
+# What every installed machine has beside its packages: name resolution
+# settings, /etc/hosts and a host name (mmdebstrap's minbase writes none).
+for f in resolv.conf hosts hostname; do
+    cp "/etc/$f" "$root/etc/$f" 2> /dev/null || true
+done
 git clone -q "$repo" "$root/src"
 echo "== root ready in $((SECONDS - t0)) s; running: $cmd"
 set +e

@@ -9,7 +9,9 @@ packages=(
     libssl-dev libsodium-dev libconfig-dev libmilter-dev libjansson-dev libcmocka-dev
     libcurl4-openssl-dev libpq-dev libmicrohttpd-dev
     # real parts the tests talk to
-    python3-aiosmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl postfix stunnel4 miltertest openssl ca-certificates curl
+    python3-aiosmtpd swaks libnet-ssleay-perl libio-socket-ssl-perl postfix
+    # Cyrus SASL's PLAIN/LOGIN plugins for the private Sendmail's AUTH (test_milter_sendmail.sh)
+    libsasl2-modules stunnel4 miltertest openssl ca-certificates curl
     postgresql-15 prometheus chromium chromium-driver python3-selenium
     python3-cryptography  # the OAuth2 tests' token endpoint verifies JWT client assertions (PS256/RS256)
     # a fresh Debian 12 root for CI (.ci/run)

@@ -101,6 +101,10 @@ const char *route_oauth_token_url(const struct route_oauth *o, char *buf, size_t
 const char *route_oauth_scope(const struct route_oauth *o);
 /* Whether two oauth groups are the same settings. */
 bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b);
+/* Whether two routes' OAuth2 settings differ as a connectivity test sees
+ * them (auth, every setting, and which secrets are present): a tenant
+ * update whose probe ran on other settings is a race. */
+bool route_oauth_settings_differ(const struct route *a, const struct route *b);
 void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src);
 void route_oauth_free(struct route_oauth *o);
 

@@ -38,9 +38,6 @@ int ctl_oauth_apply(struct ctl_ctx *ctx, const char *id, struct route *r, const 
 /* For `test --host`: the route's auth and oauth group from the flags alone
  * (the secret stays open, handed to the probe).  0 or an exit status. */
 int ctl_oauth_test_route(const struct ctl_route_flags *f, struct route *r);
-/* Whether the oauth groups of a and b differ in anything but their sealed
- * secrets (which are sealed afresh by every command). */
-bool ctl_oauth_settings_differ(const struct route *a, const struct route *b);
 
 /* "auth" into j, and for an OAuth2 route "oauth": provider, client id,
  * token URL, certificate thumbprint and expiry, and each sealed secret's

@@ -185,7 +185,7 @@ static int tenant_set(struct ctl_ctx *ctx, int argc, char **argv)
     oauth.ctx = ctx;
     oauth.flags = &a.r;
     u.merge_extra = merge_oauth;
-    u.extra_differs = ctl_oauth_settings_differ;
+    u.extra_differs = route_oauth_settings_differ;
     u.extra_arg = &oauth;
     if ((status = tenant_update_apply(conf, vault, &u, print_probe, NULL, &res)) != 0) {
         if (res.error[0])       /* else the OAuth2 merge said why */

@@ -182,7 +182,7 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
     pin = delivery_vault_pin(&vault);
     merge.vault = vault;
     u.merge_extra = http_oauth_merge;
-    u.extra_differs = http_oauth_differ;
+    u.extra_differs = route_oauth_settings_differ;
     u.extra_arg = &merge;
     tenant_update_apply(conf, vault, &u, NULL, NULL, &res);
     delivery_vault_unpin(pin);

@@ -56,7 +56,6 @@ struct http_oauth_merge {
     const struct vault *vault;  /* seals the secret */
 };
 int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg);
-bool http_oauth_differ(const struct route *a, const struct route *b);
 
 /* Zero every string of a parsed body (a password is one of them). */
 void http_json_wipe(json_t *j);

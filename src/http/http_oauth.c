@@ -203,20 +203,4 @@ int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char
     return 0;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
 
-bool http_oauth_differ(const struct route *a, const struct route *b)
-{
-    const struct route_oauth *x = &a->oauth, *y = &b->oauth;
-
-    return a->auth != b->auth || x->provider != y->provider || !str_eq(x->directory, y->directory)
-           || !str_eq(x->token_url, y->token_url) || !str_eq(x->client_id, y->client_id)
-           || !str_eq(x->client_cert_file, y->client_cert_file) || !str_eq(x->scope, y->scope)
-           || !str_eq(x->assertion_alg, y->assertion_alg)
-           || (x->client_secret == NULL) != (y->client_secret == NULL)
-           || (x->client_key == NULL) != (y->client_key == NULL)
-           || (x->service_account == NULL) != (y->service_account == NULL);
-}

@@ -208,6 +208,21 @@ bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b)
            && str_eq(a->scope, b->scope) && str_eq(a->assertion_alg, b->assertion_alg);
 }
 
+bool route_oauth_settings_differ(const struct route *a, const struct route *b)
+{
+    const struct route_oauth *x = &a->oauth, *y = &b->oauth;
+
+    /* Sealed secrets differ by nonce on every sealing: only whether each
+     * is present counts (the caller compares the secrets it was given). */
+    return a->auth != b->auth || x->provider != y->provider || !str_eq(x->directory, y->directory)
+           || !str_eq(x->token_url, y->token_url) || !str_eq(x->client_id, y->client_id)
+           || !str_eq(x->client_cert_file, y->client_cert_file) || !str_eq(x->scope, y->scope)
+           || !str_eq(x->assertion_alg, y->assertion_alg)
+           || (x->client_secret == NULL) != (y->client_secret == NULL)
+           || (x->client_key == NULL) != (y->client_key == NULL)
+           || (x->service_account == NULL) != (y->service_account == NULL);
+}
+
 void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src)
 {
     dst->provider = src->provider;

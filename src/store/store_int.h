@@ -11,7 +11,7 @@
 #include "tenantrelay/store.h"
 
 /* The schema version this build creates and reads. */
-#define STORE_PG_SCHEMA 1
+#define STORE_PG_SCHEMA 2
 /* The LISTEN/NOTIFY channel; the payload is the new store version. */
 #define STORE_PG_CHANNEL "tenantrelay_store"
 

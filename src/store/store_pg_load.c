@@ -21,7 +21,11 @@
 #define COLS "t.id, t.enabled, t.host, t.port, t.tls, t.username, t.password, t.sender, t.ca_file," \
     " t.tls_verify, t.rewrite_sender, t.rewrite_from, t.max_connections, t.rate_limit," \
     " t.bind_address, t.insecure_plaintext, extract(epoch FROM t.created)::bigint," \
-    " extract(epoch FROM t.updated)::bigint, coalesce(extract(epoch FROM t.verified)::bigint, 0)"
+    " extract(epoch FROM t.updated)::bigint, coalesce(extract(epoch FROM t.verified)::bigint, 0)," \
+    " t.auth, t.oauth_provider, t.oauth_directory, t.oauth_token_url, t.oauth_client_id," \
+    " t.oauth_client_secret, t.oauth_client_cert_file, t.oauth_client_key, t.oauth_service_account," \
+    " t.oauth_scope, t.oauth_assertion_alg"
+#define COL_AUTH 19
 #define BATCH 2000
 
 static char *opt(const PGresult *r, int i, int col)
@@ -39,6 +43,56 @@ static void push_name(char ***v, size_t *n, const char *s)
     *v = myrealloc(*v, (*n + 2) * sizeof(char *));
     (*v)[(*n)++] = mystrdup(s);
     (*v)[*n] = NULL;
+}
+
+/* The index of name in a NULL-terminated list of names, or -1. */
+static int name_index(const char *const *names, const char *name)
+{
+    for (int k = 0; names[k]; k++)
+        if (strcmp(names[k], name) == 0)
+            return k;
+    return -1;
+}
+
+/* The auth column and the oauth_* columns of row i into t->route: the
+ * oauth group is checked by route_oauth_validate(), the one set of rules
+ * the config loader and tenantrelayctl use too. */
+static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_error *err)
+{
+    struct route_oauth *o = &t->route.oauth;
+    int auth = name_index(route_auth_names, PQgetvalue(r, i, COL_AUTH)), provider;
+    char msg[512];
+
+    if (auth < 0) {
+        tenant_errorf(err, "tr_tenants: tenant '%s': auth \"%.40s\" is not password or xoauth2", t->id,
+                      PQgetvalue(r, i, COL_AUTH));
+        return -1;
+    }
+    t->route.auth = (enum route_auth)auth;
+    if (t->route.auth != ROUTE_AUTH_XOAUTH2)
+        return 0;
+    provider = PQgetisnull(r, i, COL_AUTH + 1) ? -1
+             : name_index(route_oauth_provider_names, PQgetvalue(r, i, COL_AUTH + 1));
+    if (provider < 0) {
+        tenant_errorf(err, "tr_tenants: tenant '%s': auth xoauth2 needs oauth_provider (microsoft, "
+                      "google or generic)", t->id);
+        return -1;
+    }
+    o->provider = (enum route_oauth_provider)provider;
+    o->directory = opt(r, i, COL_AUTH + 2);
+    o->token_url = opt(r, i, COL_AUTH + 3);
+    o->client_id = opt(r, i, COL_AUTH + 4);
+    o->client_secret = opt(r, i, COL_AUTH + 5);
+    o->client_cert_file = opt(r, i, COL_AUTH + 6);
+    o->client_key = opt(r, i, COL_AUTH + 7);
+    o->service_account = opt(r, i, COL_AUTH + 8);
+    o->scope = opt(r, i, COL_AUTH + 9);
+    o->assertion_alg = opt(r, i, COL_AUTH + 10);
+    if (route_oauth_validate(&t->route, msg, sizeof(msg)) < 0) {
+        tenant_errorf(err, "tr_tenants: tenant '%s': %s", t->id, msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Row i of r into t; what the file loader checks per record, checked here
@@ -79,7 +133,9 @@ static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf
         tenant_errorf(err, "tr_tenants: tenant '%s': sender is not a valid address", t->id);
         return -1;
     }
-    if ((t->route.username == NULL) != (t->route.password == NULL)) {
+    if (row_to_oauth(r, i, t, err) < 0)
+        return -1;
+    if (t->route.auth == ROUTE_AUTH_PASSWORD && (t->route.username == NULL) != (t->route.password == NULL)) {
         tenant_errorf(err, "tr_tenants: tenant '%s': username and password go together", t->id);
         return -1;
     }
@@ -203,6 +259,28 @@ static json_t *opt_json(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* auth and the oauth_* columns of a row (all NULL for a password route:
+ * json_populate_recordset gives absent keys NULL, not the column default,
+ * so auth is always written). */
+static void put_oauth_json(json_t *row, const struct route *r)
+{
+    const struct route_oauth *o = &r->oauth;
+    bool on = r->auth == ROUTE_AUTH_XOAUTH2;
+
+    json_object_set_new(row, "auth", json_string(route_auth_names[r->auth]));
+    json_object_set_new(row, "oauth_provider", on ? json_string(route_oauth_provider_names[o->provider])
+                                                  : json_null());
+    json_object_set_new(row, "oauth_directory", opt_json(on ? o->directory : NULL));
+    json_object_set_new(row, "oauth_token_url", opt_json(on ? o->token_url : NULL));
+    json_object_set_new(row, "oauth_client_id", opt_json(on ? o->client_id : NULL));
+    json_object_set_new(row, "oauth_client_secret", opt_json(on ? o->client_secret : NULL));
+    json_object_set_new(row, "oauth_client_cert_file", opt_json(on ? o->client_cert_file : NULL));
+    json_object_set_new(row, "oauth_client_key", opt_json(on ? o->client_key : NULL));
+    json_object_set_new(row, "oauth_service_account", opt_json(on ? o->service_account : NULL));
+    json_object_set_new(row, "oauth_scope", opt_json(on ? o->scope : NULL));
+    json_object_set_new(row, "oauth_assertion_alg", opt_json(on ? o->assertion_alg : NULL));
+}
+
 static int insert_json(PGconn *c, const char *table, json_t *rows, struct conf_error *err)
 {
     char sql[256], *text = json_dumps(rows, JSON_COMPACT);
@@ -232,10 +310,19 @@ int store_pg_put_records(PGconn *c, const struct tenant *const *recs, size_t n, 
     for (size_t i = 0; i < n; i++) {
         const char *pw = recs[i]->route.password;
 
+        char msg[512];
+
         if (pw && !vault_token_looks_sealed(pw)) {
             tenant_errorf(err, "tenant %s: its password is not a sealed token (plaintext?): nothing "
                           "sent to the database; seal it first (tenant set %s --password-stdin)",
                           recs[i]->id, recs[i]->id);
+            return -1;
+        }
+        /* The OAuth2 secrets likewise, and the rest of the oauth group's
+         * rules: the one validator, so the database never holds a record
+         * the file store would refuse. */
+        if (route_oauth_validate(&recs[i]->route, msg, sizeof(msg)) < 0) {
+            tenant_errorf(err, "tenant %s: %s: nothing sent to the database", recs[i]->id, msg);
             return -1;
         }
     }
@@ -259,6 +346,7 @@ int store_pg_put_records(PGconn *c, const struct tenant *const *recs, size_t n, 
                 "updated", time_json(t->updated ? t->updated : time(NULL)),
                 "verified", time_json(t->verified), "version", (json_int_t)version);
 
+            put_oauth_json(row, r);
             json_array_append_new(rows, row);
             for (int k = 0; t->domains && t->domains[k]; k++)
                 json_array_append_new(claims, json_pack("{s:s, s:s, s:s, s:i}", "kind", "domain",

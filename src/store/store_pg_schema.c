@@ -9,6 +9,8 @@
  * the primary key makes a claim unique across tenants), tr_changes (the
  * change log, one row per store version), tr_nodes (each node's last
  * reconcile: the version it serves and when it saw the database).
+ * Schema 2 adds a route's `auth` and its `oauth` group to tr_tenants
+ * (oauth_* columns; the three OAuth2 secrets SEALED, like the password).
  */
 #include "config.h"
 
@@ -69,6 +71,29 @@ static const char *const migrations[] = {
     " snapshot_at timestamptz,"
     " seen_at timestamptz NOT NULL);"
     "INSERT INTO tr_meta (schema_version, version) VALUES (0, 0);",
+
+    /* 2: OAuth2 routes (SPEC §3, §8): `auth` and the `oauth` group.  The
+     * three secrets are sealed tokens only, as the password is; a password
+     * route carries no oauth column. */
+    "ALTER TABLE tr_tenants"
+    " ADD COLUMN auth text NOT NULL DEFAULT 'password' CHECK (auth IN ('password', 'xoauth2')),"
+    " ADD COLUMN oauth_provider text CHECK (oauth_provider IN ('microsoft', 'google', 'generic')),"
+    " ADD COLUMN oauth_directory text,"
+    " ADD COLUMN oauth_token_url text,"
+    " ADD COLUMN oauth_client_id text,"
+    " ADD COLUMN oauth_client_secret text"
+    "  CHECK (oauth_client_secret IS NULL OR oauth_client_secret LIKE '" VAULT_TOKEN_PREFIX "%'),"
+    " ADD COLUMN oauth_client_cert_file text,"
+    " ADD COLUMN oauth_client_key text"
+    "  CHECK (oauth_client_key IS NULL OR oauth_client_key LIKE '" VAULT_TOKEN_PREFIX "%'),"
+    " ADD COLUMN oauth_service_account text"
+    "  CHECK (oauth_service_account IS NULL OR oauth_service_account LIKE '" VAULT_TOKEN_PREFIX "%'),"
+    " ADD COLUMN oauth_scope text,"
+    " ADD COLUMN oauth_assertion_alg text,"
+    " ADD CONSTRAINT tr_tenants_oauth CHECK ((auth = 'xoauth2') = (oauth_provider IS NOT NULL)"
+    "  AND (auth = 'xoauth2' OR num_nonnulls(oauth_directory, oauth_token_url, oauth_client_id,"
+    "   oauth_client_secret, oauth_client_cert_file, oauth_client_key, oauth_service_account,"
+    "   oauth_scope, oauth_assertion_alg) = 0));",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -46,7 +46,8 @@ bool store_tenant_same(const struct tenant *a, const struct tenant *b)
         && x->tls_verify == y->tls_verify && x->rewrite_sender == y->rewrite_sender
         && x->rewrite_from == y->rewrite_from && x->max_connections == y->max_connections
         && x->rate_limit == y->rate_limit && str_same(x->bind_address, y->bind_address)
-        && x->insecure_plaintext == y->insecure_plaintext;
+        && x->insecure_plaintext == y->insecure_plaintext && x->auth == y->auth
+        && (x->auth != ROUTE_AUTH_XOAUTH2 || route_oauth_equal(&x->oauth, &y->oauth));
 }
 
 /* The view's index of id, or -1. */

@@ -3,8 +3,9 @@
  * tenantrelayctl writes, about 5x faster than libconfig (whose scanner is
  * most of the cost of loading 100,000 tenants).
  *
- * It accepts only the exact shape of tenant_store_write_file()'s output and
- * applies the same validation as tenant_parse()/route_parse().  Anything
+ * It accepts only the exact shape of tenant_store_write_file()'s output
+ * (password and OAuth2 routes: a PostgreSQL node's spool snapshot is read
+ * here too) and applies the same validation as tenant_parse()/route_parse().  Anything
  * else -- another layout, an escape, a value it is not sure about, an
  * invalid field -- makes it decline, and the file is read by libconfig,
  * which stays the reference and produces every error message.  The fuzz
@@ -29,7 +30,7 @@ void tenant_store_fast_reader(bool on)
     tenant_fast_enabled = on;
 }
 
-enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_TIME };
+enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_TIME, K_GROUP };
 
 static const struct { const char *name; enum kind kind; } fields[] = {
     { "id", K_STR }, { "enabled", K_BOOL }, { "host", K_STR }, { "port", K_INT },
@@ -38,8 +39,9 @@ static const struct { const char *name; enum kind kind; } fields[] = {
     { "tls_verify", K_BOOL }, { "rewrite_sender", K_BOOL }, { "rewrite_from", K_BOOL },
     { "max_connections", K_INT }, { "rate_limit", K_INT }, { "bind_address", K_STR },
     { "insecure_plaintext", K_BOOL }, { "created", K_TIME }, { "updated", K_TIME },
-    { "verified", K_TIME },
+    { "verified", K_TIME }, { "auth", K_STR }, { "oauth", K_GROUP },
 };
+#define OAUTH_BIT (1u << (NFIELDS - 1))
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* One line of the buffer: [p, eol), *next after its '\n'; false at the end. */
@@ -202,6 +204,8 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
         if ((vec = list(v, ve, strcmp(fields[i].name, "addresses") == 0)) == NULL)
             return false;
         break;
+    case K_GROUP:               /* only as "    oauth = {" (oauth_group()) */
+        return false;
     }
 
 #define IS(k) (strcmp(fields[i].name, k) == 0)
@@ -230,6 +234,16 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
     else if (IS("rewrite_sender")) t->route.rewrite_sender = b;
     else if (IS("rewrite_from")) t->route.rewrite_from = b;
     else if (IS("insecure_plaintext")) t->route.insecure_plaintext = b;
+    else if (IS("auth")) {
+        int a = 0;
+
+        while (route_auth_names[a] && strcmp(route_auth_names[a], s) != 0)
+            a++;
+        myfree(s);
+        if (route_auth_names[a] == NULL)
+            return false;
+        t->route.auth = (enum route_auth)a;
+    }
     else if (IS("domains")) { conf_free_strings(t->domains); t->domains = vec; }
     else if (IS("addresses")) { conf_free_strings(t->addresses); t->addresses = vec; }
 #undef IS
@@ -239,9 +253,70 @@ no:
     return false;
 }
 
-/* The checks of tenant_parse() and route_parse() on a finished record. */
-static bool valid(struct tenant *t, int tls)
+/* The lines of an "    oauth = {" group up to "    };", each
+ * "      key = "value";" with a key of route_oauth_keys (provider required,
+ * no key twice, no empty value: as route_oauth_parse() over libconfig). */
+static bool oauth_group(const char **cur, const char *end, unsigned *line, struct tenant *t,
+                        unsigned *seen)
 {
+    struct route_oauth *o = &t->route.oauth;
+    /* Indexed like route_oauth_keys; provider (0) is an enum. */
+    char **const slots[] = { NULL, &o->directory, &o->token_url, &o->client_id, &o->client_secret,
+                             &o->client_cert_file, &o->client_key, &o->service_account, &o->scope,
+                             &o->assertion_alg };
+    const char *p, *eol, *eq, *v;
+    unsigned got = 0;
+
+    if (*seen & OAUTH_BIT)
+        return false;
+    *seen |= OAUTH_BIT;
+    while (next_line(cur, end, &p, &eol)) {
+        size_t klen, k;
+        char *s;
+
+        (*line)++;
+        if (line_is(p, eol, "    };"))
+            return (got & 1u) != 0;
+        if (eol - p < 13 || memcmp(p, "      ", 6) != 0 || eol[-1] != ';')
+            return false;
+        p += 6;
+        if ((eq = memchr(p, ' ', (size_t)(eol - p))) == NULL || eol - eq < 4 || memcmp(eq, " = ", 3) != 0)
+            return false;
+        klen = (size_t)(eq - p);
+        for (k = 0; route_oauth_keys[k]; k++)
+            if (strlen(route_oauth_keys[k]) == klen && memcmp(route_oauth_keys[k], p, klen) == 0)
+                break;
+        if (route_oauth_keys[k] == NULL || k >= sizeof(slots) / sizeof(slots[0]) || (got & (1u << k)))
+            return false;
+        got |= 1u << k;
+        v = eq + 3;
+        if ((s = quoted(&v, eol - 1)) == NULL)
+            return false;
+        if (v != eol - 1 || *s == 0) {
+            myfree(s);
+            return false;
+        }
+        if (k == 0) {
+            int pv = 0;
+
+            while (route_oauth_provider_names[pv] && strcmp(route_oauth_provider_names[pv], s) != 0)
+                pv++;
+            myfree(s);
+            if (route_oauth_provider_names[pv] == NULL)
+                return false;
+            o->provider = (enum route_oauth_provider)pv;
+        } else {
+            *slots[k] = s;
+        }
+    }
+    return false;
+}
+
+/* The checks of tenant_parse() and route_parse() on a finished record. */
+static bool valid(struct tenant *t, int tls, bool has_oauth)
+{
+    char msg[512];
+
     struct route *r = &t->route;
 
     if (t->id == NULL || !tenant_id_is_valid(t->id) || r->host == NULL)
@@ -254,7 +329,13 @@ static bool valid(struct tenant *t, int tls)
         return false;
     if (r->sender == NULL || !*r->sender || !mailaddr_is_valid(r->sender, false))
         return false;
-    if ((r->username == NULL) != (r->password == NULL))
+    /* auth and the oauth group go together; the group's rules are the one
+     * validator's, route_oauth_validate(). */
+    if (has_oauth != (r->auth == ROUTE_AUTH_XOAUTH2))
+        return false;
+    if (route_oauth_validate(r, msg, sizeof(msg)) < 0)
+        return false;
+    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
         return false;
     if (r->tls == ROUTE_TLS_NONE && (!r->insecure_plaintext || r->username))
         return false;
@@ -303,10 +384,15 @@ int tenant_fast_parse(const char *buf, size_t len, const char *file, struct tena
                 closed = true;
                 break;
             }
+            if (line_is(p, eol, "    oauth = {")) {
+                if (!oauth_group(&cur, end, &line, &t, &seen))
+                    break;
+                continue;
+            }
             if (!field(p, eol, &t, &seen, &tls))
                 break;
         }
-        if (!closed || !valid(&t, tls)) {
+        if (!closed || !valid(&t, tls, (seen & OAUTH_BIT) != 0)) {
             tenant_free_fields(&t);
             return -1;
         }

@@ -162,7 +162,7 @@ static void put_list(struct dbuf *b, const char *key, char *const *v)
 }
 
 /* auth and the oauth group, only for an OAuth2 route (password routes keep
- * the canonical layout the fast reader takes). */
+ * their layout; tenant_fast.c reads this exact shape too). */
 static void put_oauth(struct dbuf *b, const struct route *r)
 {
     const struct route_oauth *o = &r->oauth;

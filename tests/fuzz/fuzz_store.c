@@ -81,7 +81,8 @@ static void compare(const struct tenant_store *x, const struct tenant_store *y)
             || r->tls_verify != q->tls_verify || r->rewrite_sender != q->rewrite_sender
             || r->rewrite_from != q->rewrite_from || r->max_connections != q->max_connections
             || r->rate_limit != q->rate_limit || !same_opt(r->bind_address, q->bind_address)
-            || r->insecure_plaintext != q->insecure_plaintext)
+            || r->insecure_plaintext != q->insecure_plaintext || r->auth != q->auth
+            || !route_oauth_equal(&r->oauth, &q->oauth))
             abort();
     }
 }

@@ -76,7 +76,8 @@ if ldd "$SENDMAIL" "$SMR/usr/sbin/saslpasswd2" | grep -q 'not found'; then
 fi
 unshare --mount --propagation private true 2> "$T/unshare.err" ||
     { echo "# cannot make a mount namespace for Sendmail (unshare --mount: $(cat "$T/unshare.err")); needs root with CAP_SYS_ADMIN" >&2; exit 99; }
-[ -d /usr/lib/sasl2 ] || { echo "# MISSING PREREQUISITE: /usr/lib/sasl2 (Debian package libsasl2-2)" >&2; exit 99; }
+[ -d /usr/lib/sasl2 ] || { echo "# MISSING PREREQUISITE: /usr/lib/sasl2 (Debian package libsasl2-modules)" >&2; exit 99; }
+[ -f /etc/hosts ] || { echo "# this machine has no /etc/hosts for the private Sendmail's to be bound over" >&2; exit 99; }
 ok "Debian's Sendmail 8.17 unpacked" bash -c '"$0" -d0.1 -bt < /dev/null 2>&1 | grep -q "^Version 8\.17"' "$SENDMAIL"
 
 # ---- tenantrelayd, the milter and the upstreams -------------------------------

@@ -103,11 +103,11 @@ jget() { "$PYTHON3" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # --- schema ----------------------------------------------------------------------------------
 ok "store init creates the schema: 0" bash -c '"$0" -c "$1" store init > "$2" 2>&1' "$CTL" "$T/a.conf" "$T/init1.out"
-ok "  schema 0 -> 1" grep -q 'schema version 0 -> 1' "$T/init1.out"
+ok "  schema 0 -> 2" grep -q 'schema version 0 -> 2' "$T/init1.out"
 "$CTL" "${B[@]}" store init > "$T/init2.out" 2>&1
 ok "store init again (other node): 0, nothing changed" test "$?:$(grep -c "up to date" "$T/init2.out")" = "0:1"
-ok "store status: schema 1, version 0" \
-    test "$("$CTL" "${B[@]}" --json store status | jget '(d["schema_version"], d["version"], d["tenants"])')" = "(1, 0, 0)"
+ok "store status: schema 2, version 0" \
+    test "$("$CTL" "${B[@]}" --json store status | jget '(d["schema_version"], d["version"], d["tenants"])')" = "(2, 0, 0)"
 "$CTL" "${A[@]}" key init > /dev/null 2>&1
 [ "$(id -u)" = 0 ] && chown -R nobody "$T/etc"
 

@@ -1,0 +1,166 @@
+#!/bin/bash
+# An OAuth2 tenant in the PostgreSQL tenant store (issues #16 and #14
+# together), against a real PostgreSQL 15 this test starts itself (initdb
+# into $T as nobody, loopback port, stopped by PID; never the system
+# cluster) and a local Microsoft-style provider (oauth_upstream.py: an HTTPS
+# token endpoint with its certificate from the test CA, and an SMTP server
+# offering only XOAUTH2):
+#  - tenant set through node A's configuration, with a client secret: the
+#    probe's token step passes and the record goes into the database;
+#  - node B, already running, applies it without a reload and delivers the
+#    tenant's mail via AUTH XOAUTH2 with a token from the endpoint;
+#  - the database holds the client secret sealed only (SELECT and pg_dump);
+#    audit through the database finds it opening;
+#  - database stopped, node B restarted: it starts from its snapshot (which
+#    holds the OAuth2 record) and still delivers via XOAUTH2;
+#  - the client secret and every issued access token are absent from the
+#    database, its log, both nodes' spools (snapshots included), logs,
+#    events, ps and the outputs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/oauth_lib.sh"
+CTL="$TR_BIN_CTL"
+
+make_ca "$T/ca" || exit 1
+PGP=$(free_port)
+pg_start "$T/pg" "$PGP" || exit 1
+URI=$(pg_uri "$T/pg" "$PGP")
+SECRET="Sx8Q~$(openssl rand -hex 16)"
+printf '%s\n' "$SECRET" > "$T/secret"
+CID=11111111-2222-3333-4444-555555555555
+sp=$(free_port); hp=$(free_port)
+start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --mailbox box@acme.test || exit 1
+URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
+p_defa=$(free_port); p_defb=$(free_port)
+start_upstream defa "$p_defa" implicit
+start_upstream defb "$p_defb" implicit
+mkdir -p "$T/etc"
+
+# node_conf X PORT DEFAULT-PORT: node X's configuration, its own spool, log
+# and control socket; the store and the keyring are shared.
+node_conf() {
+    local x=$1 port=$2 def=$3
+    mkdir -p "$T/$x/spool" "$T/$x/run" "$T/$x/log"
+    cat > "$T/$x.conf" <<CONF
+hostname = "node-$x.test";
+user = "nobody";
+listen = ( { address = "127.0.0.1"; port = $port; } );
+spool_directory = "$T/$x/spool";
+control_socket = "$T/$x/run/control.sock";
+events_file = "$T/$x/log/events.jsonl";
+tenant_store = "$URI";
+tenant_store_poll = 2;
+change_log = "$T/$x/log/changes.log";
+key_file = "$T/etc/master.key";
+retry = { schedule = [ 1 ]; };
+tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
+default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
+  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
+CONF
+    [ "$(id -u)" = 0 ] && chown -R nobody "$T/$x"
+}
+PA=$(free_port); PB=$(free_port)
+node_conf a "$PA" "$p_defa"
+node_conf b "$PB" "$p_defb"
+A=(-c "$T/a.conf"); B=(-c "$T/b.conf")
+
+# start_node X: tenantrelayd -f for node X; waits until it has started.
+start_node() {
+    local x=$1 port before pid
+    port=$(sed -n 's/^listen = .*port = \([0-9]*\);.*/\1/p' "$T/$x.conf")
+    before=$(grep -c "daemon started" "$T/$x/daemon.log" 2>/dev/null)
+    "$TR_BIN_DAEMON" -f -c "$T/$x.conf" >> "$T/$x/daemon.log" 2>&1 &
+    pid=$!
+    tr_track "$pid"
+    eval "PID_$x=$pid"
+    wait_port "$port" 20 &&
+        wait_for 20 bash -c '[ "$(grep -c "daemon started" "$0")" -gt "$1" ]' "$T/$x/daemon.log" "${before:-0}"
+}
+stop_node() {
+    local pid
+    eval "pid=\$PID_$1"
+    kill -TERM "$pid"
+    wait_exit "$pid" 30
+}
+# send PORT TENANT: one message with that tenant header into a node; prints
+# the final reply code (250 accepted, 451 ...).
+send() {
+    "$PYTHON3" - "$1" "$2" <<'PY'
+import smtplib, sys
+port, tenant = int(sys.argv[1]), sys.argv[2]
+msg = "From: app@platform.test\r\nTo: user@example.test\r\nX-Tenant-ID: %s\r\nSubject: via %d\r\n\r\nhello\r\n" % (tenant, port)
+try:
+    with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+        s.sendmail("app@platform.test", ["user@example.test"], msg)
+    print(250)
+except smtplib.SMTPResponseException as e:
+    print(e.smtp_code)
+except smtplib.SMTPRecipientsRefused as e:
+    print(list(e.recipients.values())[0][0])
+PY
+}
+jget() { "$PYTHON3" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+ok "store init: 0" bash -c '"$0" -c "$1" store init > "$2" 2>&1' "$CTL" "$T/a.conf" "$T/init.out"
+"$CTL" "${A[@]}" key init > /dev/null 2>&1
+[ "$(id -u)" = 0 ] && chown -R nobody "$T/etc"
+ok "node B started on the empty store" start_node b
+
+# --- tenant set through node A's configuration: probe with the token step -------------------
+printf '%s\n' "$SECRET" | "$CTL" "${A[@]}" tenant set acme --host localhost --port "$sp" --tls implicit \
+    --ca-file "$T/ca/ca.pem" --username box@acme.test --sender box@acme.test --domain acme.test \
+    --auth xoauth2 --oauth-provider microsoft --oauth-token-url "$URL" --oauth-client-id "$CID" \
+    --oauth-secret-stdin > "$T/set.out" 2> "$T/set.err"
+ok "tenant set acme (xoauth2, client secret) into PostgreSQL passes its probe" test $? = 0
+ok "  the probe shows the token step and AUTH XOAUTH2" \
+    bash -c 'grep -q "^token *ok" "$0" && grep -q "mechanism=XOAUTH2" "$0"' "$T/set.out"
+ok "  the row: auth xoauth2, provider, client id, the secret sealed, no password" \
+    test "$(pg_sql "$T/pg" "$PGP" "SELECT auth, oauth_provider, oauth_client_id, oauth_client_secret LIKE 'trv1:%', password IS NULL FROM tr_tenants WHERE id = 'acme'")" = "xoauth2|microsoft|$CID|t|t"
+"$CTL" "${A[@]}" --json tenant show acme > "$T/show.json" 2>&1
+ok "  tenant show (read from the database): the client secret opens" \
+    test "$(jget 'd["oauth"]["provider"], d["oauth"]["client_secret"]["opens"]' < "$T/show.json")" = "microsoft True"
+"$CTL" "${A[@]}" --json audit > "$T/audit.json" 2>&1
+ok "  audit through the database: no finding about acme" \
+    test "$(jget '[f["code"] for f in d["findings"] if f.get("tenant") == "acme"]' < "$T/audit.json")" = "[]"
+
+# --- node B delivers acme's mail via XOAUTH2 -------------------------------------------------
+ok "node B applied the change (no reload)" wait_for 10 grep -q "tenant store version=1 " "$T/b/daemon.log"
+before=$(provider_stat "$hp" 'd["token_requests"]')
+n0=$(count_eml "$T/ms.mail")            # the probe's test message
+ok "a message for acme through node B: accepted" test "$(send "$PB" acme)" = 250
+ok "  delivered to the XOAUTH2 server" wait_eml "$T/ms.mail" $((n0 + 1)) 30
+ok "  authenticated as the mailbox with a token from the endpoint (one request by node B)" \
+    test "$(grep -l '"auth_user": "box@acme.test"' "$T"/ms.mail/*.json | wc -l):$(provider_stat "$hp" "d['token_requests'] - $before")" = "$((n0 + 1)):1"
+ok "  no AUTH failed, nothing at the default route" \
+    test "$(provider_stat "$hp" 'd["auth_failed"]'):$(count_eml "$T/defb.mail")" = "0:0"
+ok "node B's snapshot holds the OAuth2 record, its secret sealed" \
+    wait_for 10 bash -c 'grep -rq "client_secret = \"trv1:" "$0"/b/spool/store/v1' "$T"
+
+# --- secrets in the database: sealed only ----------------------------------------------------
+"$TR_PG_BIN/pg_dump" -h 127.0.0.1 -p "$PGP" -U trelay -d postgres > "$T/dump.sql" 2> "$T/dump.err"
+ok "pg_dump of the database holds acme's sealed client secret" grep -q "trv1:" "$T/dump.sql"
+pg_sql "$T/pg" "$PGP" "UPDATE tr_tenants SET oauth_client_secret = 'plain' WHERE id = 'acme'" > /dev/null 2>&1
+ok "a plaintext client secret is refused by the database itself" test $? != 0
+
+# --- database stopped: node B restarts from its snapshot and still delivers -----------------
+pg_stop
+ok "database stopped" test -n "$TR_EXIT"
+stop_node b
+ok "node B restarts during the outage" start_node b
+ok "  from its snapshot, with the OAuth2 tenant" grep -q "started from the snapshot version=1 tenants=1" "$T/b/daemon.log"
+n0=$(count_eml "$T/ms.mail")
+before=$(provider_stat "$hp" 'd["token_requests"]')
+ok "  and accepts acme's mail" test "$(send "$PB" acme)" = 250
+ok "  (arrived)" wait_eml "$T/ms.mail" $((n0 + 1)) 30
+ok "  via XOAUTH2 as the mailbox, with a new token (tokens live in memory only)" \
+    test "$(grep -l '"auth_user": "box@acme.test"' "$T"/ms.mail/*.json | wc -l):$(provider_stat "$hp" "d['token_requests'] - $before")" = "$((n0 + 1)):1"
+
+# --- the client secret and every token: absent everywhere ------------------------------------
+provider_stat "$hp" '"\n".join(d["issued"])' > "$T/needles"
+printf '%s\n' "$SECRET" >> "$T/needles"
+ok "the needles list holds the secret and the tokens issued (probe, node B twice)" test "$(wc -l < "$T/needles")" -ge 4
+ps -eo args > "$T/ps.txt"
+ok "no secret or token in the database (pg_dump), its log, the nodes' spools and snapshots, logs, events, ps, outputs" \
+    absent_everywhere "$T/needles" "$T/dump.sql" "$T/pg/server.log" "$T/a" "$T/b" "$T/etc" "$T/ps.txt" \
+    "$T/set.out" "$T/set.err" "$T/show.json" "$T/audit.json"
+stop_node b
+finish
