@@ -74,10 +74,32 @@ if ldd "$SENDMAIL" "$SMR/usr/sbin/saslpasswd2" | grep -q 'not found'; then
     ldd "$SENDMAIL" "$SMR/usr/sbin/saslpasswd2" | grep 'not found' >&2
     exit 99
 fi
-unshare --mount --propagation private true 2> "$T/unshare.err" ||
-    { echo "# cannot make a mount namespace for Sendmail (unshare --mount: $(cat "$T/unshare.err")); needs root with CAP_SYS_ADMIN" >&2; exit 99; }
+# A private mount namespace.  Inside a bare chroot (a throwaway root built
+# for CI, whose "/" is no mount point) making "/" private fails with EINVAL;
+# there the namespace keeps the propagation it has: the binds below then
+# land only on paths inside that throwaway root.  On an installed machine
+# "/" is a mount point and the namespace is private.
+SM_PROPAGATION=private
+if ! unshare --mount --propagation private true 2> "$T/unshare.err"; then
+    if ! mountpoint -q / && unshare --mount --propagation unchanged true 2>> "$T/unshare.err"; then
+        SM_PROPAGATION=unchanged
+        echo "# / is no mount point (a chroot): mount namespace with propagation unchanged"
+    else
+        echo "# cannot make a mount namespace for Sendmail (unshare --mount: $(cat "$T/unshare.err")); needs root with CAP_SYS_ADMIN" >&2
+        exit 99
+    fi
+fi
 [ -d /usr/lib/sasl2 ] || { echo "# MISSING PREREQUISITE: /usr/lib/sasl2 (Debian package libsasl2-modules)" >&2; exit 99; }
-[ -f /etc/hosts ] || { echo "# this machine has no /etc/hosts for the private Sendmail's to be bound over" >&2; exit 99; }
+if [ ! -f /etc/hosts ]; then
+    # Every installed machine has one; a bare chroot may not.  Only there
+    # (see above) is an empty one made, for the private one to be bound over.
+    if [ "$SM_PROPAGATION" = unchanged ]; then
+        : > /etc/hosts
+    else
+        echo "# this machine has no /etc/hosts for the private Sendmail's to be bound over" >&2
+        exit 99
+    fi
+fi
 ok "Debian's Sendmail 8.17 unpacked" bash -c '"$0" -d0.1 -bt < /dev/null 2>&1 | grep -q "^Version 8\.17"' "$SENDMAIL"
 
 # ---- tenantrelayd, the milter and the upstreams -------------------------------
@@ -139,7 +161,7 @@ MC
 # itself (unshare and sh exec into it) and is stopped by that PID ($SM_PID);
 # returns once it accepts connections.
 sm_start() {
-    unshare --mount --propagation private sh -c '
+    unshare --mount --propagation "$SM_PROPAGATION" sh -c '
         mount --bind "$1/hosts" /etc/hosts &&
         mount --bind "$1/sasl2" /usr/lib/sasl2 &&
         exec "$2" -C "$1/sendmail.cf" -bD -X "$1/trace" -D "$1/debug" -d64.10' sh "$SM" "$SENDMAIL" >> "$SM/out.log" 2>&1 &
