@@ -1,4 +1,5 @@
 noinst_HEADERS += \
+	include/tenantrelay/clock.h \
 	include/tenantrelay/conf.h \
 	include/tenantrelay/conf_get.h \
 	include/tenantrelay/ctl.h \

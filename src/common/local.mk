@@ -1,4 +1,5 @@
 libtenantrelay_a_SOURCES += \
+	src/common/clock.c \
 	src/common/dbuf.c \
 	src/common/mailaddr.c \
 	src/common/msg.c \

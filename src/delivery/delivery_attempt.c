@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
 #include "tenantrelay/metrics.h"
@@ -417,11 +418,11 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     bool permanent_rcpt = false;
     bool temp_rcpt = false;
     time_t now = time(NULL);
-    struct timespec t0, t1;
+    long long t0;
 
     memset(res, 0, sizeof(*res));
     memset(&sr, 0, sizeof(sr));
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_mono_ns();
     res->session_ok = true;
     res->auth_ok = true;
     snprintf(relay, sizeof(relay), "%s:%d", route->host, route->port);
@@ -602,10 +603,9 @@ outcome:
              ctx->route_key, relay,
              *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : "none",
              difftime(now, env.arrival), st.attempts, status, res->reply);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_count_delivery(res->outcome == ATTEMPT_SENT ? METRICS_SENT : res->outcome == ATTEMPT_FAILED
                            ? METRICS_FAILED : METRICS_DEFERRED,
-                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                           (double)(clock_mono_ns() - t0) / 1e9,
                            sr.stage);
     emit_event(ctx, &env, sender, relay,
                *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : NULL,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/events.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -87,16 +88,6 @@ struct droute *droute_for_tenant(const char *tenant)
     return r;
 }
 
-/* Milliseconds of the monotonic clock: rate-limit starts are kept at this
- * resolution, since whole seconds would let N+1 starts into 59.x seconds. */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How many milliseconds until the route may start its next message
  * (rate_limit per minute: at most N starts in any 60 seconds); 0: now. */
 static long long rate_wait_ms(const struct droute *r, long long now)
@@ -129,7 +120,7 @@ static int rate_record(struct droute *r, long long now)
 static void rate_finish(struct droute *r, int slot, long long started)
 {
     if (slot >= 0 && slot < r->starts_len && r->starts[slot] == started)
-        r->starts[slot] = mono_ms();
+        r->starts[slot] = clock_mono_ms();
 }
 
 static struct dmsg *pop(struct droute *r)
@@ -286,7 +277,7 @@ static void *worker_main(void *arg)
                 dsched_update(m);
             continue;
         }
-        if ((wait_ms = rate_wait_ms(r, mono_ms())) > 0) {
+        if ((wait_ms = rate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
             clock_gettime(CLOCK_REALTIME, &until);
@@ -301,7 +292,7 @@ static void *worker_main(void *arg)
         }
         m = pop(r);
         m->in_flight = true;
-        started = mono_ms();
+        started = clock_mono_ms();
         slot = rate_record(r, started);
         if (r->generation != session_generation || gen != delivery.gen) {
             /* New settings (a corrected password, another host), or a

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/probe.h"
@@ -224,7 +225,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
 {
     struct oauth_request req;
     struct oauth_error e;
-    struct timespec t0, t1;
+    long long t0;
     char urlbuf[512];
     const char *url = route_oauth_token_url(o->oauth, urlbuf, sizeof(urlbuf));
     struct probe_step *st = &rep->steps[PROBE_STEP_TOKEN];
@@ -240,7 +241,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     req.secret_len = o->password_len;
     req.timeout_ms = timeout_ms;
     req.policy = o->policy;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_mono_ms();
     if (o->password == NULL && o->vault == NULL) {
         fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",
                    "the keyring is not available to open the stored OAuth2 secret", "no keyring");
@@ -248,11 +249,10 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     }
     rc = oauth_fetch(&req, tok, &e);
     password_drop(o);           /* the secret did its work: gone */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->ms = (long)(clock_mono_ms() - t0);
     json_decref(st->detail);
     st->detail = json_pack("{s:s, s:s, s:s?}", "provider", route_oauth_provider_names[o->oauth->provider],
                            "token_url", url, "client_id", o->oauth->client_id);
-    st->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     if (rc < 0) {
         rep->ok = false;
         rep->code = e.code ? e.code : "oauth_token_failed";

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tls.h"
 
@@ -198,14 +199,6 @@ void tls_client_ctx_free(struct tls_client_ctx *ctx)
     myfree(ctx);
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline (monotonic ms).  1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, long deadline)
 {
@@ -214,7 +207,7 @@ static int wait_fd(int fd, short events, long deadline)
     int n;
 
     for (;;) {
-        left = deadline - now_ms();
+        left = deadline - clock_mono_ms();
         if (left < 0)
             left = 0;
         p.fd = fd;
@@ -346,7 +339,7 @@ struct tls_conn *tls_client_start(struct tls_client_ctx *ctx, int fd, const char
     struct tls_conn *c = mycalloc(1, sizeof(*c));
     struct verify_seen seen = { false, false, false, false, X509_V_OK };
     struct tls_info local_info;
-    long deadline = now_ms() + timeout_ms;
+    long deadline = clock_mono_ms() + timeout_ms;
     char ebuf[200];
     int flags, r;
 
@@ -421,7 +414,7 @@ fail:
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len, int timeout_ms,
                       struct tls_error *err)
 {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = clock_mono_ms() + timeout_ms;
     size_t got = 0;
     int r;
 
@@ -444,7 +437,7 @@ int tls_conn_write(struct tls_conn *c, const void *buf, size_t len, int timeout_
     int r;
 
     while (len > 0) {
-        long deadline = now_ms() + timeout_ms;
+        long deadline = clock_mono_ms() + timeout_ms;
 
         for (;;) {
             errno = 0;
