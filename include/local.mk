@@ -14,5 +14,6 @@ noinst_HEADERS += \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
 	include/tenantrelay/tenant.h \
+	include/tenantrelay/timefmt.h \
 	include/tenantrelay/tmpfile.h \
 	include/tenantrelay/utf8.h

@@ -5,5 +5,6 @@ libtenantrelay_a_SOURCES += \
 	src/common/msg.c \
 	src/common/mymalloc.c \
 	src/common/netaddr.c \
+	src/common/timefmt.c \
 	src/common/tmpfile.c \
 	src/common/utf8.c

@@ -23,6 +23,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
 
@@ -100,7 +101,7 @@ static int key_list(struct ctl_ctx *ctx)
         size_t uses = ctl_key_uses(ctx->conf, store, k->id);
         char when[64];
 
-        tenant_time_format(k->created, when, sizeof(when));
+        timefmt_rfc3339(k->created, when, sizeof(when));
         if (ctx->json)
             json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:I}", "id", k->id, "state",
                                                   vault_key_state_names[k->state], "created", when,

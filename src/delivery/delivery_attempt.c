@@ -28,6 +28,7 @@
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
 
@@ -288,7 +289,7 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     for (int i = 0; i < env->recipient_count; i++)
         json_array_append_new(rcpts, utf8_json_string(env->recipients[i]));
     ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:f, s:i, s:o}",
-                   "time", events_time(time(NULL), when, sizeof(when)),
+                   "time", timefmt_rfc3339(time(NULL), when, sizeof(when)),
                    "queue_id", env->id,
                    "tenant", utf8_json_string(ctx->route_key),
                    "message_id", utf8_json_string(env->message_id),

@@ -24,6 +24,7 @@
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant.h"
+#include "tenantrelay/timefmt.h"
 
 #define AUTO_FIRST_TIMEOUT_MS 10000     /* the first guess of `auto` waits at most this */
 #define DETECT_TIMEOUT_MS 5000          /* the implicit-TLS check after a silent STARTTLS port */
@@ -183,14 +184,12 @@ static json_t *cert_json(const struct tls_info *ti)
 static void build_message(const struct probe_options *o, const char *to, struct dbuf *msg)
 {
     time_t now = time(NULL);
-    struct tm tm;
     char date[64], iso[32];
     unsigned char rnd[12];
     char hex[sizeof(rnd) * 2 + 1];
 
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    timefmt_rfc5322(now, date, sizeof(date));
+    timefmt_rfc3339(now, iso, sizeof(iso));
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
     dbuf_printf(msg, "Date: %s\r\n", date);

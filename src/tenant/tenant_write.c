@@ -20,6 +20,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenant_int.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tmpfile.h"
 
 bool tenant_store_is_dir(const char *path)
@@ -147,7 +148,7 @@ static void put_kv_time(struct dbuf *b, const char *key, time_t t)
 
     if (t == 0)
         return;
-    tenant_time_format(t, buf, sizeof(buf));
+    timefmt_rfc3339(t, buf, sizeof(buf));
     put_kv_string(b, key, buf);
 }
 

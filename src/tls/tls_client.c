@@ -26,6 +26,7 @@
 
 #include "tenantrelay/clock.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tls.h"
 
 struct tls_client_ctx {
@@ -280,7 +281,7 @@ static void asn1_time_text(const ASN1_TIME *t, char *out, size_t len)
 
     out[0] = 0;
     if (t && ASN1_TIME_to_tm(t, &tm) == 1)
-        strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        timefmt_rfc3339_tm(&tm, out, len);
 }
 
 static void name_text(const X509_NAME *name, char *out, size_t len)

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/mymalloc.h"
-#include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tmpfile.h"
 #include "tenantrelay/vault.h"
 #include "vault_int.h"
@@ -138,7 +138,7 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
         }
         ki = &v->info[v->count];
         key = v->material + v->count * VAULT_KEY_BYTES;
-        if (tenant_time_parse(f[3], &ki->created) < 0) {
+        if (timefmt_parse_rfc3339(f[3], &ki->created) < 0) {
             vault_errf(err, errlen, "%s: line %d: bad creation time", path, lineno);
             return -1;
         }
@@ -423,7 +423,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
     for (size_t i = 0; i < v->count; i++) {
         char when[32], b64[sodium_base64_ENCODED_LEN(VAULT_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 
-        tenant_time_format(v->info[i].created, when, sizeof(when));
+        timefmt_rfc3339(v->info[i].created, when, sizeof(when));
         if (v->info[i].state == VAULT_KEY_RETIRED)
             snprintf(b64, sizeof(b64), "-");
         else
