@@ -271,7 +271,8 @@ static int key_rotate(struct ctl_ctx *ctx)
         goto out;
     /* 2. The keyring with the new primary (the old key stays: every token
      * on disk keeps opening whatever happens next). */
-    if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
+    if (vault_save(v, vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), false,
+                   err, sizeof(err)) < 0) {
         status = ctl_fail(ctl_status_for_errno(errno), "%s", err);
         goto out;
     }
@@ -359,7 +360,8 @@ static int key_retire(struct ctl_ctx *ctx, const char *id)
         status = ctl_fail(EX_DATAERR, "%s", err);
         goto out;
     }
-    if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
+    if (vault_save(v, vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), false,
+                   err, sizeof(err)) < 0) {
         status = ctl_fail(ctl_status_for_errno(errno), "%s", err);
         goto out;
     }

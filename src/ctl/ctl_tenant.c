@@ -291,7 +291,9 @@ static int tenant_show(struct ctl_ctx *ctx, const char *id)
     {
         /* Whether the OAuth2 secrets open: with the keyring when it loads. */
         char verr[256];
-        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2 ? vault_load(ctl_conf(ctx), verr, sizeof(verr)) : NULL;
+        const struct conf *cf = ctl_conf(ctx);
+        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2
+                          ? vault_load(cf->key_file, cf->key_credential, cf->user, verr, sizeof(verr)) : NULL;
 
         j = tenant_json(t, v);
         vault_free(v);

@@ -39,7 +39,7 @@ struct vault *ctl_vault_load(struct ctl_ctx *ctx, int *status)
         *status = EX_CONFIG;
         return NULL;
     }
-    if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
+    if ((v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL) {
         *status = ctl_status_for_errno(errno);
         ctl_fail(*status, "%s", err);
     }

@@ -585,7 +585,7 @@ int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const c
     o.on_step = on_step;
     o.on_step_arg = arg;
     if (rt->username && (rt->password || rt->auth == ROUTE_AUTH_XOAUTH2)) {
-        if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
+        if ((v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));
             rep->on_step = on_step;
             rep->on_step_arg = arg;

@@ -310,7 +310,8 @@ static int build_record(const struct conf *conf, const struct vault *vault, cons
     if (u->secret) {
         /* No keyring given: the configured one as it is now (a key rotated
          * while the probe ran is the one the save seals with). */
-        struct vault *own = vault ? NULL : vault_load(conf, err, sizeof(err));
+        struct vault *own = vault ? NULL
+                            : vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err));
         int rc;
 
         if (vault == NULL && own == NULL)
@@ -344,7 +345,8 @@ static bool same_secret(const struct conf *conf, const char *id, const char *x, 
 
     if (str_eq(x, y))
         return true;
-    if (x == NULL || y == NULL || (v = vault_load(conf, err, sizeof(err))) == NULL)
+    if (x == NULL || y == NULL
+        || (v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL)
         return false;
     if (vault_open(v, id, "password", x, &px, &lx, err, sizeof(err)) == VAULT_OK
         && vault_open(v, id, "password", y, &py, &ly, err, sizeof(err)) == VAULT_OK)

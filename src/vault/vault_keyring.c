@@ -88,14 +88,14 @@ void vault_free(struct vault *v)
     myfree(v);
 }
 
-const char *vault_path(const struct conf *conf, char *buf, size_t len)
+const char *vault_path(const char *key_file, const char *key_credential, char *buf, size_t len)
 {
     const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
-    if (conf->key_credential)
-        snprintf(buf, len, "%s/%s", dir ? dir : "$CREDENTIALS_DIRECTORY", conf->key_credential);
+    if (key_credential)
+        snprintf(buf, len, "%s/%s", dir ? dir : "$CREDENTIALS_DIRECTORY", key_credential);
     else
-        snprintf(buf, len, "%s", conf->key_file);
+        snprintf(buf, len, "%s", key_file);
     return buf;
 }
 
@@ -287,25 +287,26 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
     return load_file(path, check_mode, (uid_t)-1, NULL, err, errlen);
 }
 
-struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
+struct vault *vault_load(const char *key_file, const char *key_credential, const char *user,
+                         char *err, size_t errlen)
 {
     char path[4096];
-    struct passwd *pw = conf->user ? getpwnam(conf->user) : NULL;
+    struct passwd *pw = user ? getpwnam(user) : NULL;
 
-    if (conf->key_credential) {
+    if (key_credential) {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
         if (dir == NULL || *dir == 0) {
             vault_errf(err, errlen, "key_credential \"%s\" is set but $CREDENTIALS_DIRECTORY is not "
                        "(run under systemd with LoadCredential= or LoadCredentialEncrypted=)",
-                       conf->key_credential);
+                       key_credential);
             return NULL;
         }
         /* systemd makes the credential readable by the service alone; its
          * mode bits (often 0440 with an ACL) are not ours to judge. */
-        return vault_load_file(vault_path(conf, path, sizeof(path)), false, err, errlen);
+        return vault_load_file(vault_path(NULL, key_credential, path, sizeof(path)), false, err, errlen);
     }
-    return load_file(conf->key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? conf->user : NULL, err, errlen);
+    return load_file(key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? user : NULL, err, errlen);
 }
 
 size_t vault_key_count(const struct vault *v)
