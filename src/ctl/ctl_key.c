@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
@@ -146,10 +147,9 @@ static int rewrite_config_token(const char *path, const char *old, const char *n
         goto io;
     if ((fchown(fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0) || fchmod(fd, st.st_mode & 07777) < 0)
         goto io;
-    if (write(fd, text, (size_t)(hit - text)) != hit - text
-        || write(fd, new, strlen(new)) != (ssize_t)strlen(new)
-        || write(fd, hit + strlen(old), len - (size_t)(hit - text) - strlen(old))
-           != (ssize_t)(len - (size_t)(hit - text) - strlen(old))
+    if (fdio_write_all(fd, text, (size_t)(hit - text)) < 0
+        || fdio_write_all(fd, new, strlen(new)) < 0
+        || fdio_write_all(fd, hit + strlen(old), len - (size_t)(hit - text) - strlen(old)) < 0
         || fsync(fd) < 0)
         goto io;
     close(fd);

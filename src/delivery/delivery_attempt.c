@@ -21,6 +21,7 @@
 #include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/metrics.h"
 #include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
@@ -62,20 +63,13 @@ static int map_message(struct spool *spool, const char *qid, struct mapped *mm, 
     mm->len = (size_t)st.st_size;
     if (mm->len > 0 && mm->len <= MAP_THRESHOLD) {
         char *buf = mymalloc(mm->len);
-        size_t got = 0;
+        ssize_t n = fdio_read_all(mm->fd, buf, mm->len);
 
-        while (got < mm->len) {
-            ssize_t n = read(mm->fd, buf + got, mm->len - got);
-
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                snprintf(err, errlen, "cannot read the queue file: %s",
-                         n == 0 ? "shorter than its size" : strerror(errno));
-                myfree(buf);
-                return -1;
-            }
-            got += (size_t)n;
+        if (n < 0 || (size_t)n != mm->len) {
+            snprintf(err, errlen, "cannot read the queue file: %s",
+                     n >= 0 ? "shorter than its size" : strerror(errno));
+            myfree(buf);
+            return -1;
         }
         mm->data = buf;
     } else if (mm->len > 0) {

@@ -14,6 +14,7 @@
 
 #include "spool_private.h"
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 
 
@@ -230,7 +231,7 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
              __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
     snprintf(name, sizeof(name), "%s.state", qid);
     fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+    if (fd < 0 || fdio_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
         spool_seterr(err, errlen, "%s: cannot write the state: %s", qid, strerror(errno));
         goto cleanup;
     }

@@ -15,6 +15,7 @@
 
 #include "spool_private.h"
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 
 #define SPOOL_WBUF 65536
@@ -31,24 +32,6 @@ struct spool_msg {
     size_t size;
     int error;                  /* first errno; sticky */
 };
-
-int spool_write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* 11 base-36 digits of the time in microseconds then 5 of a sequence:
  * fixed width and digits before letters, so ids sort by arrival. */
@@ -106,7 +89,7 @@ static int flush_buf(struct spool_msg *m)
 {
     if (m->error)
         return -1;
-    if (m->buflen && spool_write_all(m->fd, m->buf, m->buflen) < 0) {
+    if (m->buflen && fdio_write_all(m->fd, m->buf, m->buflen) < 0) {
         m->error = errno;
         return -1;
     }
@@ -124,7 +107,7 @@ int spool_msg_write(struct spool_msg *m, const void *data, size_t len)
     if (m->buflen + len > SPOOL_WBUF && flush_buf(m) < 0)
         return -1;
     if (len >= SPOOL_WBUF) {
-        if (spool_write_all(m->fd, data, len) < 0) {
+        if (fdio_write_all(m->fd, data, len) < 0) {
             m->error = errno;
             return -1;
         }
@@ -211,7 +194,7 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
         goto cleanup;
     }
     efd = spool_tmp_open(s, SPOOL_POOL_ENV, m->tmp_env, &env_old_size);
-    if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0
+    if (efd < 0 || fdio_write_all(efd, b.data, b.len) < 0
         || (env_old_size > (off_t)b.len && ftruncate(efd, (off_t)b.len) < 0)) {
         spool_seterr(err, errlen, "cannot write the envelope: %s", strerror(errno));
         goto cleanup;

@@ -74,8 +74,6 @@ int spool_tmp_open(struct spool *s, enum spool_pool_kind kind, char *name, off_t
 /* Drop the pool (spool_close). */
 void spool_free_pool(struct spool *s);
 int spool_tenant_source_parse(const char *name);
-/* Write all of buf to fd (EINTR retried).  0 or -1 with errno. */
-int spool_write_all(int fd, const void *buf, size_t len);
 struct dbuf;
 /* The .env text of env.  -1 when a field holds a line break. */
 int spool_envelope_format(const struct spool_envelope *env, struct dbuf *b);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenant_int.h"
@@ -148,14 +149,9 @@ static bool load_fast(struct load_job *job, const char *file)
         return false;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < (1 << 30)) {
         buf = mymalloc((size_t)st.st_size);
-        while (len < (size_t)st.st_size) {
-            ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+        ssize_t r = fdio_read_all(fd, buf, (size_t)st.st_size);
 
-            if (r <= 0 && !(r < 0 && errno == EINTR))
-                break;
-            if (r > 0)
-                len += (size_t)r;
-        }
+        len = r > 0 ? (size_t)r : 0;
         ok = len == (size_t)st.st_size && tenant_fast_parse(buf, len, file, &out) == 0;
     }
     close(fd);
@@ -483,18 +479,14 @@ static int file_mentions(const char *file, const char *const *names, bool *yes,
         goto out;
     }
     buf = mymalloc((size_t)st.st_size + 1);
-    while (len < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+    {
+        ssize_t r = fdio_read_all(fd, buf, (size_t)st.st_size);
 
-        if (r < 0 && errno == EINTR)
-            continue;
         if (r < 0) {
             tenant_errorf(err, "%s: cannot read: %s", file, strerror(errno));
             goto out;
         }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+        len = (size_t)r;
     }
     buf[len] = 0;
     *yes = text_mentions(buf, buf + len, names);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/timefmt.h"
 #include "tenantrelay/tmpfile.h"
@@ -248,18 +249,15 @@ static struct vault *load_file(const char *path, bool check_mode, uid_t service_
         vault_errf(err, errlen, "cannot allocate secure memory");
         goto out;
     }
-    for (;;) {
-        ssize_t r = read(fd, text + len, KEYRING_MAX_FILE - len);
+    {
+        ssize_t r = fdio_read_all(fd, text, KEYRING_MAX_FILE);
 
-        if (r < 0 && errno == EINTR)
-            continue;
         if (r < 0) {
             vault_errf(err, errlen, "%s: read: %s", path, strerror(errno));
             errno = EIO;
             goto out;
         }
-        if (r == 0 || (len += (size_t)r) == KEYRING_MAX_FILE)
-            break;
+        len = (size_t)r;
     }
     text[len] = 0;
     if ((v = vault_new()) == NULL) {
@@ -390,21 +388,6 @@ int vault_key_retire(struct vault *v, const char *id, char *err, size_t errlen)
     return -1;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int vault_save(const struct vault *v, const char *path, bool exclusive, char *err, size_t errlen)
 {
     size_t cap = 256 + v->count * 160;
@@ -459,7 +442,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
             fchmod(fd, st.st_mode & 0600);
         }
     }
-    if (write_all(fd, text, len) < 0 || fsync(fd) < 0)
+    if (fdio_write_all(fd, text, len) < 0 || fsync(fd) < 0)
         goto io;
     if (close(fd) < 0) {
         fd = -1;

@@ -1,14 +1,16 @@
 /*
- * test_common.c - the shared utilities of src/common: the monotonic clock
- * and the time formatter (table-driven).
+ * test_common.c - the shared utilities of src/common: the monotonic clock,
+ * the time formatter (table-driven) and the write-all / read-all.
  */
 #include "config.h"
 
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "tenantrelay/clock.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/timefmt.h"
 
 static void test_clock(void **state)
@@ -67,12 +69,34 @@ static void test_parse(void **state)
     }
 }
 
+static void test_fdio(void **state)
+{
+    char out[5000], in[6000];
+    int p[2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (char)('a' + i % 26);
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(fdio_write_all(p[1], out, sizeof(out)), 0);
+    assert_int_equal(fdio_write_all(p[1], out, 0), 0);
+    close(p[1]);
+    /* More asked than there is: the count at end of file. */
+    assert_int_equal(fdio_read_all(p[0], in, sizeof(in)), (ssize_t)sizeof(out));
+    assert_memory_equal(in, out, sizeof(out));
+    assert_int_equal(fdio_read_all(p[0], in, sizeof(in)), 0);
+    close(p[0]);
+    assert_int_equal(fdio_read_all(-1, in, 1), -1);
+    assert_int_equal(fdio_write_all(-1, out, 1), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_fdio),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
