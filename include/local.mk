@@ -5,6 +5,7 @@ noinst_HEADERS += \
 	include/tenantrelay/ctl.h \
 	include/tenantrelay/daemon.h \
 	include/tenantrelay/dbuf.h \
+	include/tenantrelay/errstr.h \
 	include/tenantrelay/fdio.h \
 	include/tenantrelay/mailaddr.h \
 	include/tenantrelay/msg.h \

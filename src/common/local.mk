@@ -1,6 +1,7 @@
 libtenantrelay_a_SOURCES += \
 	src/common/clock.c \
 	src/common/dbuf.c \
+	src/common/errstr.c \
 	src/common/fdio.c \
 	src/common/mailaddr.c \
 	src/common/msg.c \

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 #include "smtpc_int.h"
 
@@ -46,7 +47,7 @@ int smtpc_fail(struct smtpc_result *res, enum smtpc_err err, const char *fmt, ..
 
     res->err = err;
     va_start(ap, fmt);
-    vsnprintf(res->errstr, sizeof(res->errstr), fmt, ap);
+    errstr_vset(res->errstr, sizeof(res->errstr), fmt, ap);
     va_end(ap);
     return -1;
 }

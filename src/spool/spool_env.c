@@ -14,6 +14,7 @@
 
 #include "spool_private.h"
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 
@@ -90,13 +91,13 @@ int spool_envelope_read(struct spool *s, const char *qid, struct spool_envelope 
         return -1;
     snprintf(name, sizeof(name), "%s.env", qid);
     if (read_file(s, name, &b) < 0) {
-        spool_seterr(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
         goto cleanup;
     }
     p = b.data ? b.data : (char *)"";
     if (!next_field(&p, &key, &value) || strcmp(key, "tenantrelay-envelope") != 0) {
         errno = EINVAL;
-        spool_seterr(err, errlen, "%s: not an envelope file", qid);
+        errstr_set(err, errlen, "%s: not an envelope file", qid);
         goto cleanup;
     }
     snprintf(env->id, sizeof(env->id), "%s", qid);
@@ -171,7 +172,7 @@ int spool_state_read(struct spool *s, const char *qid, struct spool_state *st, c
         dbuf_free(&b);
         if (errno == ENOENT)
             return 0;           /* never tried */
-        spool_seterr(err, errlen, "%s: %s", qid, strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, strerror(errno));
         return -1;
     }
     p = b.data ? b.data : (char *)"";
@@ -232,11 +233,11 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
     snprintf(name, sizeof(name), "%s.state", qid);
     fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || fdio_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-        spool_seterr(err, errlen, "%s: cannot write the state: %s", qid, strerror(errno));
+        errstr_set(err, errlen, "%s: cannot write the state: %s", qid, strerror(errno));
         goto cleanup;
     }
     if (renameat(s->tmp_fd, tmp, s->queue_fd, name) < 0) {
-        spool_seterr(err, errlen, "%s: cannot replace the state: %s", qid, strerror(errno));
+        errstr_set(err, errlen, "%s: cannot replace the state: %s", qid, strerror(errno));
         goto cleanup;
     }
     rc = spool_sync_queue(s, err, errlen);

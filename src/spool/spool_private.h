@@ -52,8 +52,6 @@ struct spool {
 /* Longest tmp/ name: "f" and 8 hex digits. */
 #define SPOOL_TMP_NAME 16
 
-void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen);
 /* 0 when qid has the queue-id form, else -1 (EINVAL, err says so): a
  * name from outside never reaches a path. */

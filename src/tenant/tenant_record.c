@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "tenantrelay/conf.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
@@ -31,7 +32,7 @@ void tenant_errorf(struct conf_error *err, const char *fmt, ...)
     if (err == NULL || err->text[0])
         return;
     va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    errstr_vset(err->text, sizeof(err->text), fmt, ap);
     va_end(ap);
 }
 

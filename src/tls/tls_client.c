@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "tenantrelay/clock.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/timefmt.h"
 #include "tenantrelay/tls.h"
@@ -79,7 +80,7 @@ static void set_err(struct tls_error *err, enum tls_status st, const char *fmt, 
         return;
     err->status = st;
     va_start(ap, fmt);
-    vsnprintf(err->errstr, sizeof(err->errstr), fmt, ap);
+    errstr_vset(err->errstr, sizeof(err->errstr), fmt, ap);
     va_end(ap);
 }
 

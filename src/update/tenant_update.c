@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/route_policy.h"
 #include "tenantrelay/store.h"
@@ -31,7 +32,7 @@ static int fail(struct tenant_update_result *res, int status, const char *fmt, .
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(res->error, sizeof(res->error), fmt, ap);
+    errstr_vset(res->error, sizeof(res->error), fmt, ap);
     va_end(ap);
     return res->status = status;
 }

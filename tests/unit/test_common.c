@@ -1,15 +1,18 @@
 /*
  * test_common.c - the shared utilities of src/common: the monotonic clock,
- * the time formatter (table-driven) and the write-all / read-all.
+ * the time formatter (table-driven), the write-all / read-all and the
+ * error-string helper.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
 #include "tenantrelay/clock.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/fdio.h"
 #include "tenantrelay/timefmt.h"
 
@@ -90,6 +93,23 @@ static void test_fdio(void **state)
     assert_int_equal(fdio_write_all(-1, out, 1), -1);
 }
 
+static void test_errstr(void **state)
+{
+    char err[8];
+
+    (void)state;
+    errno = ENOENT;
+    assert_int_equal(errstr_set(err, sizeof(err), "%s:%d", "file", 12), -1);
+    assert_string_equal(err, "file:12");
+    assert_int_equal(errno, ENOENT);                /* errno survives */
+    errstr_set(err, sizeof(err), "%s", "much longer than eight");
+    assert_string_equal(err, "much lo");            /* truncated, terminated */
+    assert_int_equal(errstr_set(NULL, 0, "%s", "nowhere"), -1);
+    err[0] = 'x';
+    errstr_set(err, 0, "%s", "no room");
+    assert_int_equal(err[0], 'x');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_fdio),
+        cmocka_unit_test(test_errstr),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
