@@ -7,6 +7,7 @@ noinst_HEADERS += \
 	include/tenantrelay/dbuf.h \
 	include/tenantrelay/errstr.h \
 	include/tenantrelay/fdio.h \
+	include/tenantrelay/hmap.h \
 	include/tenantrelay/mailaddr.h \
 	include/tenantrelay/msg.h \
 	include/tenantrelay/mymalloc.h \

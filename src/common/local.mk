@@ -3,6 +3,7 @@ libtenantrelay_a_SOURCES += \
 	src/common/dbuf.c \
 	src/common/errstr.c \
 	src/common/fdio.c \
+	src/common/hmap.c \
 	src/common/mailaddr.c \
 	src/common/msg.c \
 	src/common/mymalloc.c \

@@ -466,11 +466,9 @@ bool delivery_stop(void)
     while (delivery.first)
         dindex_remove(delivery.first);
     dsched_free();
-    myfree(delivery.buckets);
-    delivery.buckets = NULL;
-    delivery.nbuckets = 0;
+    hmap_free(&delivery.by_qid);
     droute_free_all();
-    keymap_free(&delivery.stats_map);
+    hmap_free(&delivery.stats_map);
     while (delivery.stats) {
         struct dstats *s = delivery.stats;
 

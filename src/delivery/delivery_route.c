@@ -72,7 +72,7 @@ struct droute *droute_for_tenant(const char *tenant)
     const struct route *settings;
     struct droute *r;
 
-    if ((r = keymap_find(&delivery.route_map, key)) != NULL)
+    if ((r = hmap_find(&delivery.route_map, key)) != NULL)
         return r;
     settings = current_settings(key);
     r = mycalloc(1, sizeof(*r));
@@ -84,7 +84,7 @@ struct droute *droute_for_tenant(const char *tenant)
     set_rate(r);
     r->next = delivery.routes;
     delivery.routes = r;
-    keymap_put(&delivery.route_map, r->key, r);
+    hmap_put(&delivery.route_map, r->key, r);
     return r;
 }
 
@@ -515,7 +515,7 @@ void droute_refresh_all(void)
         if (settings == NULL) {
             /* Tenant removed or disabled: its mail goes by the default route. */
             r->present = false;
-            keymap_remove(&delivery.route_map, r->key, r);
+            hmap_remove(&delivery.route_map, r->key, r);
             drain(r);
             pthread_cond_broadcast(&r->cond);
             if (r->workers == 0)
@@ -582,5 +582,5 @@ void droute_free_all(void)
         r = next;
     }
     delivery.routes = NULL;
-    keymap_free(&delivery.route_map);
+    hmap_free(&delivery.route_map);
 }

@@ -1,11 +1,12 @@
 /*
  * test_common.c - the shared utilities of src/common: the monotonic clock,
- * the time formatter (table-driven), the write-all / read-all and the
- * error-string helper.
+ * the time formatter (table-driven), the write-all / read-all, the
+ * error-string helper and the hash table.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "tenantrelay/clock.h"
 #include "tenantrelay/errstr.h"
 #include "tenantrelay/fdio.h"
+#include "tenantrelay/hmap.h"
 #include "tenantrelay/timefmt.h"
 
 static void test_clock(void **state)
@@ -110,6 +112,43 @@ static void test_errstr(void **state)
     assert_int_equal(err[0], 'x');
 }
 
+static void test_hmap(void **state)
+{
+    static char keys[3000][8];
+    struct hmap m = HMAP_INIT, ci = HMAP_INIT_NOCASE;
+    int a = 1, b = 2;
+
+    (void)state;
+    assert_null(hmap_find(&m, "x"));
+    hmap_remove(&m, "x", &a);                       /* empty: no-op */
+    /* Enough keys to grow it twice; each finds its own value. */
+    for (size_t i = 0; i < 3000; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+        assert_null(hmap_put(&m, keys[i], keys[i]));
+    }
+    assert_int_equal(m.count, 3000);
+    for (size_t i = 0; i < 3000; i++)
+        assert_ptr_equal(hmap_find(&m, keys[i]), keys[i]);
+    assert_null(hmap_find(&m, "K1"));               /* case counts */
+    assert_ptr_equal(hmap_put(&m, "k7", &a), keys[7]);  /* taken: the old value */
+    hmap_remove(&m, "k7", &a);                      /* not its value: stays */
+    assert_ptr_equal(hmap_find(&m, "k7"), keys[7]);
+    hmap_remove(&m, "k7", keys[7]);
+    assert_null(hmap_find(&m, "k7"));
+    assert_int_equal(m.count, 2999);
+    assert_null(hmap_find(&m, NULL));
+    hmap_free(&m);
+    assert_int_equal(m.count, 0);
+    assert_null(hmap_find(&m, "k1"));
+
+    hmap_reserve(&ci, 500);
+    assert_null(hmap_put(&ci, "Example.COM", &a));
+    assert_ptr_equal(hmap_find(&ci, "example.com"), &a);
+    assert_ptr_equal(hmap_put(&ci, "EXAMPLE.com", &b), &a);
+    hmap_free(&ci);
+    assert_true(ci.nocase);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_fdio),
         cmocka_unit_test(test_errstr),
+        cmocka_unit_test(test_hmap),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
