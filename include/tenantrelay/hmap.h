@@ -1,6 +1,7 @@
 /*
- * hmap.h - the one hash table: a string key to a pointer, chained, growing
- * by four when it holds twice as many entries as buckets.  Keys are
+ * hmap.h - the one hash table: a string key to a pointer, open addressing
+ * with linear probing (one array, no allocation per entry: lookups touch
+ * one cache line in the common case), at most half full.  Keys are
  * borrowed (each must live as long as its entry: usually it is a field of
  * the value itself); values belong to the caller.  Not locked: its owner
  * serialises access (the delivery lock, or an immutable snapshot).
@@ -11,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct hmap_entry;
+struct hmap_slot;
 struct hmap {
-    struct hmap_entry **buckets;
-    size_t nbuckets, count;
+    struct hmap_slot *slots;
+    size_t mask, count;         /* capacity - 1 (a power of two); entries */
     bool nocase;                /* ASCII case-insensitive keys (addresses, domains) */
 };
 
@@ -34,7 +35,7 @@ void hmap_remove(struct hmap *m, const char *key, const void *value);
 /* Room for about n entries without growing (a table filled at once). */
 void hmap_reserve(struct hmap *m, size_t n);
 
-/* Free the entries (not the values); m is empty again, nocase kept. */
+/* Free the table (not the values); m is empty again, nocase kept. */
 void hmap_free(struct hmap *m);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * hmap.c - the one hash table (see hmap.h).  FNV-1a over the key (folded
- * to lower case for a nocase table), separate chaining.
+ * to lower case for a nocase table); open addressing, linear probing, the
+ * hash kept in the slot so a probe compares strings only on a likely hit;
+ * removal shifts the following run back, so there are no tombstones.
  */
 #include "config.h"
 
@@ -11,12 +13,12 @@
 #include "tenantrelay/hmap.h"
 #include "tenantrelay/mymalloc.h"
 
-#define HMAP_MIN_BUCKETS 64
+#define HMAP_MIN_SLOTS 64
 
-struct hmap_entry {
-    const char *key;
+struct hmap_slot {
+    const char *key;            /* NULL: empty */
     void *value;
-    struct hmap_entry *next;
+    size_t hash;
 };
 
 static size_t hash(const struct hmap *m, const char *key)
@@ -34,105 +36,104 @@ static size_t hash(const struct hmap *m, const char *key)
     return (size_t)(h ^ (h >> 32));
 }
 
-static bool same(const struct hmap *m, const char *a, const char *b)
+static int same(const struct hmap *m, const char *a, const char *b)
 {
     return (m->nocase ? strcasecmp(a, b) : strcmp(a, b)) == 0;
 }
 
-static void rehash(struct hmap *m, size_t n)
+/* The slot holding key, or the empty slot where it would go. */
+static struct hmap_slot *probe(const struct hmap *m, const char *key, size_t h)
 {
-    struct hmap_entry **b = mycalloc(n, sizeof(*b));
+    size_t i = h & m->mask;
 
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct hmap_entry *e = m->buckets[i];
+    while (m->slots[i].key && !(m->slots[i].hash == h && same(m, m->slots[i].key, key)))
+        i = (i + 1) & m->mask;
+    return &m->slots[i];
+}
 
-        while (e) {
-            struct hmap_entry *next = e->next;
-            size_t j = hash(m, e->key) % n;
+static void resize(struct hmap *m, size_t cap)
+{
+    struct hmap_slot *old = m->slots;
+    size_t oldcap = old ? m->mask + 1 : 0;
 
-            e->next = b[j];
-            b[j] = e;
-            e = next;
+    m->slots = mycalloc(cap, sizeof(*m->slots));
+    m->mask = cap - 1;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].key) {
+            size_t j = old[i].hash & m->mask;
+
+            while (m->slots[j].key)
+                j = (j + 1) & m->mask;
+            m->slots[j] = old[i];
         }
     }
-    myfree(m->buckets);
-    m->buckets = b;
-    m->nbuckets = n;
+    myfree(old);
 }
 
 void *hmap_find(const struct hmap *m, const char *key)
 {
-    if (m->nbuckets == 0 || key == NULL)
+    if (m->slots == NULL || key == NULL)
         return NULL;
-    for (struct hmap_entry *e = m->buckets[hash(m, key) % m->nbuckets]; e; e = e->next)
-        if (same(m, e->key, key))
-            return e->value;
-    return NULL;
+    return probe(m, key, hash(m, key))->value;
 }
 
 void *hmap_put(struct hmap *m, const char *key, void *value)
 {
-    struct hmap_entry *e;
-    void *old;
-    size_t i;
+    struct hmap_slot *s;
+    size_t h = hash(m, key);
 
-    if ((old = hmap_find(m, key)) != NULL)
-        return old;
-    if (m->count + 1 > m->nbuckets * 2)
-        rehash(m, m->nbuckets ? m->nbuckets * 4 : HMAP_MIN_BUCKETS);
-    e = mymalloc(sizeof(*e));
-    i = hash(m, key) % m->nbuckets;
-    e->key = key;
-    e->value = value;
-    e->next = m->buckets[i];
-    m->buckets[i] = e;
+    if (m->slots == NULL || (m->count + 1) * 2 > m->mask + 1)
+        resize(m, m->slots ? (m->mask + 1) * 2 : HMAP_MIN_SLOTS);
+    s = probe(m, key, h);
+    if (s->key)
+        return s->value;
+    s->key = key;
+    s->value = value;
+    s->hash = h;
     m->count++;
     return NULL;
 }
 
 void hmap_remove(struct hmap *m, const char *key, const void *value)
 {
-    struct hmap_entry **pp;
+    struct hmap_slot *s;
+    size_t i, j;
 
-    if (m->nbuckets == 0)
+    if (m->slots == NULL || key == NULL)
         return;
-    for (pp = &m->buckets[hash(m, key) % m->nbuckets]; *pp; pp = &(*pp)->next) {
-        if ((*pp)->value == value) {
-            struct hmap_entry *e = *pp;
+    s = probe(m, key, hash(m, key));
+    if (s->key == NULL || s->value != value)
+        return;
+    /* Backward shift: an entry after the hole moves into it when the hole
+     * lies on its probe path (between its home slot and where it sits). */
+    i = (size_t)(s - m->slots);
+    for (j = (i + 1) & m->mask; m->slots[j].key; j = (j + 1) & m->mask) {
+        size_t home = m->slots[j].hash & m->mask;
 
-            *pp = e->next;
-            myfree(e);
-            m->count--;
-            return;
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->slots[i] = m->slots[j];
+            i = j;
         }
     }
+    memset(&m->slots[i], 0, sizeof(m->slots[i]));
+    m->count--;
 }
 
 void hmap_reserve(struct hmap *m, size_t n)
 {
-    size_t want = HMAP_MIN_BUCKETS;
+    size_t cap = HMAP_MIN_SLOTS;
 
-    while (want * 2 < n)
-        want *= 4;
-    if (want > m->nbuckets)
-        rehash(m, want);
+    while (cap < n * 2 + 1)
+        cap <<= 1;
+    if (m->slots == NULL || cap > m->mask + 1)
+        resize(m, cap);
 }
 
 void hmap_free(struct hmap *m)
 {
     bool nocase = m->nocase;
 
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct hmap_entry *e = m->buckets[i];
-
-        while (e) {
-            struct hmap_entry *next = e->next;
-
-            myfree(e);
-            e = next;
-        }
-    }
-    myfree(m->buckets);
+    myfree(m->slots);
     memset(m, 0, sizeof(*m));
     m->nocase = nocase;
 }

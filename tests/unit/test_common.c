@@ -137,6 +137,21 @@ static void test_hmap(void **state)
     assert_null(hmap_find(&m, "k7"));
     assert_int_equal(m.count, 2999);
     assert_null(hmap_find(&m, NULL));
+    /* Removals inside probe runs: every other key goes, the rest stay
+     * findable; then all go. */
+    assert_null(hmap_put(&m, keys[7], keys[7]));
+    for (size_t i = 0; i < 3000; i += 2)
+        hmap_remove(&m, keys[i], keys[i]);
+    for (size_t i = 0; i < 3000; i++)
+        if (i % 2)
+            assert_ptr_equal(hmap_find(&m, keys[i]), keys[i]);
+        else
+            assert_null(hmap_find(&m, keys[i]));
+    for (size_t i = 1; i < 3000; i += 2)
+        hmap_remove(&m, keys[i], keys[i]);
+    assert_int_equal(m.count, 0);
+    assert_null(hmap_put(&m, keys[5], keys[5]));
+    assert_ptr_equal(hmap_find(&m, keys[5]), keys[5]);
     hmap_free(&m);
     assert_int_equal(m.count, 0);
     assert_null(hmap_find(&m, "k1"));
