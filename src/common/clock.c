@@ -20,6 +20,17 @@ long long clock_mono_ms(void)
     return clock_mono_ns() / 1000000;
 }
 
+void clock_real_deadline(struct timespec *ts, long long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 long long clock_mono_s(void)
 {
     return clock_mono_ns() / 1000000000LL;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -440,8 +441,7 @@ bool delivery_stop(void)
         pthread_cond_broadcast(&r->cond);
     /* Workers finish the message in hand; a stuck upstream cannot hold the
      * stop for long: what is not finished stays queued (at-least-once). */
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
+    clock_real_deadline(&until, 20 * 1000);
     while (delivery.total_workers > 0)
         if (pthread_cond_timedwait(&delivery.workers_done, &delivery.lock, &until) == ETIMEDOUT)
             break;

@@ -258,8 +258,7 @@ static void *worker_main(void *arg)
             int rc;
 
             /* Keep the session open a while for the next message. */
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += delivery.conf->delivery.idle_timeout;
+            clock_real_deadline(&until, (long long)delivery.conf->delivery.idle_timeout * 1000);
             r->idle_workers++;
             rc = pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             r->idle_workers--;
@@ -280,13 +279,7 @@ static void *worker_main(void *arg)
         if ((wait_ms = rate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)(wait_ms / 1000);
-            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            clock_real_deadline(&until, wait_ms);
             pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             continue;
         }

@@ -170,13 +170,7 @@ int oauth_cache_get(const struct oauth_request *req, struct oauth_token *tok, st
             struct timespec until;
             long long wait = deadline - now < 1000 ? deadline - now : 1000;
 
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)(wait / 1000);
-            until.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            clock_real_deadline(&until, wait);
             pthread_cond_timedwait(&cond, &lock, &until);
         }
     }

@@ -644,8 +644,7 @@ bool server_stop(void)
     struct timespec until;
     bool idle;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += SERVER_STOP_WAIT;
+    clock_real_deadline(&until, (long long)SERVER_STOP_WAIT * 1000);
     smtpd_pool_stop();
     pthread_mutex_lock(&srv.lock);
     srv.stopping = true;

@@ -29,6 +29,22 @@ static void test_clock(void **state)
     assert_true(clock_mono_ns() >= ns);
 }
 
+static void test_real_deadline(void **state)
+{
+    struct timespec before, d, after;
+
+    (void)state;
+    clock_gettime(CLOCK_REALTIME, &before);
+    clock_real_deadline(&d, 2999);
+    clock_gettime(CLOCK_REALTIME, &after);
+    /* Normalised, and between before+2.999 s and after+2.999 s. */
+    assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+    assert_true((long long)d.tv_sec * 1000000000LL + d.tv_nsec
+                >= (long long)before.tv_sec * 1000000000LL + before.tv_nsec + 2999000000LL);
+    assert_true((long long)d.tv_sec * 1000000000LL + d.tv_nsec
+                <= (long long)after.tv_sec * 1000000000LL + after.tv_nsec + 2999000000LL);
+}
+
 static void test_format(void **state)
 {
     char buf[TIMEFMT_LEN];
@@ -168,6 +184,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_real_deadline),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_fdio),
