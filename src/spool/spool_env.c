@@ -28,19 +28,20 @@ static int read_file(struct spool *s, const char *name, struct dbuf *b)
 
     if (fd < 0)
         return -1;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            return -1;
-        }
+    while ((n = fdio_read_all(fd, chunk, sizeof(chunk))) > 0) {
         dbuf_append(b, chunk, (size_t)n);
         if (b->len > SPOOL_META_MAX) {
             close(fd);
             errno = EFBIG;
             return -1;
         }
+    }
+    if (n < 0) {
+        int saved = errno;
+
+        close(fd);
+        errno = saved;
+        return -1;
     }
     close(fd);
     return 0;
