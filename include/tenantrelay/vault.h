@@ -28,7 +28,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "tenantrelay/conf.h"
 
 #define VAULT_KEY_BYTES 32
 #define VAULT_KEYID_LEN 12              /* hex characters */
@@ -61,12 +60,14 @@ struct vault;
 /* Initialise libsodium (idempotent).  0 or -1. */
 int vault_init(void);
 
-/* The keyring configured in conf: $CREDENTIALS_DIRECTORY/<key_credential>
+/* The configured keyring (the configuration's key_file, key_credential and
+ * user; the vault needs no more of it): $CREDENTIALS_DIRECTORY/<key_credential>
  * when key_credential is set (no mode check: systemd guarantees it), else
  * key_file, refused when group or others may read or write it or when it
  * is owned by anyone but root, this process's user or the service user
- * (conf's user).  NULL with a message in err. */
-struct vault *vault_load(const struct conf *conf, char *err, size_t errlen);
+ * (user, may be NULL).  NULL with a message in err. */
+struct vault *vault_load(const char *key_file, const char *key_credential, const char *user,
+                         char *err, size_t errlen);
 /* The keyring at path; check_mode refuses group/other access bits and
  * owners other than root and this process's user. */
 struct vault *vault_load_file(const char *path, bool check_mode, char *err, size_t errlen);
@@ -74,8 +75,9 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
 struct vault *vault_new(void);
 void vault_free(struct vault *v);
 
-/* Where conf's keyring lives (key_file, or the credential path); buf. */
-const char *vault_path(const struct conf *conf, char *buf, size_t len);
+/* Where the keyring lives (key_file, or the credential path when
+ * key_credential is set); buf. */
+const char *vault_path(const char *key_file, const char *key_credential, char *buf, size_t len);
 
 size_t vault_key_count(const struct vault *v);
 const struct vault_key_info *vault_key_at(const struct vault *v, size_t i);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/msg.h"
+#include "tenantrelay/timefmt.h"
 
 static const char *msg_ident = "tenantrelay";
 static bool msg_to_stderr = true;
@@ -89,14 +90,12 @@ void msg_vlog(enum msg_level level, const char *id, const char *fmt, va_list ap)
             *p = ' ';
     if (msg_to_stderr) {
         struct timespec ts;
-        struct tm tm;
-        char when[32];
+        char when[TIMEFMT_LEN];
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        timefmt_rfc3339_ms(&ts, when, sizeof(when));
         pthread_mutex_lock(&msg_lock);
-        fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s%s\n", when, ts.tv_nsec / 1000000,
+        fprintf(stderr, "%s %s[%ld]: %s: %s%s\n", when,
                 msg_ident, msg_getpid(), id ? id : "-", level_name(level), text);
         fflush(stderr);
         pthread_mutex_unlock(&msg_lock);

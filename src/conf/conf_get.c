@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tenantrelay/conf_get.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 
 void conf_errorf(struct conf_error *err, const config_setting_t *where, const char *fmt, ...)
@@ -20,7 +21,7 @@ void conf_errorf(struct conf_error *err, const config_setting_t *where, const ch
     if (err == NULL || err->text[0])
         return;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    errstr_vset(text, sizeof(text), fmt, ap);
     va_end(ap);
     snprintf(err->text, sizeof(err->text), "%s:%u: %s", file ? file : "<config>", line, text);
 }

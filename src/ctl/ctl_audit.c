@@ -212,7 +212,7 @@ int ctl_audit(struct ctl_ctx *ctx, int argc, char **argv)
     }
     check_store_modes(&a, conf->tenant_store);
     /* Mode already reported above: load it anyway to check the secrets. */
-    v = conf->key_credential ? vault_load(conf, err, sizeof(err))
+    v = conf->key_credential ? vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))
                              : vault_load_file(conf->key_file, false, err, sizeof(err));
     if (v == NULL)
         finding(&a, "high", "keyring_unavailable", NULL, "%s: sealed secrets were not checked", err);

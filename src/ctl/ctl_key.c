@@ -21,8 +21,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
 
@@ -100,7 +102,7 @@ static int key_list(struct ctl_ctx *ctx)
         size_t uses = ctl_key_uses(ctx->conf, store, k->id);
         char when[64];
 
-        tenant_time_format(k->created, when, sizeof(when));
+        timefmt_rfc3339(k->created, when, sizeof(when));
         if (ctx->json)
             json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:I}", "id", k->id, "state",
                                                   vault_key_state_names[k->state], "created", when,
@@ -145,10 +147,9 @@ static int rewrite_config_token(const char *path, const char *old, const char *n
         goto io;
     if ((fchown(fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0) || fchmod(fd, st.st_mode & 07777) < 0)
         goto io;
-    if (write(fd, text, (size_t)(hit - text)) != hit - text
-        || write(fd, new, strlen(new)) != (ssize_t)strlen(new)
-        || write(fd, hit + strlen(old), len - (size_t)(hit - text) - strlen(old))
-           != (ssize_t)(len - (size_t)(hit - text) - strlen(old))
+    if (fdio_write_all(fd, text, (size_t)(hit - text)) < 0
+        || fdio_write_all(fd, new, strlen(new)) < 0
+        || fdio_write_all(fd, hit + strlen(old), len - (size_t)(hit - text) - strlen(old)) < 0
         || fsync(fd) < 0)
         goto io;
     close(fd);
@@ -270,7 +271,8 @@ static int key_rotate(struct ctl_ctx *ctx)
         goto out;
     /* 2. The keyring with the new primary (the old key stays: every token
      * on disk keeps opening whatever happens next). */
-    if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
+    if (vault_save(v, vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), false,
+                   err, sizeof(err)) < 0) {
         status = ctl_fail(ctl_status_for_errno(errno), "%s", err);
         goto out;
     }
@@ -358,7 +360,8 @@ static int key_retire(struct ctl_ctx *ctx, const char *id)
         status = ctl_fail(EX_DATAERR, "%s", err);
         goto out;
     }
-    if (vault_save(v, vault_path(conf, path, sizeof(path)), false, err, sizeof(err)) < 0) {
+    if (vault_save(v, vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), false,
+                   err, sizeof(err)) < 0) {
         status = ctl_fail(ctl_status_for_errno(errno), "%s", err);
         goto out;
     }

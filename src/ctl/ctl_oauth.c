@@ -16,6 +16,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
 
@@ -308,12 +309,9 @@ void ctl_oauth_audit(json_t *row, const struct route *r, const struct vault *v, 
         }
     }
     if ((s = json_object_get(oj, "certificate_expiry")) != NULL && json_is_string(s)) {
-        struct tm tm;
         time_t exp;
 
-        memset(&tm, 0, sizeof(tm));
-        if (strptime(json_string_value(s), "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL
-            && (exp = timegm(&tm)) - now < 30 * 86400) {
+        if (timefmt_parse_rfc3339(json_string_value(s), &exp) == 0 && exp - now < 30 * 86400) {
             snprintf(detail, sizeof(detail), "the OAuth2 client certificate %s %s %s: create a new one, "
                      "upload it to the app registration, then tenant set ID --oauth-key-file F "
                      "--oauth-cert-file F", r->oauth.client_cert_file, exp < now ? "expired" : "expires",

@@ -17,18 +17,16 @@
 #include "tenantrelay/ctl.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/spool.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 
 static json_t *json_time(time_t t)
 {
-    char buf[32];
-    struct tm tm;
+    char buf[TIMEFMT_LEN];
 
     if (t == 0)
         return json_null();
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
+    return json_string(timefmt_rfc3339(t, buf, sizeof(buf)));
 }
 
 /* Spool strings came from clients and upstreams: any bytes.  Made valid

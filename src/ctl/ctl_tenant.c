@@ -25,6 +25,7 @@
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_route_flags.h"
 #include "ctl_vault.h"
@@ -290,7 +291,9 @@ static int tenant_show(struct ctl_ctx *ctx, const char *id)
     {
         /* Whether the OAuth2 secrets open: with the keyring when it loads. */
         char verr[256];
-        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2 ? vault_load(ctl_conf(ctx), verr, sizeof(verr)) : NULL;
+        const struct conf *cf = ctl_conf(ctx);
+        struct vault *v = t->route.auth == ROUTE_AUTH_XOAUTH2
+                          ? vault_load(cf->key_file, cf->key_credential, cf->user, verr, sizeof(verr)) : NULL;
 
         j = tenant_json(t, v);
         vault_free(v);
@@ -332,7 +335,7 @@ static int tenant_list(struct ctl_ctx *ctx)
 
             snprintf(hp, sizeof(hp), "%s:%d", t->route.host, t->route.port);
             if (t->verified)
-                tenant_time_format(t->verified, ver, sizeof(ver)), ver[10] = 0;
+                timefmt_rfc3339(t->verified, ver, sizeof(ver)), ver[10] = 0;
             printf("%-24s %-8s %-34s %-9s %-10s %s\n", t->id, t->enabled ? "yes" : "no", hp,
                    route_tls_names[t->route.tls], ver, t->route.sender);
         }

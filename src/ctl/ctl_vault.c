@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
 
@@ -38,7 +39,7 @@ struct vault *ctl_vault_load(struct ctl_ctx *ctx, int *status)
         *status = EX_CONFIG;
         return NULL;
     }
-    if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
+    if ((v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL) {
         *status = ctl_status_for_errno(errno);
         ctl_fail(*status, "%s", err);
     }
@@ -142,7 +143,7 @@ json_t *ctl_json_time(time_t t)
 
     if (t == 0)
         return json_null();
-    tenant_time_format(t, buf, sizeof(buf));
+    timefmt_rfc3339(t, buf, sizeof(buf));
     return json_string(buf);
 }
 

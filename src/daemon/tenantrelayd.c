@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/conf.h"
 #include "tenantrelay/control.h"
 #include "tenantrelay/daemon.h"
@@ -154,8 +155,7 @@ static json_t *on_control(const json_t *request, void *arg)
     pthread_mutex_lock(&reload_state.lock);
     gen = reload_state.generation;
     kill(getpid(), SIGHUP);
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 30;
+    clock_real_deadline(&until, 30 * 1000);
     while (reload_state.generation == gen)
         if (pthread_cond_timedwait(&reload_state.done, &reload_state.lock, &until) != 0)
             break;

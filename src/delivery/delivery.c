@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -153,7 +154,7 @@ static bool keyring_stat(const struct conf *conf, struct stat *st)
 {
     char path[4096];
 
-    return stat(vault_path(conf, path, sizeof(path)), st) == 0;
+    return stat(vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), st) == 0;
 }
 
 /* Remember st as the keyring file last loaded (all zero: none). */
@@ -246,7 +247,7 @@ struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *s
     pthread_mutex_unlock(&delivery.lock);
     if (!keyring_stat(conf, &st))
         memset(&st, 0, sizeof(st));
-    vault = vault_load(conf, verr, sizeof(verr));
+    vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr));
     if (vault == NULL && had_vault) {
         /* A keyring that was readable and no longer is, is broken: the
          * whole reload is refused rather than half applied. */
@@ -291,7 +292,7 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
     if (keyring_stat(conf, &kst))
         keyring_remember(&kst);
     /* Without a keyring, routes with credentials defer with a clear reason. */
-    if ((vault = vault_load(conf, verr, sizeof(verr))) == NULL)
+    if ((vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr))) == NULL)
         msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
     pthread_mutex_lock(&delivery.lock);
     delivery.conf = conf_ref(conf);
@@ -371,7 +372,8 @@ void delivery_store_install(struct tenant_store *store)
     /* `key rotate` on another host re-seals every token under a new key:
      * when the keyring file changed too (a mounted secret, a credential),
      * read it again with the snapshot, outside the lock. */
-    if (keyring_changed(conf) && (vault = vault_load(conf, verr, sizeof(verr))) == NULL) {
+    if (keyring_changed(conf)
+        && (vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr))) == NULL) {
         struct stat none;
 
         msg_warn("-", "keyring changed but not reloaded (%s): tried again with the next change", verr);
@@ -439,8 +441,7 @@ bool delivery_stop(void)
         pthread_cond_broadcast(&r->cond);
     /* Workers finish the message in hand; a stuck upstream cannot hold the
      * stop for long: what is not finished stays queued (at-least-once). */
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
+    clock_real_deadline(&until, 20 * 1000);
     while (delivery.total_workers > 0)
         if (pthread_cond_timedwait(&delivery.workers_done, &delivery.lock, &until) == ETIMEDOUT)
             break;
@@ -465,11 +466,9 @@ bool delivery_stop(void)
     while (delivery.first)
         dindex_remove(delivery.first);
     dsched_free();
-    myfree(delivery.buckets);
-    delivery.buckets = NULL;
-    delivery.nbuckets = 0;
+    hmap_free(&delivery.by_qid);
     droute_free_all();
-    keymap_free(&delivery.stats_map);
+    hmap_free(&delivery.stats_map);
     while (delivery.stats) {
         struct dstats *s = delivery.stats;
 

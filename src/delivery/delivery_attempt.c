@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/metrics.h"
 #include "tenantrelay/mime.h"
 #include "tenantrelay/msg.h"
@@ -27,6 +29,7 @@
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
 
@@ -60,20 +63,13 @@ static int map_message(struct spool *spool, const char *qid, struct mapped *mm, 
     mm->len = (size_t)st.st_size;
     if (mm->len > 0 && mm->len <= MAP_THRESHOLD) {
         char *buf = mymalloc(mm->len);
-        size_t got = 0;
+        ssize_t n = fdio_read_all(mm->fd, buf, mm->len);
 
-        while (got < mm->len) {
-            ssize_t n = read(mm->fd, buf + got, mm->len - got);
-
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                snprintf(err, errlen, "cannot read the queue file: %s",
-                         n == 0 ? "shorter than its size" : strerror(errno));
-                myfree(buf);
-                return -1;
-            }
-            got += (size_t)n;
+        if (n < 0 || (size_t)n != mm->len) {
+            snprintf(err, errlen, "cannot read the queue file: %s",
+                     n >= 0 ? "shorter than its size" : strerror(errno));
+            myfree(buf);
+            return -1;
         }
         mm->data = buf;
     } else if (mm->len > 0) {
@@ -287,7 +283,7 @@ static void emit_event(const struct attempt_ctx *ctx, const struct spool_envelop
     for (int i = 0; i < env->recipient_count; i++)
         json_array_append_new(rcpts, utf8_json_string(env->recipients[i]));
     ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:f, s:i, s:o}",
-                   "time", events_time(time(NULL), when, sizeof(when)),
+                   "time", timefmt_rfc3339(time(NULL), when, sizeof(when)),
                    "queue_id", env->id,
                    "tenant", utf8_json_string(ctx->route_key),
                    "message_id", utf8_json_string(env->message_id),
@@ -417,11 +413,11 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
     bool permanent_rcpt = false;
     bool temp_rcpt = false;
     time_t now = time(NULL);
-    struct timespec t0, t1;
+    long long t0;
 
     memset(res, 0, sizeof(*res));
     memset(&sr, 0, sizeof(sr));
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_mono_ns();
     res->session_ok = true;
     res->auth_ok = true;
     snprintf(relay, sizeof(relay), "%s:%d", route->host, route->port);
@@ -602,10 +598,9 @@ outcome:
              ctx->route_key, relay,
              *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : "none",
              difftime(now, env.arrival), st.attempts, status, res->reply);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_count_delivery(res->outcome == ATTEMPT_SENT ? METRICS_SENT : res->outcome == ATTEMPT_FAILED
                            ? METRICS_FAILED : METRICS_DEFERRED,
-                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                           (double)(clock_mono_ns() - t0) / 1e9,
                            sr.stage);
     emit_event(ctx, &env, sender, relay,
                *ctx->session && smtpc_tls_info(*ctx->session) ? smtpc_tls_info(*ctx->session)->version : NULL,

@@ -12,25 +12,18 @@
 
 #include "tenantrelay/conf.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/hmap.h"
 #include "tenantrelay/smtpc.h"
 #include "tenantrelay/spool.h"
 #include "tenantrelay/tenant.h"
 
 #define DELIVERY_DEFAULT_KEY "default"
 
-/* A hash from a string key to a pointer (delivery_keymap.c).  The key is
- * borrowed: it must live as long as its entry (it is the value's own). */
-struct keymap_entry;
-struct keymap {
-    struct keymap_entry **buckets;
-    size_t nbuckets, count;
-};
-size_t keymap_hash(const char *key);
-void *keymap_find(const struct keymap *km, const char *key);
-void keymap_put(struct keymap *km, const char *key, void *value);
-/* Remove the entry of key that holds value (no-op when absent). */
-void keymap_remove(struct keymap *km, const char *key, const void *value);
-void keymap_free(struct keymap *km);
+/* The per-tenant records are found through the one hash table
+ * (src/common/hmap.c).  delivery_control.c still spells it by the old
+ * names of delivery_keymap.c; these aliases go when it is renamed there. */
+#define keymap_find hmap_find
+#define keymap_put hmap_put
 
 /* One queued message as the scheduler sees it (the spool has the rest). */
 struct dmsg {
@@ -51,7 +44,6 @@ struct dmsg {
     size_t heap_pos;            /* in the timer heap at this 1-based position; 0: not */
     time_t due;                 /* its key in the heap */
     struct dmsg *route_next;    /* ready-queue link */
-    struct dmsg *hash_next;     /* index bucket link */
     struct dmsg *prev, *next;   /* list of all messages, arrival order */
 };
 
@@ -119,14 +111,13 @@ struct delivery {
     struct tenant_store *store;
     struct vault *vault;
     struct spool *spool;
-    struct dmsg **buckets;
-    size_t nbuckets;
+    struct hmap by_qid;             /* queue id -> message (delivery_index.c) */
     size_t count;
     struct dmsg *first, *last;
     struct droute *routes;          /* every route, retired ones too */
-    struct keymap route_map;        /* key -> present route */
+    struct hmap route_map;          /* key -> present route */
     struct dstats *stats;
-    struct keymap stats_map;        /* id -> its figures */
+    struct hmap stats_map;          /* id -> its figures */
     struct dgen *gen;               /* the current generation */
     struct dmsg **heap;             /* timer heap (delivery_sched.c) */
     size_t heap_len, heap_cap;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/events.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -71,7 +72,7 @@ struct droute *droute_for_tenant(const char *tenant)
     const struct route *settings;
     struct droute *r;
 
-    if ((r = keymap_find(&delivery.route_map, key)) != NULL)
+    if ((r = hmap_find(&delivery.route_map, key)) != NULL)
         return r;
     settings = current_settings(key);
     r = mycalloc(1, sizeof(*r));
@@ -83,18 +84,8 @@ struct droute *droute_for_tenant(const char *tenant)
     set_rate(r);
     r->next = delivery.routes;
     delivery.routes = r;
-    keymap_put(&delivery.route_map, r->key, r);
+    hmap_put(&delivery.route_map, r->key, r);
     return r;
-}
-
-/* Milliseconds of the monotonic clock: rate-limit starts are kept at this
- * resolution, since whole seconds would let N+1 starts into 59.x seconds. */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* How many milliseconds until the route may start its next message
@@ -129,7 +120,7 @@ static int rate_record(struct droute *r, long long now)
 static void rate_finish(struct droute *r, int slot, long long started)
 {
     if (slot >= 0 && slot < r->starts_len && r->starts[slot] == started)
-        r->starts[slot] = mono_ms();
+        r->starts[slot] = clock_mono_ms();
 }
 
 static struct dmsg *pop(struct droute *r)
@@ -267,8 +258,7 @@ static void *worker_main(void *arg)
             int rc;
 
             /* Keep the session open a while for the next message. */
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += delivery.conf->delivery.idle_timeout;
+            clock_real_deadline(&until, (long long)delivery.conf->delivery.idle_timeout * 1000);
             r->idle_workers++;
             rc = pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             r->idle_workers--;
@@ -286,22 +276,16 @@ static void *worker_main(void *arg)
                 dsched_update(m);
             continue;
         }
-        if ((wait_ms = rate_wait_ms(r, mono_ms())) > 0) {
+        if ((wait_ms = rate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)(wait_ms / 1000);
-            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            clock_real_deadline(&until, wait_ms);
             pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             continue;
         }
         m = pop(r);
         m->in_flight = true;
-        started = mono_ms();
+        started = clock_mono_ms();
         slot = rate_record(r, started);
         if (r->generation != session_generation || gen != delivery.gen) {
             /* New settings (a corrected password, another host), or a
@@ -524,7 +508,7 @@ void droute_refresh_all(void)
         if (settings == NULL) {
             /* Tenant removed or disabled: its mail goes by the default route. */
             r->present = false;
-            keymap_remove(&delivery.route_map, r->key, r);
+            hmap_remove(&delivery.route_map, r->key, r);
             drain(r);
             pthread_cond_broadcast(&r->cond);
             if (r->workers == 0)
@@ -591,5 +575,5 @@ void droute_free_all(void)
         r = next;
     }
     delivery.routes = NULL;
-    keymap_free(&delivery.route_map);
+    hmap_free(&delivery.route_map);
 }

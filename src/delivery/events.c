@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/events.h"
+#include "tenantrelay/timefmt.h"
 
 int events_append(const char *path, const json_t *obj)
 {
@@ -44,11 +45,8 @@ int events_append(const char *path, const json_t *obj)
     return 0;
 }
 
+/* The events' name for the one formatter (src/common/timefmt.c). */
 const char *events_time(time_t t, char *buf, size_t len)
 {
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return timefmt_rfc3339(t, buf, len);
 }

@@ -8,7 +8,6 @@ libtenantrelayd_a_SOURCES += \
 	src/delivery/delivery_attempt.c \
 	src/delivery/delivery_control.c \
 	src/delivery/delivery_index.c \
-	src/delivery/delivery_keymap.c \
 	src/delivery/delivery_route.c \
 	src/delivery/delivery_sched.c
 noinst_HEADERS += include/tenantrelay/delivery.h src/delivery/delivery_int.h

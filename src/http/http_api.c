@@ -24,6 +24,7 @@
 #include "tenantrelay/store.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "http_int.h"
 
 #define EVENTS_PAGE 500             /* events per GET /v1/events */
@@ -42,7 +43,7 @@ static json_t *time_json(time_t t)
 
     if (t == 0)
         return json_null();
-    tenant_time_format(t, buf, sizeof(buf));
+    timefmt_rfc3339(t, buf, sizeof(buf));
     return json_string(buf);
 }
 

@@ -26,6 +26,7 @@
 
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/delivery.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/http.h"
 #include "tenantrelay/http_token.h"
 #include "tenantrelay/metrics.h"
@@ -277,7 +278,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         return NULL;
     }
     buf = mycalloc(1, (size_t)st.st_size + 1);
-    if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+    if (fdio_read_all(fd, buf, (size_t)st.st_size) != st.st_size) {
         snprintf(err, errlen, "%s: cannot read", path);
         close(fd);
         myfree(buf);

@@ -17,6 +17,7 @@
 
 #include "tenantrelay/http_token.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/timefmt.h"
 
 #define TOKEN_RAW 32
 #define TOKEN_PREFIX "trt_"
@@ -60,17 +61,15 @@ int http_token_load(const char *path, struct http_token_entry **out, size_t *n, 
     while (fgets(line, sizeof(line), fp)) {
         struct http_token_entry e;
         char name[HTTP_TOKEN_NAME_MAX + 2], hex[2 * HTTP_TOKEN_HASH_LEN + 2], when[64];
-        struct tm tm;
         size_t bin_len = 0;
 
         lineno++;
         if (line[0] == '#' || line[0] == '\n')
             continue;
         memset(&e, 0, sizeof(e));
-        memset(&tm, 0, sizeof(tm));
         if (sscanf(line, "%65s %65s %63s", name, hex, when) != 3 || !http_token_name_is_valid(name)
             || sodium_hex2bin(e.hash, sizeof(e.hash), hex, strlen(hex), NULL, &bin_len, NULL) != 0
-            || bin_len != HTTP_TOKEN_HASH_LEN || strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
+            || bin_len != HTTP_TOKEN_HASH_LEN || timefmt_parse_rfc3339(when, &e.created) < 0) {
             snprintf(err, errlen, "%s:%d: malformed token line (NAME HASH CREATED expected)", path, lineno);
             fclose(fp);
             myfree(*out);
@@ -79,7 +78,6 @@ int http_token_load(const char *path, struct http_token_entry **out, size_t *n, 
             return -1;
         }
         memcpy(e.name, name, strlen(name) + 1);   /* valid: at most 64 characters */
-        e.created = timegm(&tm);
         *out = myrealloc(*out, (*n + 1) * sizeof(**out));
         (*out)[(*n)++] = e;
     }
@@ -105,11 +103,9 @@ static int save(const char *path, const struct http_token_entry *v, size_t n, ch
     fprintf(fp, "# tenantrelay API tokens: NAME BLAKE2b-256(token) CREATED (tenantrelayctl api-token)\n");
     for (size_t i = 0; i < n; i++) {
         char hex[2 * HTTP_TOKEN_HASH_LEN + 1], when[32];
-        struct tm tm;
 
         sodium_bin2hex(hex, sizeof(hex), v[i].hash, HTTP_TOKEN_HASH_LEN);
-        gmtime_r(&v[i].created, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        timefmt_rfc3339(v[i].created, when, sizeof(when));
         fprintf(fp, "%s %s %s\n", v[i].name, hex, when);
     }
     if (fflush(fp) != 0 || fsync(fileno(fp)) < 0) {

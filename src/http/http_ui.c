@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "http_int.h"
 
@@ -62,7 +63,7 @@ enum MHD_Result http_ui_serve(struct MHD_Connection *c, const struct conf *conf,
         return http_send_error(c, 404, "not_found", "no such file");
     }
     data = mymalloc((size_t)st.st_size + 1);
-    got = read(fd, data, (size_t)st.st_size);
+    got = fdio_read_all(fd, data, (size_t)st.st_size);
     close(fd);
     if (got != st.st_size) {
         myfree(data);

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
 
@@ -44,14 +45,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static struct entry *entries;
 static unsigned long fetches;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The key: token URL, client, scope and subject, plus the sealed credential
  * itself, so a credential set anew never reuses a token of the old one. */
@@ -141,7 +134,7 @@ static void remember_failure(struct entry *e, const struct oauth_error *err, lon
 int oauth_cache_get(const struct oauth_request *req, struct oauth_token *tok, struct oauth_error *err)
 {
     char *key = key_of(req);
-    long long deadline = now_ms() + WAIT_MAX_MS;
+    long long deadline = clock_mono_ms() + WAIT_MAX_MS;
     struct oauth_token fresh;
     struct entry *e;
     int rc = -1;
@@ -151,7 +144,7 @@ int oauth_cache_get(const struct oauth_request *req, struct oauth_token *tok, st
     pthread_mutex_lock(&lock);
     e = entry_get(key);
     for (;;) {
-        long long now = now_ms();
+        long long now = clock_mono_ms();
         bool valid = e->tok && now < e->expires_ms;
 
         if (valid && (now < e->refresh_ms || e->fetching || now < e->not_before_ms)) {
@@ -177,13 +170,7 @@ int oauth_cache_get(const struct oauth_request *req, struct oauth_token *tok, st
             struct timespec until;
             long long wait = deadline - now < 1000 ? deadline - now : 1000;
 
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)(wait / 1000);
-            until.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            clock_real_deadline(&until, wait);
             pthread_cond_timedwait(&cond, &lock, &until);
         }
     }
@@ -196,14 +183,14 @@ int oauth_cache_get(const struct oauth_request *req, struct oauth_token *tok, st
     pthread_mutex_lock(&lock);
     e->fetching = false;
     if (rc == 0) {
-        store(e, &fresh, now_ms());
+        store(e, &fresh, clock_mono_ms());
         rc = hand_out(e, tok, false);
         if (rc < 0)
             oauth_error_local(err, "oauth_token_failed", "sodium_malloc failed");
     } else {
-        remember_failure(e, err, now_ms());
+        remember_failure(e, err, clock_mono_ms());
         /* A failed refresh: the old token still works until it expires. */
-        if (e->tok && now_ms() < e->expires_ms && hand_out(e, tok, true) == 0) {
+        if (e->tok && clock_mono_ms() < e->expires_ms && hand_out(e, tok, true) == 0) {
             memset(err, 0, sizeof(*err));
             rc = 0;
         }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/oauth.h"
 
 static bool has(const char *text, const char *word)
@@ -99,7 +100,7 @@ void oauth_error_local(struct oauth_error *e, const char *code, const char *fmt,
     e->code = code;
     e->breaker = false;
     va_start(ap, fmt);
-    vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+    errstr_vset(e->detail, sizeof(e->detail), fmt, ap);
     va_end(ap);
     if (strcmp(code, "route_policy") == 0)
         snprintf(e->hint, sizeof(e->hint), "the token URL leads where tenant routes may not "

@@ -19,10 +19,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/probe.h"
 #include "tenantrelay/tenant.h"
+#include "tenantrelay/timefmt.h"
 
 #define AUTO_FIRST_TIMEOUT_MS 10000     /* the first guess of `auto` waits at most this */
 #define DETECT_TIMEOUT_MS 5000          /* the implicit-TLS check after a silent STARTTLS port */
@@ -182,14 +184,12 @@ static json_t *cert_json(const struct tls_info *ti)
 static void build_message(const struct probe_options *o, const char *to, struct dbuf *msg)
 {
     time_t now = time(NULL);
-    struct tm tm;
     char date[64], iso[32];
     unsigned char rnd[12];
     char hex[sizeof(rnd) * 2 + 1];
 
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    timefmt_rfc5322(now, date, sizeof(date));
+    timefmt_rfc3339(now, iso, sizeof(iso));
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
     dbuf_printf(msg, "Date: %s\r\n", date);
@@ -224,7 +224,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
 {
     struct oauth_request req;
     struct oauth_error e;
-    struct timespec t0, t1;
+    long long t0;
     char urlbuf[512];
     const char *url = route_oauth_token_url(o->oauth, urlbuf, sizeof(urlbuf));
     struct probe_step *st = &rep->steps[PROBE_STEP_TOKEN];
@@ -240,7 +240,7 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     req.secret_len = o->password_len;
     req.timeout_ms = timeout_ms;
     req.policy = o->policy;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_mono_ms();
     if (o->password == NULL && o->vault == NULL) {
         fail_local(rep, PROBE_STEP_TOKEN, "secret_unavailable",
                    "the keyring is not available to open the stored OAuth2 secret", "no keyring");
@@ -248,11 +248,10 @@ static int run_token(struct probe_options *o, int timeout_ms, struct probe_repor
     }
     rc = oauth_fetch(&req, tok, &e);
     password_drop(o);           /* the secret did its work: gone */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->ms = (long)(clock_mono_ms() - t0);
     json_decref(st->detail);
     st->detail = json_pack("{s:s, s:s, s:s?}", "provider", route_oauth_provider_names[o->oauth->provider],
                            "token_url", url, "client_id", o->oauth->client_id);
-    st->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     if (rc < 0) {
         rep->ok = false;
         rep->code = e.code ? e.code : "oauth_token_failed";
@@ -586,7 +585,7 @@ int probe_run_tenant_cb(const struct conf *conf, const struct tenant *t, const c
     o.on_step = on_step;
     o.on_step_arg = arg;
     if (rt->username && (rt->password || rt->auth == ROUTE_AUTH_XOAUTH2)) {
-        if ((v = vault_load(conf, err, sizeof(err))) == NULL) {
+        if ((v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL) {
             memset(rep, 0, sizeof(*rep));
             rep->on_step = on_step;
             rep->on_step_arg = arg;

@@ -178,7 +178,7 @@ out:
 
 int smtpc_auth(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     enum smtpc_auth_mech mech = cred->mech;
     int rc = -1;
 

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <stdbool.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/smtpc.h"
 #include "tenantrelay/tls.h"
@@ -44,7 +45,6 @@ struct smtpc_session {
     bool data_ready;                /* a pipelined DATA got its 354: content next */
 };
 
-long smtpc_now_ms(void);
 /* Start a step: res->err OK, the stage, an empty reply; errstr untouched. */
 void smtpc_step_begin(struct smtpc_result *res, const char *stage);
 void smtpc_step_end(struct smtpc_result *res, long t0);

@@ -160,7 +160,7 @@ static int handshake(struct smtpc_session *s, struct smtpc_result *res)
 
 int smtpc_tls(struct smtpc_session *s, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (smtpc_step_open(res, "tls", smtpc_connected(s), "not connected") < 0)
@@ -229,7 +229,7 @@ done:
 
 int smtpc_ehlo(struct smtpc_session *s, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (smtpc_step_open(res, "ehlo", smtpc_connected(s), "not connected") < 0)
@@ -341,7 +341,7 @@ static int data_reply(struct smtpc_session *s, size_t accepted, struct smtpc_res
 static int envelope_run(struct smtpc_session *s, const struct smtpc_envelope *env,
                         struct smtpc_rcpt_result *rcpt_res, bool with_data, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     bool utf8 = env->smtputf8, pipelined;
     struct smtpc_result r;
     size_t i, accepted = 0, sendable = 0;
@@ -508,7 +508,7 @@ static int data_flush(struct smtpc_session *s, struct dbuf *wire, bool force, st
 int smtpc_data(struct smtpc_session *s, const struct smtpc_source *src, size_t nsrc,
                struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     struct smtpc_dotstuff d;
     struct dbuf wire = DBUF_INIT;
     char *chunk = NULL;
@@ -597,7 +597,7 @@ done:
 
 int smtpc_rset(struct smtpc_session *s, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (smtpc_step_open(res, "rset", smtpc_usable(s), "session not usable") < 0)
@@ -616,7 +616,7 @@ done:
 
 int smtpc_quit(struct smtpc_session *s, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (smtpc_step_open(res, "quit", smtpc_connected(s), "not connected") < 0)
@@ -635,7 +635,7 @@ done:
 
 int smtpc_open(struct smtpc_session *s, const struct smtpc_cred *cred, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (smtpc_connect(s, res) < 0 || smtpc_tls(s, res) < 0 || smtpc_ehlo(s, res) < 0)
@@ -652,7 +652,7 @@ int smtpc_send(struct smtpc_session *s, const struct smtpc_envelope *env,
                struct smtpc_rcpt_result *rcpt_res, const struct smtpc_source *src, size_t nsrc,
                struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc = -1;
 
     if (envelope_run(s, env, rcpt_res, true, res) < 0 || smtpc_data(s, src, nsrc, res) < 0)

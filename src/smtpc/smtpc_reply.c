@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/smtpc.h"
 #include "tenantrelay/utf8.h"
 
@@ -127,20 +128,6 @@ int smtpc_parse_enhanced(int code, const char *text, char out[16])
     return 0;
 }
 
-static void set_errstr(char *errstr, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_errstr(char *errstr, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Append line (len bytes) to r->text, "\n"-separated, truncating. */
 static void text_append(struct smtpc_reply *r, size_t *tlen, const char *line, size_t len)
 {
@@ -181,7 +168,7 @@ int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t
 
         if (nl == NULL) {
             if (len - pos > REPLY_LINE_MAX) {
-                set_errstr(errstr, errlen, "reply line longer than %d bytes", REPLY_LINE_MAX);
+                errstr_set(errstr, errlen, "reply line longer than %d bytes", REPLY_LINE_MAX);
                 return -1;
             }
             return 0;
@@ -192,11 +179,11 @@ int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t
         if (llen > 0 && line[llen - 1] == '\r')
             llen--;
         if (llen > REPLY_LINE_MAX) {
-            set_errstr(errstr, errlen, "reply line longer than %d bytes", REPLY_LINE_MAX);
+            errstr_set(errstr, errlen, "reply line longer than %d bytes", REPLY_LINE_MAX);
             return -1;
         }
         if (memchr(line, 0, llen) != NULL) {
-            set_errstr(errstr, errlen, "NUL byte in a reply");
+            errstr_set(errstr, errlen, "NUL byte in a reply");
             return -1;
         }
         if (smtpc_parse_reply_line(line, llen, &code, &last) < 0) {
@@ -205,17 +192,17 @@ int smtpc_reply_parse(const char *buf, size_t len, struct smtpc_reply *r, size_t
             /* Never the far end's bytes verbatim: it may be another service
              * (Redis, HTTP) whose answer must not reach a tenant. */
             smtpc_excerpt(line, llen, ex, sizeof(ex));
-            set_errstr(errstr, errlen, "not an SMTP reply (it starts \"%s\")", ex);
+            errstr_set(errstr, errlen, "not an SMTP reply (it starts \"%s\")", ex);
             return -1;
         }
         if (lines == 0)
             first_code = code;
         else if (code != first_code) {
-            set_errstr(errstr, errlen, "reply code changed from %d to %d within a reply", first_code, code);
+            errstr_set(errstr, errlen, "reply code changed from %d to %d within a reply", first_code, code);
             return -1;
         }
         if (++lines > REPLY_LINES_MAX) {
-            set_errstr(errstr, errlen, "reply longer than %d lines", REPLY_LINES_MAX);
+            errstr_set(errstr, errlen, "reply longer than %d lines", REPLY_LINES_MAX);
             return -1;
         }
         text_append(r, &tlen, line, llen);

@@ -20,20 +20,13 @@
 
 #include <sodium.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 #include "smtpc_int.h"
 
 #define DEFAULT_CONNECT_MS 30000
 #define DEFAULT_COMMAND_MS 300000
 #define DEFAULT_DATA_MS 600000
-
-long smtpc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void smtpc_step_begin(struct smtpc_result *res, const char *stage)
 {
@@ -45,7 +38,7 @@ void smtpc_step_begin(struct smtpc_result *res, const char *stage)
 
 void smtpc_step_end(struct smtpc_result *res, long t0)
 {
-    res->ms = smtpc_now_ms() - t0;
+    res->ms = clock_mono_ms() - t0;
 }
 
 int smtpc_fail(struct smtpc_result *res, enum smtpc_err err, const char *fmt, ...)
@@ -54,7 +47,7 @@ int smtpc_fail(struct smtpc_result *res, enum smtpc_err err, const char *fmt, ..
 
     res->err = err;
     va_start(ap, fmt);
-    vsnprintf(res->errstr, sizeof(res->errstr), fmt, ap);
+    errstr_vset(res->errstr, sizeof(res->errstr), fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -156,7 +149,7 @@ int smtpc_resolve(struct smtpc_session *s, struct smtpc_result *res)
 {
     struct addrinfo hints;
     char port[8];
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     int rc;
 
     smtpc_step_begin(res, "dns");
@@ -208,7 +201,7 @@ static int connect_one(struct smtpc_session *s, const struct addrinfo *ai, int *
     int fd, err = 0;
     socklen_t elen = sizeof(err);
     struct pollfd p;
-    long deadline = smtpc_now_ms() + s->o.connect_timeout_ms;
+    long deadline = clock_mono_ms() + s->o.connect_timeout_ms;
 
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0)
@@ -245,7 +238,7 @@ static int connect_one(struct smtpc_session *s, const struct addrinfo *ai, int *
         return err;
     }
     for (;;) {
-        long left = deadline - smtpc_now_ms();
+        long left = deadline - clock_mono_ms();
         int n;
 
         if (left < 0)
@@ -275,7 +268,7 @@ done:
 
 int smtpc_connect(struct smtpc_session *s, struct smtpc_result *res)
 {
-    long t0 = smtpc_now_ms();
+    long t0 = clock_mono_ms();
     const struct addrinfo *ai;
     bool refused = false, timedout = false;
     char why[220] = "", peer[80];
@@ -410,7 +403,7 @@ static int io_fill(struct smtpc_session *s, long deadline, struct smtpc_result *
     /* Replies are short: a small buffer (every worker thread has one on
      * its stack, resident for the thread's life). */
     char buf[2048];
-    long left = deadline - smtpc_now_ms();
+    long left = deadline - clock_mono_ms();
     ssize_t n;
 
     if (left < 0)
@@ -441,7 +434,7 @@ static int io_fill(struct smtpc_session *s, long deadline, struct smtpc_result *
             struct pollfd pf = { s->fd, POLLIN, 0 };
             int r;
 
-            left = deadline - smtpc_now_ms();
+            left = deadline - clock_mono_ms();
             if (left < 0)
                 left = 0;
             r = poll(&pf, 1, (int)left);
@@ -459,7 +452,7 @@ static int io_fill(struct smtpc_session *s, long deadline, struct smtpc_result *
 
 int smtpc_io_reply(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
 {
-    long deadline = smtpc_now_ms() + timeout_ms;
+    long deadline = clock_mono_ms() + timeout_ms;
     char why[160];
     size_t used;
     int r;

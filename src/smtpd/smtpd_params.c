@@ -13,20 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/spool.h"
 #include "smtpd_params.h"
-
-static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static bool prefix_ci(const char *s, const char *prefix)
 {
@@ -81,16 +71,16 @@ int smtpd_params_mail(char *args, bool esmtp, size_t max_size, char *addr, unsig
     unsigned f = 0;
 
     if (!prefix_ci(p, "FROM:"))
-        return refuse(err, errlen, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return errstr_set(err, errlen, "501 5.5.4 Syntax: MAIL FROM:<address>");
     p = smtpd_skip_sp(p + 5);
     if (parse_path(&p, addr, SMTPD_PARAMS_ADDR) < 0)
-        return refuse(err, errlen, "501 5.1.7 Bad sender address syntax");
+        return errstr_set(err, errlen, "501 5.1.7 Bad sender address syntax");
     /* ESMTP parameters (RFC 5321 §4.1.2: space separated keyword[=value]),
      * only for a client that said EHLO. */
     if (*smtpd_skip_sp(p) && !esmtp)
-        return refuse(err, errlen, "555 5.5.4 MAIL parameters need EHLO");
+        return errstr_set(err, errlen, "555 5.5.4 MAIL parameters need EHLO");
     if (*p && *p != ' ')
-        return refuse(err, errlen, "501 5.5.4 Syntax error in parameters");
+        return errstr_set(err, errlen, "501 5.5.4 Syntax error in parameters");
     char *save = NULL;
     for (char *kw = strtok_r(p, " ", &save); kw; kw = strtok_r(NULL, " ", &save)) {
         char *val = strchr(kw, '=');
@@ -99,24 +89,24 @@ int smtpd_params_mail(char *args, bool esmtp, size_t max_size, char *addr, unsig
             *val++ = 0;
         if (strcasecmp(kw, "SIZE") == 0 && val) {
             if (*val == 0 || strlen(val) > 20 || strspn(val, "0123456789") != strlen(val))
-                return refuse(err, errlen, "501 5.5.4 Bad SIZE parameter");
+                return errstr_set(err, errlen, "501 5.5.4 Bad SIZE parameter");
             if (strtoull(val, NULL, 10) > max_size)
-                return refuse(err, errlen, "552 5.3.4 Message size exceeds the limit of %zu bytes", max_size);
+                return errstr_set(err, errlen, "552 5.3.4 Message size exceeds the limit of %zu bytes", max_size);
         } else if (strcasecmp(kw, "BODY") == 0 && val) {
             if (strcasecmp(val, "8BITMIME") == 0)
                 f |= SPOOL_FLAG_8BITMIME;
             else if (strcasecmp(val, "7BIT") != 0)
-                return refuse(err, errlen, "501 5.5.4 Bad BODY parameter (7BIT or 8BITMIME)");
+                return errstr_set(err, errlen, "501 5.5.4 Bad BODY parameter (7BIT or 8BITMIME)");
         } else if (strcasecmp(kw, "SMTPUTF8") == 0 && val == NULL) {
             f |= SPOOL_FLAG_SMTPUTF8;
         } else {
-            return refuse(err, errlen, "555 5.5.4 Unsupported MAIL parameter");
+            return errstr_set(err, errlen, "555 5.5.4 Unsupported MAIL parameter");
         }
     }
     if (addr[0] == '@')
-        return refuse(err, errlen, "501 5.1.7 Source routes are not accepted");
+        return errstr_set(err, errlen, "501 5.1.7 Source routes are not accepted");
     if (addr[0] && !mailaddr_is_valid(addr, (f & SPOOL_FLAG_SMTPUTF8) != 0))
-        return refuse(err, errlen, "%s",
+        return errstr_set(err, errlen, "%s",
                       has_8bit(addr) && !(f & SPOOL_FLAG_SMTPUTF8)
                           ? "553 5.6.7 Non-ASCII address needs SMTPUTF8"
                           : "501 5.1.7 Bad sender address syntax");
@@ -129,16 +119,16 @@ int smtpd_params_rcpt(char *args, unsigned flags, char *addr, char *err, size_t 
     char *p = args;
 
     if (!prefix_ci(p, "TO:"))
-        return refuse(err, errlen, "501 5.5.4 Syntax: RCPT TO:<address>");
+        return errstr_set(err, errlen, "501 5.5.4 Syntax: RCPT TO:<address>");
     p = smtpd_skip_sp(p + 3);
     if (parse_path(&p, addr, SMTPD_PARAMS_ADDR) < 0)
-        return refuse(err, errlen, "501 5.1.3 Bad recipient address syntax");
+        return errstr_set(err, errlen, "501 5.1.3 Bad recipient address syntax");
     if (*smtpd_skip_sp(p))
-        return refuse(err, errlen, "555 5.5.4 Unsupported RCPT parameter");
+        return errstr_set(err, errlen, "555 5.5.4 Unsupported RCPT parameter");
     if (addr[0] == '@')
-        return refuse(err, errlen, "501 5.1.3 Source routes are not accepted");
+        return errstr_set(err, errlen, "501 5.1.3 Source routes are not accepted");
     if (!mailaddr_is_valid(addr, (flags & SPOOL_FLAG_SMTPUTF8) != 0))
-        return refuse(err, errlen, "%s",
+        return errstr_set(err, errlen, "%s",
                       has_8bit(addr) && !(flags & SPOOL_FLAG_SMTPUTF8)
                           ? "553 5.6.7 Non-ASCII address needs SMTPUTF8"
                           : "501 5.1.3 Bad recipient address syntax");

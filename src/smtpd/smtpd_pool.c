@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "smtpd_pool.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/mymalloc.h"
 
 struct pool_job {
@@ -43,8 +44,7 @@ static void *pool_thread(void *arg)
         job->fn(job->arg);
         myfree(job);
         job = NULL;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += SMTPD_POOL_IDLE;
+        clock_real_deadline(&until, (long long)SMTPD_POOL_IDLE * 1000);
         pthread_mutex_lock(&pool.lock);
         pool.idle_threads++;
         while (pool.head == NULL && !pool.stopping)

@@ -25,6 +25,7 @@
 
 #include "smtpd_fair.h"
 #include "smtpd_pool.h"
+#include "tenantrelay/clock.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/netaddr.h"
@@ -132,14 +133,6 @@ static struct server_snap *snap_new(struct conf *conf, struct tenant_store *stor
 
 /* ---- I/O ---- */
 
-static time_t now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
-
 /* Wait for events on fd for at most ms.  >0 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, int ms)
 {
@@ -187,7 +180,7 @@ static ssize_t io_read(struct session_ctx *c, char *buf, size_t len, int ms)
 static int io_write(struct session_ctx *c, const char *buf, size_t len, time_t deadline)
 {
     while (len > 0) {
-        time_t left = deadline - now_mono();
+        time_t left = deadline - clock_mono_s();
         short want = POLLOUT;
 
         if (left <= 0)
@@ -235,7 +228,7 @@ static int tls_handshake(struct session_ctx *c, SSL_CTX *ctx, time_t deadline)
             return 0;
         e = SSL_get_error(c->ssl, n);
         ERR_clear_error();
-        left = deadline - now_mono();
+        left = deadline - clock_mono_s();
         if (left <= 0 || (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE))
             return -1;
         if (wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, 1000) < 0)
@@ -379,7 +372,7 @@ static int flush_output(struct session_ctx *c, struct smtpd_session *sess, int t
     int rc = 0;
 
     if (out->len)
-        rc = io_write(c, out->data, out->len, now_mono() + timeout);
+        rc = io_write(c, out->data, out->len, clock_mono_s() + timeout);
     dbuf_reset(out);
     return rc;
 }
@@ -421,7 +414,7 @@ static void session_main(void *arg)
     const char *why = "disconnect";
 
     msg_info(c->id, "connect from [%s]", c->addr);
-    smtpd_clock_start(&clock, now_mono());
+    smtpd_clock_start(&clock, clock_mono_s());
     sess = smtpd_session_new(&params, &server_ops, c);
     for (;;) {
         struct smtpd_cut cut;
@@ -436,18 +429,18 @@ static void session_main(void *arg)
         if (act == SMTPD_ACT_CLOSE || smtpd_session_state(sess) == SMTPD_S_CLOSED)
             break;
         if (act == SMTPD_ACT_STARTTLS) {
-            if (tls_handshake(c, tls, now_mono() + lim->command_timeout) < 0) {
+            if (tls_handshake(c, tls, clock_mono_s() + lim->command_timeout) < 0) {
                 why = "TLS handshake failed";
                 break;
             }
             msg_info(c->id, "TLS established protocol=%s cipher=%s", SSL_get_version(c->ssl),
                      SSL_get_cipher_name(c->ssl));
             smtpd_session_tls_started(sess);
-            smtpd_clock_progress(&clock, now_mono());
+            smtpd_clock_progress(&clock, clock_mono_s());
             act = SMTPD_ACT_NONE;
             continue;
         }
-        now = now_mono();
+        now = clock_mono_s();
         if (smtpd_session_progress(sess) != progress) {
             progress = smtpd_session_progress(sess);
             smtpd_clock_progress(&clock, now);
@@ -482,7 +475,7 @@ static void session_main(void *arg)
             why = n == 0 ? "disconnect" : "lost connection reading";
             break;
         }
-        smtpd_clock_bytes(&clock, (size_t)n, now_mono());
+        smtpd_clock_bytes(&clock, (size_t)n, clock_mono_s());
         act = smtpd_session_input(sess, buf, (size_t)n);
     }
     msg_info(c->id, "%s from [%s] messages=%lu", why, c->addr, c->messages);
@@ -651,8 +644,7 @@ bool server_stop(void)
     struct timespec until;
     bool idle;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += SERVER_STOP_WAIT;
+    clock_real_deadline(&until, (long long)SERVER_STOP_WAIT * 1000);
     smtpd_pool_stop();
     pthread_mutex_lock(&srv.lock);
     srv.stopping = true;

@@ -20,6 +20,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/rewrite.h"
 #include "tenantrelay/smtpd.h"
+#include "tenantrelay/timefmt.h"
 #include "smtpd_params.h"
 
 #define MAX_TENANT_VALUES 64
@@ -489,13 +490,11 @@ static void add_received(struct smtpd_session *s)
 {
     struct dbuf r = DBUF_INIT;
     char date[64];
-    struct tm tm;
     time_t now = time(NULL);
     const char *proto;
     bool v6 = strchr(s->p.client_addr, ':') != NULL;
 
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    timefmt_rfc5322(now, date, sizeof(date));
     if (s->flags & SPOOL_FLAG_SMTPUTF8)
         proto = s->tls ? "UTF8SMTPS" : "UTF8SMTP";
     else if (s->esmtp)

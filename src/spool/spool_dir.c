@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spool_private.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 
@@ -62,21 +63,8 @@ int spool_check_qid(const char *qid, char *err, size_t errlen)
     if (spool_qid_is_valid(qid))
         return 0;
     errno = EINVAL;
-    spool_seterr(err, errlen, "\"%s\" is not a queue id", qid);
+    errstr_set(err, errlen, "\"%s\" is not a queue id", qid);
     return -1;
-}
-
-void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    int saved = errno;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    errno = saved;
 }
 
 /* mkdir that accepts an existing directory. */
@@ -88,11 +76,11 @@ static int ensure_dir(const char *path, bool create, char *err, size_t errlen)
         if (S_ISDIR(st.st_mode))
             return 0;
         errno = ENOTDIR;
-        spool_seterr(err, errlen, "%s: not a directory", path);
+        errstr_set(err, errlen, "%s: not a directory", path);
         return -1;
     }
     if (!create || errno != ENOENT || (mkdir(path, 0700) < 0 && errno != EEXIST)) {
-        spool_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        errstr_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -117,7 +105,7 @@ struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen)
     snprintf(path, sizeof(path), "%s/tmp", dir);
     s->tmp_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->queue_fd < 0 || s->tmp_fd < 0) {
-        spool_seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        errstr_set(err, errlen, "%s: %s", dir, strerror(errno));
         spool_close(s);
         return NULL;
     }
@@ -156,7 +144,7 @@ const char *spool_path(const struct spool *s, const char *qid, const char *suffi
 int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen)
 {
     if (fsync(fd) < 0) {
-        spool_seterr(err, errlen, "fsync %s: %s", what, strerror(errno));
+        errstr_set(err, errlen, "fsync %s: %s", what, strerror(errno));
         return -1;
     }
     return 0;
@@ -213,7 +201,7 @@ static int group_sync(struct spool_gsync *g, int (*op)(int), int fd, const char 
     pthread_mutex_unlock(&g->lock);
     if (rc < 0) {
         errno = e;
-        spool_seterr(err, errlen, "%s: %s", what, strerror(e));
+        errstr_set(err, errlen, "%s: %s", what, strerror(e));
     }
     return rc;
 }
@@ -262,7 +250,7 @@ static int list_suffix(int dirfd, const char *suffix, char ***out, size_t *count
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         if (fd >= 0)
             close(fd);
-        spool_seterr(err, errlen, "cannot read the spool: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot read the spool: %s", strerror(errno));
         return -1;
     }
     rewinddir(d);
@@ -313,7 +301,7 @@ int spool_remove(struct spool *s, const char *qid, char *err, size_t errlen)
      * crash halfway leaves only debris that recovery removes. */
     snprintf(name, sizeof(name), "%s.env", qid);
     if (unlinkat(s->queue_fd, name, 0) < 0) {
-        spool_seterr(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
         return -1;
     }
     snprintf(name, sizeof(name), "%s.state", qid);
@@ -359,7 +347,7 @@ int spool_recover(struct spool *s, char ***ids, size_t *count, char *err, size_t
     int rc = -1;
 
     if (empty_dir(s->tmp_fd, &removed) < 0) {
-        spool_seterr(err, errlen, "cannot empty tmp/: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot empty tmp/: %s", strerror(errno));
         goto cleanup;
     }
     if (removed)

@@ -14,6 +14,8 @@
 
 #include "spool_private.h"
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/errstr.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 
 
@@ -26,19 +28,20 @@ static int read_file(struct spool *s, const char *name, struct dbuf *b)
 
     if (fd < 0)
         return -1;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            return -1;
-        }
+    while ((n = fdio_read_all(fd, chunk, sizeof(chunk))) > 0) {
         dbuf_append(b, chunk, (size_t)n);
         if (b->len > SPOOL_META_MAX) {
             close(fd);
             errno = EFBIG;
             return -1;
         }
+    }
+    if (n < 0) {
+        int saved = errno;
+
+        close(fd);
+        errno = saved;
+        return -1;
     }
     close(fd);
     return 0;
@@ -89,13 +92,13 @@ int spool_envelope_read(struct spool *s, const char *qid, struct spool_envelope 
         return -1;
     snprintf(name, sizeof(name), "%s.env", qid);
     if (read_file(s, name, &b) < 0) {
-        spool_seterr(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
         goto cleanup;
     }
     p = b.data ? b.data : (char *)"";
     if (!next_field(&p, &key, &value) || strcmp(key, "tenantrelay-envelope") != 0) {
         errno = EINVAL;
-        spool_seterr(err, errlen, "%s: not an envelope file", qid);
+        errstr_set(err, errlen, "%s: not an envelope file", qid);
         goto cleanup;
     }
     snprintf(env->id, sizeof(env->id), "%s", qid);
@@ -170,7 +173,7 @@ int spool_state_read(struct spool *s, const char *qid, struct spool_state *st, c
         dbuf_free(&b);
         if (errno == ENOENT)
             return 0;           /* never tried */
-        spool_seterr(err, errlen, "%s: %s", qid, strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, strerror(errno));
         return -1;
     }
     p = b.data ? b.data : (char *)"";
@@ -230,12 +233,12 @@ int spool_state_save(struct spool *s, const char *qid, const struct spool_state 
              __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
     snprintf(name, sizeof(name), "%s.state", qid);
     fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-        spool_seterr(err, errlen, "%s: cannot write the state: %s", qid, strerror(errno));
+    if (fd < 0 || fdio_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+        errstr_set(err, errlen, "%s: cannot write the state: %s", qid, strerror(errno));
         goto cleanup;
     }
     if (renameat(s->tmp_fd, tmp, s->queue_fd, name) < 0) {
-        spool_seterr(err, errlen, "%s: cannot replace the state: %s", qid, strerror(errno));
+        errstr_set(err, errlen, "%s: cannot replace the state: %s", qid, strerror(errno));
         goto cleanup;
     }
     rc = spool_sync_queue(s, err, errlen);

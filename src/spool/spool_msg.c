@@ -15,6 +15,8 @@
 
 #include "spool_private.h"
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/errstr.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 
 #define SPOOL_WBUF 65536
@@ -31,24 +33,6 @@ struct spool_msg {
     size_t size;
     int error;                  /* first errno; sticky */
 };
-
-int spool_write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* 11 base-36 digits of the time in microseconds then 5 of a sequence:
  * fixed width and digits before letters, so ids sort by arrival. */
@@ -84,7 +68,7 @@ struct spool_msg *spool_msg_begin(struct spool *s, char *err, size_t errlen)
     make_qid(s, m->id);
     m->fd = spool_tmp_open(s, SPOOL_POOL_MSG, m->tmp_msg, &m->old_size);
     if (m->fd < 0) {
-        spool_seterr(err, errlen, "cannot create a spool file: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot create a spool file: %s", strerror(errno));
         myfree(m);
         return NULL;
     }
@@ -106,7 +90,7 @@ static int flush_buf(struct spool_msg *m)
 {
     if (m->error)
         return -1;
-    if (m->buflen && spool_write_all(m->fd, m->buf, m->buflen) < 0) {
+    if (m->buflen && fdio_write_all(m->fd, m->buf, m->buflen) < 0) {
         m->error = errno;
         return -1;
     }
@@ -124,7 +108,7 @@ int spool_msg_write(struct spool_msg *m, const void *data, size_t len)
     if (m->buflen + len > SPOOL_WBUF && flush_buf(m) < 0)
         return -1;
     if (len >= SPOOL_WBUF) {
-        if (spool_write_all(m->fd, data, len) < 0) {
+        if (fdio_write_all(m->fd, data, len) < 0) {
             m->error = errno;
             return -1;
         }
@@ -196,30 +180,30 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
     env->size = m->size;
     if (flush_buf(m) < 0) {
         errno = m->error;
-        spool_seterr(err, errlen, "cannot write the message: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot write the message: %s", strerror(errno));
         goto cleanup;
     }
     if (spool_envelope_format(env, &b) < 0) {
         errno = EINVAL;
-        spool_seterr(err, errlen, "envelope field with a line break");
+        errstr_set(err, errlen, "envelope field with a line break");
         goto cleanup;
     }
     if (b.len > SPOOL_META_MAX) {
         /* Never write what spool_envelope_read() would refuse. */
         errno = EFBIG;
-        spool_seterr(err, errlen, "envelope of %zu bytes exceeds %d", b.len, SPOOL_META_MAX);
+        errstr_set(err, errlen, "envelope of %zu bytes exceeds %d", b.len, SPOOL_META_MAX);
         goto cleanup;
     }
     efd = spool_tmp_open(s, SPOOL_POOL_ENV, m->tmp_env, &env_old_size);
-    if (efd < 0 || spool_write_all(efd, b.data, b.len) < 0
+    if (efd < 0 || fdio_write_all(efd, b.data, b.len) < 0
         || (env_old_size > (off_t)b.len && ftruncate(efd, (off_t)b.len) < 0)) {
-        spool_seterr(err, errlen, "cannot write the envelope: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot write the envelope: %s", strerror(errno));
         goto cleanup;
     }
     /* A reused file keeps nothing of its last message past ours. */
     if (m->old_size > (off_t)m->size && ftruncate(m->fd, (off_t)m->size) < 0) {
         m->error = errno;
-        spool_seterr(err, errlen, "cannot write the message: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot write the message: %s", strerror(errno));
         goto cleanup;
     }
     /* Both files written before either is synced, and their write-back
@@ -230,23 +214,23 @@ int spool_msg_commit(struct spool_msg *m, struct spool_envelope *env, char *err,
     (void)sync_file_range(efd, 0, 0, SYNC_FILE_RANGE_WRITE);
     if (fsync(m->fd) < 0) {
         m->error = errno;
-        spool_seterr(err, errlen, "cannot write the message: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot write the message: %s", strerror(errno));
         goto cleanup;
     }
     if (fsync(efd) < 0) {
-        spool_seterr(err, errlen, "cannot write the envelope: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot write the envelope: %s", strerror(errno));
         goto cleanup;
     }
     /* The .msg first: a .env in queue/ always has its content next to it. */
     snprintf(from, sizeof(from), "%s.msg", m->id);
     if (renameat2(s->tmp_fd, m->tmp_msg, s->queue_fd, from, RENAME_NOREPLACE) < 0) {
-        spool_seterr(err, errlen, "cannot queue the message: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot queue the message: %s", strerror(errno));
         goto cleanup;
     }
     m->tmp_msg[0] = 0;
     snprintf(from, sizeof(from), "%s.env", m->id);
     if (renameat2(s->tmp_fd, m->tmp_env, s->queue_fd, from, RENAME_NOREPLACE) < 0) {
-        spool_seterr(err, errlen, "cannot queue the envelope: %s", strerror(errno));
+        errstr_set(err, errlen, "cannot queue the envelope: %s", strerror(errno));
         snprintf(from, sizeof(from), "%s.msg", m->id);
         unlinkat(s->queue_fd, from, 0);
         goto cleanup;

@@ -52,8 +52,6 @@ struct spool {
 /* Longest tmp/ name: "f" and 8 hex digits. */
 #define SPOOL_TMP_NAME 16
 
-void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int spool_fsync_dir(int fd, const char *what, char *err, size_t errlen);
 /* 0 when qid has the queue-id form, else -1 (EINVAL, err says so): a
  * name from outside never reaches a path. */
@@ -74,8 +72,6 @@ int spool_tmp_open(struct spool *s, enum spool_pool_kind kind, char *name, off_t
 /* Drop the pool (spool_close). */
 void spool_free_pool(struct spool *s);
 int spool_tenant_source_parse(const char *name);
-/* Write all of buf to fd (EINTR retried).  0 or -1 with errno. */
-int spool_write_all(int fd, const void *buf, size_t len);
 struct dbuf;
 /* The .env text of env.  -1 when a field holds a line break. */
 int spool_envelope_format(const struct spool_envelope *env, struct dbuf *b);

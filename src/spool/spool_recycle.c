@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "spool_private.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 
 /* Per kind: room for a burst of this many delivered messages. */
@@ -137,7 +138,7 @@ int spool_remove_delivered(struct spool *s, const char *qid, char *err, size_t e
     /* The .env first, as in spool_remove(). */
     snprintf(name, sizeof(name), "%s.env", qid);
     if (recycle_one(s, SPOOL_POOL_ENV, name) < 0) {
-        spool_seterr(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
+        errstr_set(err, errlen, "%s: %s", qid, errno == ENOENT ? "no such message" : strerror(errno));
         return -1;
     }
     snprintf(name, sizeof(name), "%s.state", qid);

@@ -15,6 +15,7 @@
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/vault.h"
 #include "store_int.h"
 
@@ -250,7 +251,7 @@ static json_t *time_json(time_t t)
 
     if (t == 0)
         return json_null();
-    tenant_time_format(t, buf, sizeof(buf));
+    timefmt_rfc3339(t, buf, sizeof(buf));
     return json_string(buf);
 }
 

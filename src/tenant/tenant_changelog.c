@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 
 /* Set by a caller acting for someone else (the HTTP API: the token's
  * name), for this thread only: whatever store backend writes the change
@@ -67,7 +68,7 @@ int tenant_changelog_append(const char *log_path, const char *action, const char
     char line[2048], when[64], c_action[64], c_tenant[128], c_fields[1024], c_user[128];
     int fd, len;
 
-    tenant_time_format(time(NULL), when, sizeof(when));
+    timefmt_rfc3339(time(NULL), when, sizeof(when));
     clean(c_action, sizeof(c_action), action);
     clean(c_tenant, sizeof(c_tenant), tenant);
     clean(c_fields, sizeof(c_fields), fields);

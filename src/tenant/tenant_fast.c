@@ -21,6 +21,7 @@
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "tenant_int.h"
 
 bool tenant_fast_enabled = true;
@@ -185,7 +186,7 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
         if (fields[i].kind == K_TIME) {
             time_t tt;
 
-            if (tenant_time_parse(s, &tt) < 0)
+            if (timefmt_parse_rfc3339(s, &tt) < 0)
                 goto no;
             n = tt;
         }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenant_int.h"
@@ -76,7 +77,7 @@ int tenant_manifest_write(const char *dir, const char *dropped, struct conf_erro
     /* ".manifest.conf.tmp.PID": never read, and removed as a stale temp. */
     snprintf(tmp, sizeof(tmp), "%s/" MANIFEST_NAME ".conf.tmp.%ld", dir, (long)getpid());
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0
-        || write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) < 0) {
+        || fdio_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
         tenant_errorf(err, "%s: cannot write: %s", tmp, strerror(errno));
         goto out;
     }

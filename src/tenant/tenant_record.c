@@ -15,9 +15,11 @@
 #include <time.h>
 
 #include "tenantrelay/conf.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 
 const char *const tenant_keys[] = {
     "id", "enabled", "domains", "addresses", "created", "updated", "verified", NULL,
@@ -30,7 +32,7 @@ void tenant_errorf(struct conf_error *err, const char *fmt, ...)
     if (err == NULL || err->text[0])
         return;
     va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    errstr_vset(err->text, sizeof(err->text), fmt, ap);
     va_end(ap);
 }
 
@@ -51,34 +53,15 @@ bool tenant_id_is_valid(const char *id)
     return strcmp(id, CONF_RESERVED_TENANT) != 0;
 }
 
+/* The store's names for the one formatter (src/common/timefmt.c). */
 void tenant_time_format(time_t t, char *buf, size_t len)
 {
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, len, "1970-01-01T00:00:00Z");
+    timefmt_rfc3339(t, buf, len);
 }
 
 int tenant_time_parse(const char *s, time_t *out)
 {
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (end == NULL)
-        return -1;
-    if (*end == '.') {          /* fractions of a second: accepted, dropped */
-        end++;
-        if (!isdigit((unsigned char)*end))
-            return -1;
-        while (isdigit((unsigned char)*end))
-            end++;
-    }
-    if (strcmp(end, "Z") != 0 && strcmp(end, "z") != 0 && strcmp(end, "+00:00") != 0)
-        return -1;
-    *out = timegm(&tm);
-    return *out == (time_t)-1 ? -1 : 0;
+    return timefmt_parse_rfc3339(s, out);
 }
 
 /* created/updated/verified: an RFC 3339 UTC string or an integer. */
@@ -100,7 +83,7 @@ static int get_time(const config_setting_t *g, const char *name, time_t *out,
         return 0;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING
-        || tenant_time_parse(config_setting_get_string(s), out) < 0) {
+        || timefmt_parse_rfc3339(config_setting_get_string(s), out) < 0) {
         conf_errorf(err, s, "key '%s' must be an RFC 3339 UTC time like \"2026-01-31T12:00:00Z\"",
                     name);
         return -1;

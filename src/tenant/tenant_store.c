@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tenantrelay/fdio.h"
+#include "tenantrelay/hmap.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenant_int.h"
@@ -37,73 +39,14 @@ struct record {
     unsigned line;
 };
 
-struct slot {
-    const char *key;            /* points into a record */
-    struct record *rec;
-};
-
-struct table {
-    struct slot *slots;
-    size_t mask;                /* capacity - 1, a power of two */
-};
-
 struct tenant_store {
     int refs;                   /* tenant_store_ref(); the last free frees */
     struct record **recs;       /* sorted by id */
     size_t count;
     char **files;
     size_t nfiles;
-    struct table by_id, by_address, by_domain;
+    struct hmap by_id, by_address, by_domain;  /* case-insensitive */
 };
-
-/* FNV-1a over the lower-cased key: the tables are case-insensitive. */
-static uint64_t hash_key(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)tolower((unsigned char)*s);
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static void table_init(struct table *tb, size_t expect)
-{
-    size_t cap = 16;
-
-    while (cap < expect * 2 + 1)
-        cap <<= 1;
-    tb->slots = mycalloc(cap, sizeof(*tb->slots));
-    tb->mask = cap - 1;
-}
-
-/* Insert key; when it is taken, return the record holding it. */
-static struct record *table_put(struct table *tb, const char *key, struct record *rec)
-{
-    size_t i = (size_t)hash_key(key) & tb->mask;
-
-    while (tb->slots[i].key) {
-        if (strcasecmp(tb->slots[i].key, key) == 0)
-            return tb->slots[i].rec;
-        i = (i + 1) & tb->mask;
-    }
-    tb->slots[i].key = key;
-    tb->slots[i].rec = rec;
-    return NULL;
-}
-
-static struct record *table_get(const struct table *tb, const char *key)
-{
-    size_t i;
-
-    if (tb->slots == NULL || key == NULL)
-        return NULL;
-    for (i = (size_t)hash_key(key) & tb->mask; tb->slots[i].key; i = (i + 1) & tb->mask)
-        if (strcasecmp(tb->slots[i].key, key) == 0)
-            return tb->slots[i].rec;
-    return NULL;
-}
 
 /* What one thread produces from its share of the files. */
 struct load_job {
@@ -148,14 +91,9 @@ static bool load_fast(struct load_job *job, const char *file)
         return false;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < (1 << 30)) {
         buf = mymalloc((size_t)st.st_size);
-        while (len < (size_t)st.st_size) {
-            ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+        ssize_t r = fdio_read_all(fd, buf, (size_t)st.st_size);
 
-            if (r <= 0 && !(r < 0 && errno == EINTR))
-                break;
-            if (r > 0)
-                len += (size_t)r;
-        }
+        len = r > 0 ? (size_t)r : 0;
         ok = len == (size_t)st.st_size && tenant_fast_parse(buf, len, file, &out) == 0;
     }
     close(fd);
@@ -326,25 +264,26 @@ static int index_records(struct tenant_store *s, struct conf_error *err)
         for (char **p = s->recs[i]->t.addresses; *p; p++)
             naddr++;
     }
-    table_init(&s->by_id, s->count);
-    table_init(&s->by_domain, ndom);
-    table_init(&s->by_address, naddr);
+    s->by_id.nocase = s->by_domain.nocase = s->by_address.nocase = true;
+    hmap_reserve(&s->by_id, s->count);
+    hmap_reserve(&s->by_domain, ndom);
+    hmap_reserve(&s->by_address, naddr);
     for (size_t i = 0; i < s->count; i++) {
         struct record *r = s->recs[i], *other;
 
-        if ((other = table_put(&s->by_id, r->t.id, r)) != NULL) {
+        if ((other = hmap_put(&s->by_id, r->t.id, r)) != NULL) {
             tenant_errorf(err, "%s:%u: tenant id '%s' is defined twice (also %s:%u)",
                      r->file, r->line, r->t.id, other->file, other->line);
             return -1;
         }
         for (char **p = r->t.domains; *p; p++) {
-            if ((other = table_put(&s->by_domain, *p, r)) != NULL) {
+            if ((other = hmap_put(&s->by_domain, *p, r)) != NULL) {
                 dup_error(err, r, "domain", *p, other);
                 return -1;
             }
         }
         for (char **p = r->t.addresses; *p; p++) {
-            if ((other = table_put(&s->by_address, *p, r)) != NULL) {
+            if ((other = hmap_put(&s->by_address, *p, r)) != NULL) {
                 dup_error(err, r, "address", *p, other);
                 return -1;
             }
@@ -483,18 +422,14 @@ static int file_mentions(const char *file, const char *const *names, bool *yes,
         goto out;
     }
     buf = mymalloc((size_t)st.st_size + 1);
-    while (len < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+    {
+        ssize_t r = fdio_read_all(fd, buf, (size_t)st.st_size);
 
-        if (r < 0 && errno == EINTR)
-            continue;
         if (r < 0) {
             tenant_errorf(err, "%s: cannot read: %s", file, strerror(errno));
             goto out;
         }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+        len = (size_t)r;
     }
     buf[len] = 0;
     *yes = text_mentions(buf, buf + len, names);
@@ -607,9 +542,9 @@ void tenant_store_free(struct tenant_store *s)
     for (size_t i = 0; i < s->nfiles; i++)
         myfree(s->files[i]);
     myfree(s->files);
-    myfree(s->by_id.slots);
-    myfree(s->by_domain.slots);
-    myfree(s->by_address.slots);
+    hmap_free(&s->by_id);
+    hmap_free(&s->by_domain);
+    hmap_free(&s->by_address);
     myfree(s);
 }
 
@@ -625,7 +560,7 @@ const struct tenant *tenant_store_at(const struct tenant_store *s, size_t i)
 
 const struct tenant *tenant_store_find(const struct tenant_store *s, const char *id)
 {
-    struct record *r = s ? table_get(&s->by_id, id) : NULL;
+    struct record *r = s ? hmap_find(&s->by_id, id) : NULL;
 
     return r ? &r->t : NULL;
 }
@@ -638,11 +573,11 @@ const struct tenant *tenant_store_find_by_sender(const struct tenant_store *s,
 
     if (s == NULL || address == NULL)
         return NULL;
-    if ((r = table_get(&s->by_address, address)) != NULL)
+    if ((r = hmap_find(&s->by_address, address)) != NULL)
         return &r->t;
     if ((at = strrchr(address, '@')) == NULL)
         return NULL;
-    r = table_get(&s->by_domain, at + 1);
+    r = hmap_find(&s->by_domain, at + 1);
     return r ? &r->t : NULL;
 }
 
@@ -654,7 +589,7 @@ const char *tenant_store_file_of(const struct tenant_store *s, const struct tena
 
 const struct tenant *tenant_store_find_by_domain(const struct tenant_store *s, const char *domain)
 {
-    struct record *r = s ? table_get(&s->by_domain, domain) : NULL;
+    struct record *r = s ? hmap_find(&s->by_domain, domain) : NULL;
 
     return r ? &r->t : NULL;
 }
@@ -662,7 +597,7 @@ const struct tenant *tenant_store_find_by_domain(const struct tenant_store *s, c
 const struct tenant *tenant_store_find_by_address(const struct tenant_store *s,
                                                   const char *address)
 {
-    struct record *r = s ? table_get(&s->by_address, address) : NULL;
+    struct record *r = s ? hmap_find(&s->by_address, address) : NULL;
 
     return r ? &r->t : NULL;
 }

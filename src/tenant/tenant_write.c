@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenant_int.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tmpfile.h"
 
 bool tenant_store_is_dir(const char *path)
@@ -147,7 +149,7 @@ static void put_kv_time(struct dbuf *b, const char *key, time_t t)
 
     if (t == 0)
         return;
-    tenant_time_format(t, buf, sizeof(buf));
+    timefmt_rfc3339(t, buf, sizeof(buf));
     put_kv_string(b, key, buf);
 }
 
@@ -244,7 +246,6 @@ int tenant_store_write_file(const char *file, const struct tenant *const *record
     struct stat st;
     mode_t mode = 0640;
     int fd = -1, rc = -1;
-    size_t off = 0;
 
     if (n == 0) {
         if (unlink(file) < 0 && errno != ENOENT) {
@@ -274,16 +275,9 @@ int tenant_store_write_file(const char *file, const struct tenant *const *record
         goto out;
     }
     fchmod(fd, mode);
-    while (off < b.len) {
-        ssize_t w = write(fd, b.data + off, b.len - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            tenant_errorf(err, "%s: write: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
+    if (fdio_write_all(fd, b.data, b.len) < 0) {
+        tenant_errorf(err, "%s: write: %s", tmp, strerror(errno));
+        goto out;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
         fd = -1;

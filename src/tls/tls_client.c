@@ -24,7 +24,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "tenantrelay/clock.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tls.h"
 
 struct tls_client_ctx {
@@ -77,7 +80,7 @@ static void set_err(struct tls_error *err, enum tls_status st, const char *fmt, 
         return;
     err->status = st;
     va_start(ap, fmt);
-    vsnprintf(err->errstr, sizeof(err->errstr), fmt, ap);
+    errstr_vset(err->errstr, sizeof(err->errstr), fmt, ap);
     va_end(ap);
 }
 
@@ -198,14 +201,6 @@ void tls_client_ctx_free(struct tls_client_ctx *ctx)
     myfree(ctx);
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline (monotonic ms).  1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, long deadline)
 {
@@ -214,7 +209,7 @@ static int wait_fd(int fd, short events, long deadline)
     int n;
 
     for (;;) {
-        left = deadline - now_ms();
+        left = deadline - clock_mono_ms();
         if (left < 0)
             left = 0;
         p.fd = fd;
@@ -287,7 +282,7 @@ static void asn1_time_text(const ASN1_TIME *t, char *out, size_t len)
 
     out[0] = 0;
     if (t && ASN1_TIME_to_tm(t, &tm) == 1)
-        strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        timefmt_rfc3339_tm(&tm, out, len);
 }
 
 static void name_text(const X509_NAME *name, char *out, size_t len)
@@ -346,7 +341,7 @@ struct tls_conn *tls_client_start(struct tls_client_ctx *ctx, int fd, const char
     struct tls_conn *c = mycalloc(1, sizeof(*c));
     struct verify_seen seen = { false, false, false, false, X509_V_OK };
     struct tls_info local_info;
-    long deadline = now_ms() + timeout_ms;
+    long deadline = clock_mono_ms() + timeout_ms;
     char ebuf[200];
     int flags, r;
 
@@ -421,7 +416,7 @@ fail:
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len, int timeout_ms,
                       struct tls_error *err)
 {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = clock_mono_ms() + timeout_ms;
     size_t got = 0;
     int r;
 
@@ -444,7 +439,7 @@ int tls_conn_write(struct tls_conn *c, const void *buf, size_t len, int timeout_
     int r;
 
     while (len > 0) {
-        long deadline = now_ms() + timeout_ms;
+        long deadline = clock_mono_ms() + timeout_ms;
 
         for (;;) {
             errno = 0;

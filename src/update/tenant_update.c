@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "tenantrelay/dbuf.h"
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/route_policy.h"
 #include "tenantrelay/store.h"
@@ -31,7 +32,7 @@ static int fail(struct tenant_update_result *res, int status, const char *fmt, .
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(res->error, sizeof(res->error), fmt, ap);
+    errstr_vset(res->error, sizeof(res->error), fmt, ap);
     va_end(ap);
     return res->status = status;
 }
@@ -310,7 +311,8 @@ static int build_record(const struct conf *conf, const struct vault *vault, cons
     if (u->secret) {
         /* No keyring given: the configured one as it is now (a key rotated
          * while the probe ran is the one the save seals with). */
-        struct vault *own = vault ? NULL : vault_load(conf, err, sizeof(err));
+        struct vault *own = vault ? NULL
+                            : vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err));
         int rc;
 
         if (vault == NULL && own == NULL)
@@ -344,7 +346,8 @@ static bool same_secret(const struct conf *conf, const char *id, const char *x, 
 
     if (str_eq(x, y))
         return true;
-    if (x == NULL || y == NULL || (v = vault_load(conf, err, sizeof(err))) == NULL)
+    if (x == NULL || y == NULL
+        || (v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL)
         return false;
     if (vault_open(v, id, "password", x, &px, &lx, err, sizeof(err)) == VAULT_OK
         && vault_open(v, id, "password", y, &py, &ly, err, sizeof(err)) == VAULT_OK)

@@ -12,8 +12,6 @@ struct vault {
     size_t count;
 };
 
-void vault_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* The key bytes of a key id, or NULL. */
 const unsigned char *vault_key_material(const struct vault *v, const char *id);
 

@@ -22,8 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tenantrelay/errstr.h"
+#include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
-#include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/tmpfile.h"
 #include "tenantrelay/vault.h"
 #include "vault_int.h"
@@ -33,17 +35,6 @@
 #define KEYID_LABEL "tenantrelay key id v1"
 
 const char *const vault_key_state_names[] = { "primary", "active", "retired", NULL };
-
-void vault_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int vault_init(void)
 {
@@ -88,14 +79,14 @@ void vault_free(struct vault *v)
     myfree(v);
 }
 
-const char *vault_path(const struct conf *conf, char *buf, size_t len)
+const char *vault_path(const char *key_file, const char *key_credential, char *buf, size_t len)
 {
     const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
-    if (conf->key_credential)
-        snprintf(buf, len, "%s/%s", dir ? dir : "$CREDENTIALS_DIRECTORY", conf->key_credential);
+    if (key_credential)
+        snprintf(buf, len, "%s/%s", dir ? dir : "$CREDENTIALS_DIRECTORY", key_credential);
     else
-        snprintf(buf, len, "%s", conf->key_file);
+        snprintf(buf, len, "%s", key_file);
     return buf;
 }
 
@@ -122,34 +113,34 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
         for (char *w = strtok_r(line, " \t\r", &fs); w && nf < 6; w = strtok_r(NULL, " \t\r", &fs))
             f[nf++] = w;
         if (nf != 5 || strcmp(f[0], "key") != 0) {
-            vault_errf(err, errlen, "%s: line %d: expected \"key ID STATE CREATED BASE64\"", path, lineno);
+            errstr_set(err, errlen, "%s: line %d: expected \"key ID STATE CREATED BASE64\"", path, lineno);
             return -1;
         }
         if (v->count >= KEYRING_MAX_KEYS) {
-            vault_errf(err, errlen, "%s: more than %d keys", path, KEYRING_MAX_KEYS);
+            errstr_set(err, errlen, "%s: more than %d keys", path, KEYRING_MAX_KEYS);
             return -1;
         }
         for (st = 0; vault_key_state_names[st]; st++)
             if (strcmp(vault_key_state_names[st], f[2]) == 0)
                 break;
         if (vault_key_state_names[st] == NULL) {
-            vault_errf(err, errlen, "%s: line %d: unknown key state \"%s\"", path, lineno, f[2]);
+            errstr_set(err, errlen, "%s: line %d: unknown key state \"%s\"", path, lineno, f[2]);
             return -1;
         }
         ki = &v->info[v->count];
         key = v->material + v->count * VAULT_KEY_BYTES;
-        if (tenant_time_parse(f[3], &ki->created) < 0) {
-            vault_errf(err, errlen, "%s: line %d: bad creation time", path, lineno);
+        if (timefmt_parse_rfc3339(f[3], &ki->created) < 0) {
+            errstr_set(err, errlen, "%s: line %d: bad creation time", path, lineno);
             return -1;
         }
         if (strcmp(f[4], "-") == 0) {
             /* A retired key: its id and date only. */
             if (st != VAULT_KEY_RETIRED || strlen(f[1]) != VAULT_KEYID_LEN) {
-                vault_errf(err, errlen, "%s: line %d: only a retired key may lack its bytes", path, lineno);
+                errstr_set(err, errlen, "%s: line %d: only a retired key may lack its bytes", path, lineno);
                 return -1;
             }
             if (vault_key_find(v, f[1])) {
-                vault_errf(err, errlen, "%s: line %d: key %s listed twice", path, lineno, f[1]);
+                errstr_set(err, errlen, "%s: line %d: key %s listed twice", path, lineno, f[1]);
                 return -1;
             }
             memcpy(ki->id, f[1], sizeof(ki->id));
@@ -159,18 +150,18 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
         }
         if (sodium_base642bin(key, VAULT_KEY_BYTES, f[4], strlen(f[4]), NULL, &keylen, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 || keylen != VAULT_KEY_BYTES) {
-            vault_errf(err, errlen, "%s: line %d: the key is not %d bytes of base64", path, lineno,
+            errstr_set(err, errlen, "%s: line %d: the key is not %d bytes of base64", path, lineno,
                        VAULT_KEY_BYTES);
             return -1;
         }
         derive_id(key, id);
         if (strcmp(id, f[1]) != 0) {
-            vault_errf(err, errlen, "%s: line %d: key id %s does not match its key (corrupted keyring?)",
+            errstr_set(err, errlen, "%s: line %d: key id %s does not match its key (corrupted keyring?)",
                        path, lineno, f[1]);
             return -1;
         }
         if (vault_key_find(v, id)) {
-            vault_errf(err, errlen, "%s: line %d: key %s listed twice", path, lineno, id);
+            errstr_set(err, errlen, "%s: line %d: key %s listed twice", path, lineno, id);
             return -1;
         }
         memcpy(ki->id, id, sizeof(ki->id));
@@ -183,11 +174,11 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
         v->count++;
     }
     if (v->count == 0) {
-        vault_errf(err, errlen, "%s: the keyring holds no key (run: tenantrelayctl key init)", path);
+        errstr_set(err, errlen, "%s: the keyring holds no key (run: tenantrelayctl key init)", path);
         return -1;
     }
     if (primaries != 1) {
-        vault_errf(err, errlen, "%s: the keyring must have exactly one primary key, not %d", path,
+        errstr_set(err, errlen, "%s: the keyring must have exactly one primary key, not %d", path,
                    primaries);
         return -1;
     }
@@ -206,64 +197,61 @@ static struct vault *load_file(const char *path, bool check_mode, uid_t service_
     int fd;
 
     if (vault_init() < 0) {
-        vault_errf(err, errlen, "libsodium failed to initialise");
+        errstr_set(err, errlen, "libsodium failed to initialise");
         return NULL;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
         int e = errno;
 
-        vault_errf(err, errlen, "%s: cannot open the keyring: %s%s", path, strerror(e),
+        errstr_set(err, errlen, "%s: cannot open the keyring: %s%s", path, strerror(e),
                    e == ENOENT ? " (create it with: tenantrelayctl key init)" : "");
         errno = e;
         return NULL;
     }
     errno = EINVAL;             /* what a failure below means, unless said otherwise */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        vault_errf(err, errlen, "%s: the keyring is not a regular file", path);
+        errstr_set(err, errlen, "%s: the keyring is not a regular file", path);
         goto out;
     }
     /* Whoever owns the keyring can swap in keys of their own. */
     if (check_mode && st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != service_uid) {
         if (service)
-            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root, this user "
+            errstr_set(err, errlen, "%s: refusing a keyring owned by uid %u (neither root, this user "
                        "(uid %u) nor the service user %s): chown root %s, or chown %s %s", path,
                        (unsigned)st.st_uid, (unsigned)geteuid(), service, path, service, path);
         else
-            vault_errf(err, errlen, "%s: refusing a keyring owned by uid %u (neither root nor this user, "
+            errstr_set(err, errlen, "%s: refusing a keyring owned by uid %u (neither root nor this user, "
                        "uid %u): chown root %s", path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
         errno = EPERM;
         goto out;
     }
     if (check_mode && (st.st_mode & 077)) {
-        vault_errf(err, errlen, "%s: refusing a keyring that group or others can read or write "
+        errstr_set(err, errlen, "%s: refusing a keyring that group or others can read or write "
                    "(mode %04o): chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
         errno = EPERM;
         goto out;
     }
     if (st.st_size > KEYRING_MAX_FILE) {
-        vault_errf(err, errlen, "%s: the keyring is too large", path);
+        errstr_set(err, errlen, "%s: the keyring is too large", path);
         goto out;
     }
     if ((text = sodium_malloc(KEYRING_MAX_FILE + 1)) == NULL) {
-        vault_errf(err, errlen, "cannot allocate secure memory");
+        errstr_set(err, errlen, "cannot allocate secure memory");
         goto out;
     }
-    for (;;) {
-        ssize_t r = read(fd, text + len, KEYRING_MAX_FILE - len);
+    {
+        ssize_t r = fdio_read_all(fd, text, KEYRING_MAX_FILE);
 
-        if (r < 0 && errno == EINTR)
-            continue;
         if (r < 0) {
-            vault_errf(err, errlen, "%s: read: %s", path, strerror(errno));
+            errstr_set(err, errlen, "%s: read: %s", path, strerror(errno));
             errno = EIO;
             goto out;
         }
-        if (r == 0 || (len += (size_t)r) == KEYRING_MAX_FILE)
-            break;
+        len = (size_t)r;
     }
     text[len] = 0;
     if ((v = vault_new()) == NULL) {
-        vault_errf(err, errlen, "cannot allocate secure memory");
+        errstr_set(err, errlen, "cannot allocate secure memory");
         goto out;
     }
     if (parse_keyring(v, path, text, err, errlen) < 0) {
@@ -287,25 +275,26 @@ struct vault *vault_load_file(const char *path, bool check_mode, char *err, size
     return load_file(path, check_mode, (uid_t)-1, NULL, err, errlen);
 }
 
-struct vault *vault_load(const struct conf *conf, char *err, size_t errlen)
+struct vault *vault_load(const char *key_file, const char *key_credential, const char *user,
+                         char *err, size_t errlen)
 {
     char path[4096];
-    struct passwd *pw = conf->user ? getpwnam(conf->user) : NULL;
+    struct passwd *pw = user ? getpwnam(user) : NULL;
 
-    if (conf->key_credential) {
+    if (key_credential) {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
         if (dir == NULL || *dir == 0) {
-            vault_errf(err, errlen, "key_credential \"%s\" is set but $CREDENTIALS_DIRECTORY is not "
+            errstr_set(err, errlen, "key_credential \"%s\" is set but $CREDENTIALS_DIRECTORY is not "
                        "(run under systemd with LoadCredential= or LoadCredentialEncrypted=)",
-                       conf->key_credential);
+                       key_credential);
             return NULL;
         }
         /* systemd makes the credential readable by the service alone; its
          * mode bits (often 0440 with an ACL) are not ours to judge. */
-        return vault_load_file(vault_path(conf, path, sizeof(path)), false, err, errlen);
+        return vault_load_file(vault_path(NULL, key_credential, path, sizeof(path)), false, err, errlen);
     }
-    return load_file(conf->key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? conf->user : NULL, err, errlen);
+    return load_file(key_file, true, pw ? pw->pw_uid : (uid_t)-1, pw ? user : NULL, err, errlen);
 }
 
 size_t vault_key_count(const struct vault *v)
@@ -348,7 +337,7 @@ int vault_key_generate(struct vault *v, char *id_out, char *err, size_t errlen)
     struct vault_key_info *ki;
 
     if (v->count >= KEYRING_MAX_KEYS) {
-        vault_errf(err, errlen, "the keyring is full (%d keys): retire and remove old keys",
+        errstr_set(err, errlen, "the keyring is full (%d keys): retire and remove old keys",
                    KEYRING_MAX_KEYS);
         return -1;
     }
@@ -358,7 +347,7 @@ int vault_key_generate(struct vault *v, char *id_out, char *err, size_t errlen)
     derive_id(key, ki->id);
     if (vault_key_find(v, ki->id) != NULL) {   /* 48-bit id collision: astronomically rare */
         sodium_memzero(key, VAULT_KEY_BYTES);
-        vault_errf(err, errlen, "key id collision, try again");
+        errstr_set(err, errlen, "key id collision, try again");
         return -1;
     }
     for (size_t i = 0; i < v->count; i++)
@@ -378,30 +367,15 @@ int vault_key_retire(struct vault *v, const char *id, char *err, size_t errlen)
         if (strcmp(v->info[i].id, id) != 0)
             continue;
         if (v->info[i].state == VAULT_KEY_PRIMARY) {
-            vault_errf(err, errlen, "key %s is the primary key: rotate first", id);
+            errstr_set(err, errlen, "key %s is the primary key: rotate first", id);
             return -1;
         }
         v->info[i].state = VAULT_KEY_RETIRED;
         sodium_memzero(v->material + i * VAULT_KEY_BYTES, VAULT_KEY_BYTES);
         return 0;
     }
-    vault_errf(err, errlen, "no key %s in the keyring", id);
+    errstr_set(err, errlen, "no key %s in the keyring", id);
     return -1;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
 }
 
 int vault_save(const struct vault *v, const char *path, bool exclusive, char *err, size_t errlen)
@@ -414,7 +388,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
     int fd = -1, dfd = -1, rc = -1, saved_errno = 0;
 
     if (text == NULL) {
-        vault_errf(err, errlen, "cannot allocate secure memory");
+        errstr_set(err, errlen, "cannot allocate secure memory");
         return -1;
     }
     len += (size_t)snprintf(text + len, cap - len,
@@ -423,7 +397,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
     for (size_t i = 0; i < v->count; i++) {
         char when[32], b64[sodium_base64_ENCODED_LEN(VAULT_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 
-        tenant_time_format(v->info[i].created, when, sizeof(when));
+        timefmt_rfc3339(v->info[i].created, when, sizeof(when));
         if (v->info[i].state == VAULT_KEY_RETIRED)
             snprintf(b64, sizeof(b64), "-");
         else
@@ -436,7 +410,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
     if (exclusive) {
         if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
             saved_errno = errno;
-            vault_errf(err, errlen, "%s: %s", path, errno == EEXIST
+            errstr_set(err, errlen, "%s: %s", path, errno == EEXIST
                        ? "a keyring already exists; refusing to overwrite it (keys in it may still be needed)"
                        : strerror(errno));
             goto out;
@@ -449,7 +423,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
         saved_errno = errno;
         myfree(dcopy);
         if (fd < 0) {
-            vault_errf(err, errlen, "%s: cannot create its temp file: %s", path, strerror(saved_errno));
+            errstr_set(err, errlen, "%s: cannot create its temp file: %s", path, strerror(saved_errno));
             goto out;
         }
         if (have_old) {
@@ -458,7 +432,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
             fchmod(fd, st.st_mode & 0600);
         }
     }
-    if (write_all(fd, text, len) < 0 || fsync(fd) < 0)
+    if (fdio_write_all(fd, text, len) < 0 || fsync(fd) < 0)
         goto io;
     if (close(fd) < 0) {
         fd = -1;
@@ -474,7 +448,7 @@ int vault_save(const struct vault *v, const char *path, bool exclusive, char *er
     goto out;
 io:
     saved_errno = errno;
-    vault_errf(err, errlen, "%s: cannot write the keyring: %s", path, strerror(errno));
+    errstr_set(err, errlen, "%s: cannot write the keyring: %s", path, strerror(errno));
     if (tmp)
         unlink(tmp);
     else if (exclusive)

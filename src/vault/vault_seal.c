@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tenantrelay/errstr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/vault.h"
 #include "vault_int.h"
@@ -75,15 +76,15 @@ int vault_seal(const struct vault *v, const char *tenant, const char *field,
 
     *token_out = NULL;
     if (key == NULL) {
-        vault_errf(err, errlen, "the keyring has no primary key");
+        errstr_set(err, errlen, "the keyring has no primary key");
         return -1;
     }
     if (!field_ok(tenant) || !field_ok(field)) {
-        vault_errf(err, errlen, "bad tenant id or field name");
+        errstr_set(err, errlen, "bad tenant id or field name");
         return -1;
     }
     if (len > VAULT_SECRET_MAX) {
-        vault_errf(err, errlen, "secret longer than %d bytes", VAULT_SECRET_MAX);
+        errstr_set(err, errlen, "secret longer than %d bytes", VAULT_SECRET_MAX);
         return -1;
     }
     adlen = make_ad(ad, sizeof(ad), id, tenant, field);
@@ -116,28 +117,28 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
     *len_out = 0;
     if ((rc = vault_token_key_id(token, id)) != VAULT_OK) {
         if (rc == VAULT_ERR_VERSION)
-            vault_errf(err, errlen, "unknown token version (this version reads trv1 tokens)");
+            errstr_set(err, errlen, "unknown token version (this version reads trv1 tokens)");
         else
-            vault_errf(err, errlen, "not a sealed token (expected trv1:KEYID:DATA)");
+            errstr_set(err, errlen, "not a sealed token (expected trv1:KEYID:DATA)");
         return rc;
     }
     if ((k = vault_key_find(v, id)) != NULL && k->state == VAULT_KEY_RETIRED) {
-        vault_errf(err, errlen, "token sealed with retired key %s, which opens nothing: seal the "
+        errstr_set(err, errlen, "token sealed with retired key %s, which opens nothing: seal the "
                    "secret again (tenant set ID --password-stdin)", id);
         return VAULT_ERR_RETIRED;
     }
     if ((key = vault_key_material(v, id)) == NULL) {
-        vault_errf(err, errlen, "token sealed with key %s, which is not in the keyring", id);
+        errstr_set(err, errlen, "token sealed with key %s, which is not in the keyring", id);
         return VAULT_ERR_KEYID;
     }
     if (!field_ok(tenant) || !field_ok(field)) {
-        vault_errf(err, errlen, "bad tenant id or field name");
+        errstr_set(err, errlen, "bad tenant id or field name");
         return VAULT_ERR_FORMAT;
     }
     b64 = token + strlen(VAULT_TOKEN_PREFIX) + VAULT_KEYID_LEN + 1;
     b64len = strlen(b64);
     if (b64len > sodium_base64_ENCODED_LEN(NONCE_BYTES + VAULT_SECRET_MAX + TAG_BYTES, B64_VARIANT)) {
-        vault_errf(err, errlen, "token too long");
+        errstr_set(err, errlen, "token too long");
         return VAULT_ERR_FORMAT;
     }
     /* Our own alphabet check first: libsodium 1.0.18 decodes some bytes
@@ -148,7 +149,7 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
 
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
               || c == '-' || c == '_')) {
-            vault_errf(err, errlen, "token data is not valid base64");
+            errstr_set(err, errlen, "token data is not valid base64");
             return VAULT_ERR_BASE64;
         }
     }
@@ -156,26 +157,26 @@ int vault_open(const struct vault *v, const char *tenant, const char *field, con
     /* libsodium refuses non-canonical trailing bits, so a flipped bit in
      * the last character is an error too, never a silent equivalent. */
     if (sodium_base642bin(box, b64len + 1, b64, b64len, NULL, &boxlen, NULL, B64_VARIANT) != 0) {
-        vault_errf(err, errlen, "token data is not valid base64");
+        errstr_set(err, errlen, "token data is not valid base64");
         rc = VAULT_ERR_BASE64;
         goto out;
     }
     if (boxlen < NONCE_BYTES + TAG_BYTES) {
-        vault_errf(err, errlen, "token truncated (%zu bytes of data, at least %d needed)", boxlen,
+        errstr_set(err, errlen, "token truncated (%zu bytes of data, at least %d needed)", boxlen,
                    NONCE_BYTES + TAG_BYTES);
         rc = VAULT_ERR_TRUNCATED;
         goto out;
     }
     plen = boxlen - NONCE_BYTES - TAG_BYTES;
     if ((plain = sodium_malloc(plen + 1)) == NULL) {
-        vault_errf(err, errlen, "cannot allocate secure memory");
+        errstr_set(err, errlen, "cannot allocate secure memory");
         rc = VAULT_ERR_FORMAT;
         goto out;
     }
     adlen = make_ad(ad, sizeof(ad), id, tenant, field);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, box + NONCE_BYTES,
                                                    boxlen - NONCE_BYTES, ad, adlen, box, key) != 0) {
-        vault_errf(err, errlen, "token does not open: authentication failed (tampered, truncated, "
+        errstr_set(err, errlen, "token does not open: authentication failed (tampered, truncated, "
                    "or sealed for another tenant or field)");
         sodium_free(plain);
         plain = NULL;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tenantrelay/clock.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
@@ -205,13 +206,7 @@ static bool wait_ms(long ms)
     struct timespec until;
     bool stop;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    clock_real_deadline(&until, ms);
     pthread_mutex_lock(&wh.lock);
     while (!wh.stopping && pthread_cond_timedwait(&wh.wake, &wh.lock, &until) == 0)
         ;

@@ -1,6 +1,6 @@
 if HAVE_CMOCKA
 UNIT_TESTS = tests/unit/test_conf tests/unit/test_netaddr tests/unit/test_mailaddr \
-	tests/unit/test_dbuf tests/unit/test_route_policy
+	tests/unit/test_dbuf tests/unit/test_route_policy tests/unit/test_common
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_LDADD = $(TR_LIBS) $(CMOCKA_LIBS)
@@ -21,6 +21,9 @@ tests_unit_test_dbuf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_route_policy_SOURCES = tests/unit/test_route_policy.c
 tests_unit_test_route_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_route_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_common_SOURCES = tests/unit/test_common.c
+tests_unit_test_common_LDADD = $(UNIT_LDADD)
+tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
 endif
 EXTRA_DIST += tests/unit/unit.h
 
