@@ -16,12 +16,20 @@
 /* Handles one request; returns a new response object (the server frees it). */
 typedef json_t *(*control_handler_fn)(const json_t *request, void *arg);
 
+/* Optional, tried first: answers a request with its reply already
+ * serialised (one JSON object, no newline; a new string the server frees
+ * with myfree), for replies too large to build as objects each time (status
+ * of 100,000 tenants).  NULL: the request goes to the object handler. */
+typedef char *(*control_text_fn)(const json_t *request, size_t *len, void *arg);
+
 struct control_server;
 
 /* Listen on path (an old socket file is replaced) and serve requests on a
- * thread of its own.  NULL, with err set, on failure. */
+ * thread of its own; text_handler may be NULL.  NULL, with err set, on
+ * failure. */
 struct control_server *control_server_start(const char *path, control_handler_fn handler,
-                                            void *arg, char *err, size_t errlen);
+                                            control_text_fn text_handler, void *arg,
+                                            char *err, size_t errlen);
 /* Stop serving, close and unlink the socket. */
 void control_server_stop(struct control_server *server);
 

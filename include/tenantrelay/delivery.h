@@ -54,8 +54,15 @@ void delivery_discard(struct delivery_next *next);
 void delivery_store_install(struct tenant_store *store);
 /* A control request ("status", "queue"); a new response object. */
 json_t *delivery_control(const json_t *request);
+/* The "status" answer already serialised (JSON_COMPACT, no newline; the
+ * bytes json_dumps gives for delivery_control's status object): a new
+ * string of *len bytes (myfree), or NULL when delivery is not running.
+ * Each tenant's entry is kept serialised between changes, so this is a copy
+ * per tenant, not a jansson object per tenant. */
+char *delivery_status_dumps(size_t *len);
 /* For /metrics: messages by enum spool_state_kind, the oldest one's age,
- * the tenant store's load count and age (seconds). */
+ * the tenant store's load count and age (seconds).  O(1): never walks the
+ * queue. */
 void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age);
 /* The keyring delivery holds now, pinned: a reload frees a replaced keyring
  * only once no session and no pin uses it.  *vault is NULL before start or

@@ -31,6 +31,7 @@ struct control_server {
     int stop_pipe[2];
     char *path;
     control_handler_fn handler;
+    control_text_fn text_handler;   /* NULL: none */
     void *arg;
     pthread_t thread;
 };
@@ -126,6 +127,17 @@ static void serve_client(struct control_server *s, int cfd)
         resp = error_response("request is not a JSON object");
         goto reply;
     }
+    if (s->text_handler) {
+        size_t len = 0;
+        char *text = s->text_handler(req, &len, s->arg);
+
+        if (text) {
+            if (write_all(cfd, text, len, CONTROL_IO_MS) == 0)
+                (void)write_all(cfd, "\n", 1, CONTROL_IO_MS);
+            myfree(text);
+            goto done;
+        }
+    }
     resp = s->handler(req, s->arg);
     if (resp == NULL)
         resp = error_response("internal error");
@@ -186,7 +198,8 @@ static int unix_address(const char *path, struct sockaddr_un *sun, char *err, si
 }
 
 struct control_server *control_server_start(const char *path, control_handler_fn handler,
-                                            void *arg, char *err, size_t errlen)
+                                            control_text_fn text_handler, void *arg,
+                                            char *err, size_t errlen)
 {
     struct control_server *s = mycalloc(1, sizeof(*s));
     struct sockaddr_un sun;
@@ -196,6 +209,7 @@ struct control_server *control_server_start(const char *path, control_handler_fn
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
     s->path = mystrdup(path);
     s->handler = handler;
+    s->text_handler = text_handler;
     s->arg = arg;
     if (unix_address(path, &sun, err, errlen) < 0)
         goto fail;

@@ -169,6 +169,18 @@ static json_t *on_control(const json_t *request, void *arg)
     return resp;
 }
 
+/* `status` goes out as delivery keeps it serialised (a copy per tenant,
+ * not an object per tenant); every other request as an object. */
+static char *on_control_text(const json_t *request, size_t *len, void *arg)
+{
+    const char *cmd = json_string_value(json_object_get(request, "cmd"));
+
+    (void)arg;
+    if (cmd == NULL || strcmp(cmd, "status") != 0)
+        return NULL;
+    return delivery_status_dumps(len);
+}
+
 /* A message is on stable storage: count it, then schedule it. */
 static void on_queued(const struct spool_envelope *env)
 {
@@ -253,8 +265,8 @@ int main(int argc, char **argv)
         if (rc < 0)
             msg_fatal(EX_CONFIG, "-", "webhook: %s", err);
     }
-    if ((control = control_server_start(conf->control_socket, on_control, NULL, err,
-                                        sizeof(err))) == NULL)
+    if ((control = control_server_start(conf->control_socket, on_control, on_control_text, NULL,
+                                        err, sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
     for (int i = 0; i < conf->listen_count; i++)
         msg_info("-", "listening on address=%s port=%d starttls=%s", conf->listen[i].address,

@@ -111,9 +111,8 @@ static struct dmsg *index_message(const char *qid, const char *tenant, time_t ar
     struct dmsg *m = dindex_find(qid);
 
     if (m == NULL) {
-        m = dindex_add(qid);
+        m = dindex_add(qid, arrival);
         m->tenant = mystrdup_or_null(tenant);
-        m->arrival = arrival;
         m->state = SPOOL_QUEUED;        /* not counted: only deferred, failed, held are */
     }
     return m;
@@ -466,7 +465,7 @@ bool delivery_stop(void)
     while (delivery.first)
         dindex_remove(delivery.first);
     dsched_free();
-    hmap_free(&delivery.by_qid);
+    dindex_free();
     droute_free_all();
     hmap_free(&delivery.stats_map);
     while (delivery.stats) {
@@ -475,6 +474,7 @@ bool delivery_stop(void)
         delivery.stats = s->next;
         myfree(s->id);
         myfree(s->last_error);
+        myfree(s->entry);
         myfree(s);
     }
     tenant_store_free(delivery.store);

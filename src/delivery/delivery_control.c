@@ -10,8 +10,11 @@
 #include <time.h>
 
 #include "delivery_int.h"
+#include "tenantrelay/clock.h"
+#include "tenantrelay/dbuf.h"
 #include "tenantrelay/delivery.h"
 #include "tenantrelay/events.h"
+#include "tenantrelay/hmap.h"
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store_live.h"
@@ -19,7 +22,7 @@
 
 struct dstats *dstats_get(const char *id)
 {
-    struct dstats *s = keymap_find(&delivery.stats_map, id);
+    struct dstats *s = hmap_find(&delivery.stats_map, id);
 
     if (s != NULL)
         return s;
@@ -27,7 +30,7 @@ struct dstats *dstats_get(const char *id)
     s->id = mystrdup(id);
     s->next = delivery.stats;
     delivery.stats = s;
-    keymap_put(&delivery.stats_map, s->id, s);
+    hmap_put(&delivery.stats_map, s->id, s);
     return s;
 }
 
@@ -44,8 +47,7 @@ static json_t *time_or_null(time_t t)
 }
 
 /* One tenant's figures.  Built member by member (the keys are constants, so
- * the unchecked setters): with 100,000 tenants, json_pack's format parsing
- * was a good part of the answer's cost. */
+ * the unchecked setters): json_pack's format parsing costs more. */
 static json_t *status_entry(const struct dstats *s)
 {
     json_t *o = json_object();
@@ -60,6 +62,47 @@ static json_t *status_entry(const struct dstats *s)
     json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
     json_object_set_new_nocheck(o, "last_error", utf8_json_string(s->last_error));
     return o;
+}
+
+void dstats_touch(struct dstats *s)
+{
+    s->dirty = true;
+}
+
+static int dump_piece(const char *data, size_t len, void *arg)
+{
+    dbuf_append(arg, data, len);
+    return 0;
+}
+
+/* Serialise v compactly into b (appended), as json_dumps would. */
+static int dump_into(struct dbuf *b, const json_t *v)
+{
+    return json_dump_callback(v, dump_piece, b, JSON_COMPACT);
+}
+
+/* s's entry, serialised again only when its figures changed since.  Kept
+ * in our own allocator's memory (jansson's may be replaced, oauth_http.c). */
+static int entry_refresh(struct dstats *s)
+{
+    struct dbuf b = DBUF_INIT;
+    json_t *o;
+    int rc;
+
+    if (s->entry && !s->dirty)
+        return 0;
+    o = status_entry(s);
+    rc = dump_into(&b, o);
+    json_decref(o);
+    if (rc < 0) {
+        dbuf_free(&b);
+        return -1;
+    }
+    myfree(s->entry);
+    s->entry_len = b.len;
+    s->entry = dbuf_steal(&b);
+    s->dirty = false;
+    return 0;
 }
 
 /* The tenant store this daemon serves; for PostgreSQL its staleness. */
@@ -77,22 +120,77 @@ static json_t *store_status(void)
                                                     : json_null());
 }
 
-/* O(tenants): the figures are kept per tenant as messages change state
- * (delivery_sched.c), never counted by walking the queue. */
-static json_t *status(void)
+/* The `status` answer into out, lock held: the bytes json_dumps(JSON_COMPACT)
+ * gives for {"ok", "queued", "tenants": [entries], "store"}, put together
+ * from the cached entries (O(tenants) copies, no jansson object per tenant).
+ * 0, or -1 when an entry cannot be serialised. */
+static int status_text(struct dbuf *out)
 {
-    json_t *tenants = json_array();
+    json_t *store;
+    size_t total = 64;
+    bool first = true;
+    int rc;
 
     /* The default route, every tenant of the store, and any tenant id still
      * in the queue or the figures (a removed tenant's mail): every one of
-     * them has its figures, created here for the store's tenants. */
+     * them has its figures, created here for the store's tenants (once per
+     * store: a tenant's figures are never removed). */
     dstats_get(DELIVERY_DEFAULT_KEY);
-    for (size_t i = 0; delivery.store && i < tenant_store_count(delivery.store); i++)
-        dstats_get(tenant_store_at(delivery.store, i)->id);
-    for (struct dstats *s = delivery.stats; s; s = s->next)
-        json_array_append_new(tenants, status_entry(s));
-    return json_pack("{s:b, s:I, s:o, s:o}", "ok", 1, "queued", (json_int_t)delivery.count,
-                     "tenants", tenants, "store", store_status());
+    if (delivery.stats_store_generation != delivery.store_generation) {
+        for (size_t i = 0; delivery.store && i < tenant_store_count(delivery.store); i++)
+            dstats_get(tenant_store_at(delivery.store, i)->id);
+        delivery.stats_store_generation = delivery.store_generation;
+    }
+    for (struct dstats *s = delivery.stats; s; s = s->next) {
+        if (entry_refresh(s) < 0)
+            return -1;
+        total += s->entry_len + 1;
+    }
+    dbuf_reserve(out, total);
+    dbuf_printf(out, "{\"ok\":true,\"queued\":%" JSON_INTEGER_FORMAT ",\"tenants\":[",
+                (json_int_t)delivery.count);
+    for (const struct dstats *s = delivery.stats; s; s = s->next) {
+        if (!first)
+            dbuf_append_char(out, ',');
+        dbuf_append(out, s->entry, s->entry_len);
+        first = false;
+    }
+    dbuf_append_str(out, "],\"store\":");
+    store = store_status();
+    rc = dump_into(out, store);
+    json_decref(store);
+    dbuf_append_char(out, '}');
+    return rc < 0 ? -1 : 0;
+}
+
+char *delivery_status_dumps(size_t *len)
+{
+    struct dbuf b = DBUF_INIT;
+    int rc = -1;
+
+    pthread_mutex_lock(&delivery.lock);
+    if (delivery.running)
+        rc = status_text(&b);
+    pthread_mutex_unlock(&delivery.lock);
+    if (rc < 0) {
+        dbuf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return dbuf_steal(&b);
+}
+
+/* The status object for callers that want one (the HTTP API, per-tenant
+ * metrics): parsed back from the one text, so both forms always agree. */
+static json_t *status(void)
+{
+    struct dbuf b = DBUF_INIT;
+    json_t *o = NULL;
+
+    if (status_text(&b) == 0)
+        o = json_loadb(b.data, b.len, 0, NULL);
+    dbuf_free(&b);
+    return o ? o : json_pack("{s:b, s:s}", "ok", 0, "error", "status could not be serialised");
 }
 
 /* One operator action on one message: 0 done, 1 deferred (in flight), -1 failed.
@@ -197,8 +295,7 @@ static void wait_flushed(void)
 {
     struct timespec until;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 30;
+    clock_real_deadline(&until, 30000);
     pthread_cond_signal(&delivery.sched_cond);
     while ((delivery.writes || delivery.removals || delivery.flushing) && !delivery.stopping)
         if (pthread_cond_timedwait(&delivery.flushed, &delivery.lock, &until) != 0)
@@ -225,23 +322,24 @@ json_t *delivery_control(const json_t *request)
     return resp;
 }
 
+/* O(1): the counts by state kept as messages change state (dcount), the
+ * oldest arrival from the index's arrival heap; never a walk of the queue. */
 void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age)
 {
-    time_t now = time(NULL), oldest = 0;
+    time_t now = time(NULL), oldest;
+    long others = 0;
 
     pthread_mutex_lock(&delivery.lock);
-    for (int i = 0; i < 4; i++)
-        counts[i] = 0;
-    /* Linear in the queue: once per scrape, with a short lock hold. */
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if ((int)m->state >= 0 && (int)m->state < 4)
-            counts[m->state]++;
-        if (oldest == 0 || m->arrival < oldest)
-            oldest = m->arrival;
+    for (int i = 0; i < 4; i++) {
+        counts[i] = i == SPOOL_QUEUED ? 0 : delivery.state_count[i];
+        others += counts[i];
     }
+    /* Queued messages are not counted as they come and go (see dcount):
+     * they are the rest of the index. */
+    counts[SPOOL_QUEUED] = (long)delivery.count - others;
+    oldest = dindex_oldest();
     *store_generation = (long)delivery.store_generation;
     *store_age = delivery.store_loaded ? difftime(now, delivery.store_loaded) : 0;
     pthread_mutex_unlock(&delivery.lock);
     *oldest_age = oldest ? difftime(now, oldest) : 0;
 }
-

@@ -19,12 +19,6 @@
 
 #define DELIVERY_DEFAULT_KEY "default"
 
-/* The per-tenant records are found through the one hash table
- * (src/common/hmap.c).  delivery_control.c still spells it by the old
- * names of delivery_keymap.c; these aliases go when it is renamed there. */
-#define keymap_find hmap_find
-#define keymap_put hmap_put
-
 /* One queued message as the scheduler sees it (the spool has the rest). */
 struct dmsg {
     char qid[SPOOL_QID_LEN + 1];
@@ -42,6 +36,7 @@ struct dmsg {
     bool removing;              /* its files are being removed (dremove_queue) */
     int pending_writes;         /* state writes queued (dwrite_queue) */
     size_t heap_pos;            /* in the timer heap at this 1-based position; 0: not */
+    size_t age_pos;             /* in the arrival heap (delivery_index.c), 1-based */
     time_t due;                 /* its key in the heap */
     struct dmsg *route_next;    /* ready-queue link */
     struct dmsg *prev, *next;   /* list of all messages, arrival order */
@@ -78,6 +73,12 @@ struct dstats {
     time_t last_success;
     char *last_error;
     time_t last_error_time;
+    /* The entry as `status` prints it (JSON_COMPACT), kept between requests
+     * so that a request costs a copy, not 100,000 jansson objects; stale
+     * (NULL or dirty) after any change above (dstats_touch). */
+    char *entry;
+    size_t entry_len;
+    bool dirty;
     struct dstats *next;
 };
 
@@ -118,6 +119,10 @@ struct delivery {
     struct hmap route_map;          /* key -> present route */
     struct dstats *stats;
     struct hmap stats_map;          /* id -> its figures */
+    unsigned long stats_store_generation;   /* store whose tenants all have figures */
+    long state_count[4];            /* messages by state (QUEUED: not kept, see dcount) */
+    struct dmsg **age_heap;         /* every message, min-heap by arrival (oldest age) */
+    size_t age_len, age_cap;
     struct dgen *gen;               /* the current generation */
     struct dmsg **heap;             /* timer heap (delivery_sched.c) */
     size_t heap_len, heap_cap;
@@ -136,8 +141,12 @@ extern struct delivery delivery;
 
 /* Index (delivery_index.c). */
 struct dmsg *dindex_find(const char *qid);
-struct dmsg *dindex_add(const char *qid);
+struct dmsg *dindex_add(const char *qid, time_t arrival);
 void dindex_remove(struct dmsg *m);
+/* The arrival of the oldest message in the index; 0 when empty.  O(1). */
+time_t dindex_oldest(void);
+/* Free the index's arrays (once every message is removed). */
+void dindex_free(void);
 
 /* Routes and workers (delivery_route.c). */
 struct droute *droute_for_tenant(const char *tenant);
@@ -186,6 +195,8 @@ void dgen_put(struct dgen *g);
 
 /* Statistics (delivery_control.c). */
 struct dstats *dstats_get(const char *id);
+/* s's figures changed: its cached `status` entry is rebuilt on next use. */
+void dstats_touch(struct dstats *s);
 
 /* The scheduler's bookkeeping (delivery_sched.c); lock held.
  * dsched_update: after anything that changes when m is due (its state,

@@ -172,6 +172,7 @@ static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt
     m->in_flight = false;
     m->attempts++;
     m->last_attempt = now;
+    dstats_touch(st);
     if (!res->route_down) {
         r->down_failures = 0;
         r->down_until = 0;

@@ -150,12 +150,18 @@ static long *count_of(struct dstats *s, enum spool_state_kind k)
          : k == SPOOL_HELD ? &s->held : NULL;
 }
 
+/* Queued messages are not counted (per tenant or in delivery.state_count):
+ * they enter and leave that state on every attempt. */
 void dcount(const struct dmsg *m, int delta)
 {
-    long *c = count_of(dstats_get(m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY), m->state);
+    struct dstats *s = dstats_get(m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY);
+    long *c = count_of(s, m->state);
 
-    if (c)
+    if (c) {
         *c += delta;
+        delivery.state_count[m->state] += delta;
+        dstats_touch(s);
+    }
 }
 
 void dmsg_set_state(struct dmsg *m, enum spool_state_kind k)

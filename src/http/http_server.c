@@ -205,6 +205,25 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
             return rc;
         }
     }
+    /* Status as delivery keeps it serialised (a copy per tenant, not a
+     * jansson object per tenant); the object path below when not running. */
+    if (route == HTTP_R_STATUS && get) {
+        size_t len = 0;
+        char *text = delivery_status_dumps(&len);
+
+        if (text) {
+            if (body) {
+                http_json_wipe(body);
+                json_decref(body);
+            }
+            text = myrealloc(text, len + 1);
+            text[len++] = '\n';
+            msg_info("-", "http method=%s path=%s status=200 user=%s", method, url, user);
+            rc = http_send_text(c, 200, "application/json", text, len);
+            myfree(text);
+            return rc;
+        }
+    }
     reply = http_api_handle(conf, route, id[0] ? id : NULL, method,
                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"), body, user, &status);
     if (body) {

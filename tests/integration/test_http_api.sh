@@ -115,6 +115,16 @@ ok "the page is off by default: 404" test "$(req GET /ui/)" = 404
 ok "POST /v1/tenants/acme/test: ok" test "$(req POST /v1/tenants/acme/test "$TOKEN"):$(j 'd["ok"]')" = "200:True"
 ok "POST /v1/test with settings: ok, nothing saved" test "$(req POST /v1/test "$TOKEN" "$(body "$PW")"):$(j 'd["ok"]')" = "200:True"
 ok "GET /v1/status: acme listed" test "$(req GET /v1/status "$TOKEN"):$(j '"acme" in [t["id"] for t in d["tenants"]]')" = "200:True"
+tr_ctl --json status > "$T/ctl-status.json" 2>/dev/null
+ok "  the same tenants and member types as tenantrelayctl status (SPEC §6)" /usr/bin/python3 -c '
+import json, sys
+h, c = (json.load(open(p)) for p in sys.argv[1:3])
+def shape(d):
+    return (sorted(k for k in d if k != "ok"), {t["id"]: [(k, type(v).__name__ if v is not None else "null") for k, v in t.items()] for t in d["tenants"]})
+want = ["id", "sent", "deferred", "failed", "held", "last_success", "last_error"]
+assert h["ok"] is True and isinstance(h["queued"], int), h
+assert all(list(t)[:7] == want for t in h["tenants"]), h
+assert shape(h) == shape(c), (shape(h), shape(c))' "$R" "$T/ctl-status.json"
 ok "GET /v1/queue: 200" test "$(req GET /v1/queue "$TOKEN"):$(j 'type(d["messages"]).__name__')" = "200:list"
 ok "GET /v1/events: both deliveries, with ids" test "$(req GET /v1/events "$TOKEN"):$(j 'len(d["events"]), all(e["event_id"] for e in d["events"])')" = "200:2 True"
 cur=$(j 'd["cursor"]')
