@@ -1,7 +1,5 @@
-# Delivery: scheduler, routes, outcomes, retries, events.
-libtenantrelay_a_SOURCES += src/delivery/retry.c src/delivery/events.c
-noinst_HEADERS += include/tenantrelay/retry.h include/tenantrelay/events.h
-
+# Delivery: scheduler, routes, attempts, outcomes (events and the retry
+# policy are modules of their own: src/events, src/retry).
 # The delivery engine runs only inside tenantrelayd.
 libtenantrelayd_a_SOURCES += \
 	src/delivery/delivery.c \

@@ -6,7 +6,6 @@ libtenantrelayd_a_SOURCES = \
 	src/smtpd/smtpd_params.c \
 	src/smtpd/smtpd_pool.c \
 	src/smtpd/smtpd_server.c \
-	src/smtpd/smtpd_session.c \
-	src/smtpd/smtpd_tls.c
-noinst_HEADERS += include/tenantrelay/smtpd.h include/tenantrelay/smtpd_tls.h src/smtpd/smtpd_params.h src/smtpd/smtpd_pool.h \
+	src/smtpd/smtpd_session.c
+noinst_HEADERS += include/tenantrelay/smtpd.h src/smtpd/smtpd_params.h src/smtpd/smtpd_pool.h \
 	src/smtpd/smtpd_fair.h

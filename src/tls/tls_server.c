@@ -1,5 +1,5 @@
 /*
- * smtpd_tls.c - the listener's OpenSSL server context for STARTTLS.  The
+ * tls_server.c - the listener's OpenSSL server context for STARTTLS.  The
  * handshake itself runs in smtpd_server.c, which owns the socket.
  */
 #include "config.h"
