@@ -6,4 +6,4 @@ STORE_INTEGRATION_TESTS = \
 	tests/integration/test_store_backends.sh \
 	tests/integration/test_store_pg_oauth.sh
 TESTS += $(STORE_INTEGRATION_TESTS)
-EXTRA_DIST += $(STORE_INTEGRATION_TESTS)
+EXTRA_DIST += $(STORE_INTEGRATION_TESTS) tests/integration/pg_nodes.sh
