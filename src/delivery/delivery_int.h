@@ -82,16 +82,6 @@ struct dstats {
     struct dstats *next;
 };
 
-/* One TLS client context per (ca_file, verify) pair, shared by every route
- * and worker that uses it: building a context re-reads the CA file, the
- * largest single cost of opening a session. */
-struct dtls {
-    char *ca_file;              /* NULL: the system trust store */
-    bool verify;
-    struct tls_client_ctx *ctx;
-    struct dtls *next;
-};
-
 /* A generation: what one (re)load provides to sessions, freed when the
  * last worker using it lets go (refs counts delivery.gen itself, each
  * worker that pinned it, and generations borrowing its keyring). */
@@ -99,7 +89,7 @@ struct dgen {
     int refs;
     struct vault *vault;        /* NULL: no keyring */
     struct dgen *vault_owner;   /* non-NULL: vault is borrowed from it */
-    struct dtls *tls;           /* contexts built for this generation */
+    struct tls_cache *tls;      /* TLS contexts built for this generation (tls/) */
 };
 
 struct delivery {
@@ -186,10 +176,6 @@ struct attempt_result {
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);
 
-/* The shared TLS context of generation g for a route's settings, or NULL
- * (built on demand; lives as long as g).  Call with the lock held. */
-struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route);
-void dtls_free_list(struct dtls *d);
 /* Drop a reference to g (lock held); the last one frees it. */
 void dgen_put(struct dgen *g);
 

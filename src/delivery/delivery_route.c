@@ -21,24 +21,6 @@
 /* Queued messages per open session before the route opens another. */
 #define SLOW_START_BACKLOG 8
 
-static bool str_equal(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Whether two routes would deliver the same way (host, credentials, ...). */
-static bool route_same(const struct route *a, const struct route *b)
-{
-    return str_equal(a->host, b->host) && a->port == b->port && a->tls == b->tls
-        && str_equal(a->username, b->username) && str_equal(a->password, b->password)
-        && str_equal(a->sender, b->sender) && str_equal(a->ca_file, b->ca_file)
-        && a->tls_verify == b->tls_verify && a->rewrite_sender == b->rewrite_sender
-        && a->rewrite_from == b->rewrite_from && a->max_connections == b->max_connections
-        && a->rate_limit == b->rate_limit && str_equal(a->bind_address, b->bind_address)
-        && a->insecure_plaintext == b->insecure_plaintext && a->auth == b->auth
-        && route_oauth_equal(&a->oauth, &b->oauth);
-}
-
 /* The settings route key should use now, or NULL when the key is no longer
  * a route (tenant removed or disabled). */
 static const struct route *current_settings(const char *key)
@@ -304,7 +286,7 @@ static void *worker_main(void *arg)
         }
         route_copy(&settings, &r->route);
         ctx.conf = conf_ref(delivery.conf);
-        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(gen, &settings);
+        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : tls_cache_get(&gen->tls, settings.ca_file, settings.tls_verify);
         ctx.spool = delivery.spool;
         ctx.vault = gen->vault;
         ctx.route_key = r->key;
@@ -516,7 +498,7 @@ void droute_refresh_all(void)
                 retire_if_unused(r);
             continue;
         }
-        if (!route_same(&r->route, settings)) {
+        if (!route_equal(&r->route, settings)) {
             int old_rate = r->route.rate_limit;
 
             route_free(&r->route);
@@ -528,40 +510,6 @@ void droute_refresh_all(void)
                      r->held ? ", circuit breaker released" : "");
             droute_release(r);
         }
-    }
-}
-
-struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route)
-{
-    struct tls_error terr;
-    struct dtls *d;
-
-    for (d = g->tls; d; d = d->next)
-        if (d->verify == route->tls_verify && str_equal(d->ca_file, route->ca_file))
-            return d->ctx;
-    d = mycalloc(1, sizeof(*d));
-    d->ca_file = mystrdup_or_null(route->ca_file);
-    d->verify = route->tls_verify;
-    if ((d->ctx = tls_client_ctx_new(route->ca_file, route->tls_verify, &terr)) == NULL) {
-        /* Not cached: the session builds its own and reports the error. */
-        myfree(d->ca_file);
-        myfree(d);
-        return NULL;
-    }
-    d->next = g->tls;
-    g->tls = d;
-    return d->ctx;
-}
-
-void dtls_free_list(struct dtls *d)
-{
-    while (d) {
-        struct dtls *next = d->next;
-
-        tls_client_ctx_free(d->ctx);
-        myfree(d->ca_file);
-        myfree(d);
-        d = next;
     }
 }
 
