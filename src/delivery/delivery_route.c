@@ -1,8 +1,9 @@
 /*
  * delivery_route.c - routes as delivery runs them: settings from the current
  * tenant record, a ready queue, up to max_connections workers each reusing
- * one upstream session, the per-minute rate limit and the AUTH circuit
- * breaker.  A route's workers only ever carry that route's mail, so a
+ * one upstream session (the rate limit and the breaker are in
+ * delivery_limits.c, what an attempt's outcome does in delivery_outcome.c).
+ * A route's workers only ever carry that route's mail, so a
  * session authenticated for one tenant never carries another's.
  */
 #include "config.h"
@@ -33,16 +34,6 @@ static const struct route *current_settings(const char *key)
     return t && t->enabled ? &t->route : NULL;
 }
 
-static void set_rate(struct droute *r)
-{
-    myfree(r->starts);
-    r->starts = NULL;
-    r->starts_len = r->route.rate_limit;
-    r->starts_pos = r->starts_count = 0;
-    if (r->starts_len > 0)
-        r->starts = mycalloc((size_t)r->starts_len, sizeof(*r->starts));
-}
-
 const char *droute_key_of(const char *tenant)
 {
     return tenant && current_settings(tenant) ? tenant : DELIVERY_DEFAULT_KEY;
@@ -63,49 +54,14 @@ struct droute *droute_for_tenant(const char *tenant)
     route_copy(&r->route, settings);
     r->present = true;
     pthread_cond_init(&r->cond, NULL);
-    set_rate(r);
+    drate_set(r);
     r->next = delivery.routes;
     delivery.routes = r;
     hmap_put(&delivery.route_map, r->key, r);
     return r;
 }
 
-/* How many milliseconds until the route may start its next message
- * (rate_limit per minute: at most N starts in any 60 seconds); 0: now. */
-static long long rate_wait_ms(const struct droute *r, long long now)
-{
-    long long next;
-
-    if (r->starts_len == 0 || r->starts_count < r->starts_len)
-        return 0;
-    /* The ring is full: the oldest start must be a minute old. */
-    next = r->starts[r->starts_pos] + 60000;
-    return next > now ? next - now : 0;
-}
-
-/* Record a start; the slot it took, or -1 (no limit). */
-static int rate_record(struct droute *r, long long now)
-{
-    int slot = r->starts_pos;
-
-    if (r->starts_len == 0)
-        return -1;
-    r->starts[slot] = now;
-    r->starts_pos = (r->starts_pos + 1) % r->starts_len;
-    if (r->starts_count < r->starts_len)
-        r->starts_count++;
-    return slot;
-}
-
-/* The message of slot is done: count it from its end, not its start, so
- * that the upstream (which sees acceptances) never sees N+1 in a minute. */
-static void rate_finish(struct droute *r, int slot, long long started)
-{
-    if (slot >= 0 && slot < r->starts_len && r->starts[slot] == started)
-        r->starts[slot] = clock_mono_ms();
-}
-
-static struct dmsg *pop(struct droute *r)
+struct dmsg *droute_pop(struct droute *r)
 {
     struct dmsg *m = r->head;
 
@@ -145,76 +101,6 @@ static void retire_if_unused(struct droute *r)
     route_free_one(r);
 }
 
-/* Apply an attempt's outcome to the index, the stats and the breaker. */
-static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt_result *res)
-{
-    struct dstats *st = dstats_get(r->key);
-    time_t now = time(NULL);
-
-    m->in_flight = false;
-    m->attempts++;
-    m->last_attempt = now;
-    dstats_touch(st);
-    if (!res->route_down) {
-        r->down_failures = 0;
-        r->down_until = 0;
-    }
-    if (res->outcome == ATTEMPT_SENT) {
-        st->sent++;
-        st->last_success = now;
-        r->auth_failures = 0;
-        dindex_remove(m);
-        return;
-    }
-    myfree(st->last_error);
-    st->last_error = mystrdup(res->reply);
-    st->last_error_time = now;
-    if (res->outcome == ATTEMPT_FAILED) {
-        dmsg_set_state(m, SPOOL_FAILED);
-        dsched_update(m);
-        return;
-    }
-    dmsg_set_state(m, SPOOL_DEFERRED);
-    m->next_attempt = res->next_attempt;
-    if (res->route_down) {
-        /* Like Postfix's dead destination: the messages waiting for this
-         * route wait for the next try instead of each hammering a dead host. */
-        struct dmsg *w;
-
-        r->down_failures++;
-        r->down_until = res->next_attempt;
-        while ((w = pop(r)) != NULL) {
-            w->next_attempt = r->down_until;
-            dsched_update(w);
-        }
-    }
-    /* The scheduler may be sleeping past this retry time. */
-    pthread_cond_signal(&delivery.sched_cond);
-    if (res->outcome == ATTEMPT_AUTH_FAILED) {
-        r->auth_failures++;
-        if (r->auth_failures >= delivery.conf->retry.auth_failures_before_hold && !r->held) {
-            char reason[SMTPC_REPLY_MAX + 128];
-
-            r->held = true;
-            snprintf(reason, sizeof(reason),
-                     "held: AUTH failed %d times in a row (circuit breaker); fix the credentials or run queue release: %s",
-                     r->auth_failures, res->reply);
-            msg_warn("-", "route=%s status=held reason=\"AUTH failed %d times in a row\"", r->key,
-                     r->auth_failures);
-            droute_hold_messages(r->key, reason);
-        }
-    } else if (res->outcome == ATTEMPT_DEFERRED && res->auth_ok) {
-        r->auth_failures = 0;
-    }
-    if (m->hold_requested) {
-        /* An operator held it during the attempt: record it now. */
-        m->hold_requested = false;
-        dmsg_set_state(m, SPOOL_HELD);
-        dwrite_queue(m, SPOOL_HELD, false, NULL);
-    }
-    dsched_update(m);
-}
-
 static void *worker_main(void *arg)
 {
     struct droute *r = arg;
@@ -251,7 +137,7 @@ static void *worker_main(void *arg)
         }
         if (r->head->delete_requested || r->head->state == SPOOL_HELD) {
             /* An operator deleted or held it while it waited here. */
-            m = pop(r);
+            m = droute_pop(r);
             m->hold_requested = false;
             if (m->delete_requested)
                 dremove_queue(m, "deleted by operator");
@@ -259,17 +145,17 @@ static void *worker_main(void *arg)
                 dsched_update(m);
             continue;
         }
-        if ((wait_ms = rate_wait_ms(r, clock_mono_ms())) > 0) {
+        if ((wait_ms = drate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
             clock_real_deadline(&until, wait_ms);
             pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             continue;
         }
-        m = pop(r);
+        m = droute_pop(r);
         m->in_flight = true;
         started = clock_mono_ms();
-        slot = rate_record(r, started);
+        slot = drate_record(r, started);
         if (r->generation != session_generation || gen != delivery.gen) {
             /* New settings (a corrected password, another host), or a
              * reload (new keyring, CA files reread): new session. */
@@ -309,7 +195,7 @@ static void *worker_main(void *arg)
             r->connecting--;
             connecting = false;
         }
-        rate_finish(r, slot, started);
+        drate_finish(r, slot, started);
         if (res.gone) {
             dindex_remove(m);
             continue;
@@ -331,7 +217,7 @@ static void *worker_main(void *arg)
             dremove_queue(m, "deleted by operator");
             continue;
         }
-        apply_outcome(r, m, &res);
+        doutcome_apply(r, m, &res);
     }
     if (connecting)
         r->connecting--;
@@ -410,7 +296,7 @@ static void drain(struct droute *r)
 {
     struct dmsg *m;
 
-    while ((m = pop(r)) != NULL) {
+    while ((m = droute_pop(r)) != NULL) {
         m->next_attempt = 0;
         dsched_update(m);
     }
@@ -434,49 +320,6 @@ void droute_unlink(struct dmsg *m)
     }
     m->on_route = false;
     m->route_next = NULL;
-}
-
-/* The breaker opened: hold every message of route key.  The state files are
- * written by the scheduler thread, never under the lock. */
-void droute_hold_messages(const char *key, const char *reason)
-{
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD || m->removing)
-            continue;
-        if (strcmp(droute_key_of(m->tenant), key) != 0)
-            continue;
-        if (m->in_flight) {
-            m->hold_requested = true;
-            continue;
-        }
-        if (m->on_route)
-            droute_unlink(m);
-        dmsg_set_state(m, SPOOL_HELD);
-        m->held_by_breaker = true;
-        dwrite_queue(m, SPOOL_HELD, false, reason);
-    }
-}
-
-/* Release what the breaker held on route key (settings changed). */
-static void release_breaker(const char *key)
-{
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if (!m->held_by_breaker || m->state != SPOOL_HELD
-            || strcmp(droute_key_of(m->tenant), key) != 0)
-            continue;
-        m->held_by_breaker = false;
-        dmsg_set_state(m, SPOOL_QUEUED);
-        m->next_attempt = 0;
-        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
-    }
-}
-
-void droute_release(struct droute *r)
-{
-    r->held = false;
-    r->auth_failures = 0;
-    release_breaker(r->key);
-    pthread_cond_broadcast(&r->cond);
 }
 
 void droute_refresh_all(void)
@@ -505,7 +348,7 @@ void droute_refresh_all(void)
             route_copy(&r->route, settings);
             r->generation++;
             if (r->route.rate_limit != old_rate)
-                set_rate(r);
+                drate_set(r);
             msg_info("-", "route=%s settings changed: sessions renewed%s", r->key,
                      r->held ? ", circuit breaker released" : "");
             droute_release(r);
