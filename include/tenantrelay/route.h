@@ -108,6 +108,9 @@ bool route_oauth_settings_differ(const struct route *a, const struct route *b);
 void route_oauth_copy(struct route_oauth *dst, const struct route_oauth *src);
 void route_oauth_free(struct route_oauth *o);
 
+/* Whether two routes would deliver the same way (every setting, the
+ * credentials and the OAuth2 group included). */
+bool route_equal(const struct route *a, const struct route *b);
 /* Deep copy. */
 void route_copy(struct route *dst, const struct route *src);
 void route_free(struct route *r);

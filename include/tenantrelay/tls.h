@@ -78,6 +78,15 @@ struct tls_conn;
 struct tls_client_ctx *tls_client_ctx_new(const char *ca_file, bool verify, struct tls_error *err);
 void tls_client_ctx_free(struct tls_client_ctx *ctx);
 
+/* A cache of client contexts, one per (ca_file, verify) pair (tls_cache.c):
+ * an empty cache is a NULL pointer.  tls_cache_get() returns the cached
+ * context, building it on first use, or NULL when it cannot be built (not
+ * cached: the session then builds its own and reports the error).  The
+ * contexts live until tls_cache_free(); the caller serialises access. */
+struct tls_cache;
+struct tls_client_ctx *tls_cache_get(struct tls_cache **cache, const char *ca_file, bool verify);
+void tls_cache_free(struct tls_cache *cache);
+
 /* Free OpenSSL's state of the calling thread (its error queue, random
  * generators) now, for a detached thread about to end: left to the thread's
  * own exit, it may come after the process's, and LeakSanitizer reports it. */

@@ -19,6 +19,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/store.h"
+#include "tenantrelay/tls.h"
 #include "tenantrelay/vault.h"
 
 struct delivery delivery = {
@@ -200,7 +201,7 @@ void dgen_put(struct dgen *g)
 {
     if (g == NULL || --g->refs > 0)
         return;
-    dtls_free_list(g->tls);
+    tls_cache_free(g->tls);
     if (g->vault_owner)
         dgen_put(g->vault_owner);
     else

@@ -82,16 +82,6 @@ struct dstats {
     struct dstats *next;
 };
 
-/* One TLS client context per (ca_file, verify) pair, shared by every route
- * and worker that uses it: building a context re-reads the CA file, the
- * largest single cost of opening a session. */
-struct dtls {
-    char *ca_file;              /* NULL: the system trust store */
-    bool verify;
-    struct tls_client_ctx *ctx;
-    struct dtls *next;
-};
-
 /* A generation: what one (re)load provides to sessions, freed when the
  * last worker using it lets go (refs counts delivery.gen itself, each
  * worker that pinned it, and generations borrowing its keyring). */
@@ -99,7 +89,7 @@ struct dgen {
     int refs;
     struct vault *vault;        /* NULL: no keyring */
     struct dgen *vault_owner;   /* non-NULL: vault is borrowed from it */
-    struct dtls *tls;           /* contexts built for this generation */
+    struct tls_cache *tls;      /* TLS contexts built for this generation (tls/) */
 };
 
 struct delivery {
@@ -148,7 +138,8 @@ time_t dindex_oldest(void);
 /* Free the index's arrays (once every message is removed). */
 void dindex_free(void);
 
-/* Routes and workers (delivery_route.c). */
+/* Routes and workers (delivery_route.c; droute_release and
+ * droute_hold_messages: delivery_limits.c). */
 struct droute *droute_for_tenant(const char *tenant);
 void droute_push(struct droute *r, struct dmsg *m);
 void droute_refresh_all(void);
@@ -157,6 +148,18 @@ void droute_free_all(void);
 void droute_release(struct droute *r);
 /* The route key a message of tenant goes by now ("default" or the id). */
 const char *droute_key_of(const char *tenant);
+/* Take the first message off r's ready queue, or NULL when it is empty. */
+struct dmsg *droute_pop(struct droute *r);
+
+/* Limits (delivery_limits.c).  drate_set: size r's rate ring for its
+ * route's rate_limit (emptied).  drate_wait_ms: milliseconds until r may
+ * start its next message, 0: now.  drate_record: record a start at now,
+ * the slot it took or -1 (no limit).  drate_finish: the message of slot
+ * (started then) is done: it counts from its end. */
+void drate_set(struct droute *r);
+long long drate_wait_ms(const struct droute *r, long long now);
+int drate_record(struct droute *r, long long now);
+void drate_finish(struct droute *r, int slot, long long started);
 /* Set every message of route key to held by the breaker, saving state. */
 void droute_hold_messages(const char *key, const char *reason);
 
@@ -185,11 +188,11 @@ struct attempt_result {
     char *tenant;
 };
 void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_result *res);
+/* The breaker's count of an attempt's AUTH result on r (delivery_limits.c). */
+void dbreaker_count(struct droute *r, const struct attempt_result *res);
+/* Apply an attempt's outcome on m of r (delivery_outcome.c). */
+void doutcome_apply(struct droute *r, struct dmsg *m, const struct attempt_result *res);
 
-/* The shared TLS context of generation g for a route's settings, or NULL
- * (built on demand; lives as long as g).  Call with the lock held. */
-struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route);
-void dtls_free_list(struct dtls *d);
 /* Drop a reference to g (lock held); the last one frees it. */
 void dgen_put(struct dgen *g);
 

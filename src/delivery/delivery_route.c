@@ -1,8 +1,9 @@
 /*
  * delivery_route.c - routes as delivery runs them: settings from the current
  * tenant record, a ready queue, up to max_connections workers each reusing
- * one upstream session, the per-minute rate limit and the AUTH circuit
- * breaker.  A route's workers only ever carry that route's mail, so a
+ * one upstream session (the rate limit and the breaker are in
+ * delivery_limits.c, what an attempt's outcome does in delivery_outcome.c).
+ * A route's workers only ever carry that route's mail, so a
  * session authenticated for one tenant never carries another's.
  */
 #include "config.h"
@@ -21,24 +22,6 @@
 /* Queued messages per open session before the route opens another. */
 #define SLOW_START_BACKLOG 8
 
-static bool str_equal(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Whether two routes would deliver the same way (host, credentials, ...). */
-static bool route_same(const struct route *a, const struct route *b)
-{
-    return str_equal(a->host, b->host) && a->port == b->port && a->tls == b->tls
-        && str_equal(a->username, b->username) && str_equal(a->password, b->password)
-        && str_equal(a->sender, b->sender) && str_equal(a->ca_file, b->ca_file)
-        && a->tls_verify == b->tls_verify && a->rewrite_sender == b->rewrite_sender
-        && a->rewrite_from == b->rewrite_from && a->max_connections == b->max_connections
-        && a->rate_limit == b->rate_limit && str_equal(a->bind_address, b->bind_address)
-        && a->insecure_plaintext == b->insecure_plaintext && a->auth == b->auth
-        && route_oauth_equal(&a->oauth, &b->oauth);
-}
-
 /* The settings route key should use now, or NULL when the key is no longer
  * a route (tenant removed or disabled). */
 static const struct route *current_settings(const char *key)
@@ -49,16 +32,6 @@ static const struct route *current_settings(const char *key)
         return &delivery.conf->default_route;
     t = delivery.store ? tenant_store_find(delivery.store, key) : NULL;
     return t && t->enabled ? &t->route : NULL;
-}
-
-static void set_rate(struct droute *r)
-{
-    myfree(r->starts);
-    r->starts = NULL;
-    r->starts_len = r->route.rate_limit;
-    r->starts_pos = r->starts_count = 0;
-    if (r->starts_len > 0)
-        r->starts = mycalloc((size_t)r->starts_len, sizeof(*r->starts));
 }
 
 const char *droute_key_of(const char *tenant)
@@ -81,49 +54,14 @@ struct droute *droute_for_tenant(const char *tenant)
     route_copy(&r->route, settings);
     r->present = true;
     pthread_cond_init(&r->cond, NULL);
-    set_rate(r);
+    drate_set(r);
     r->next = delivery.routes;
     delivery.routes = r;
     hmap_put(&delivery.route_map, r->key, r);
     return r;
 }
 
-/* How many milliseconds until the route may start its next message
- * (rate_limit per minute: at most N starts in any 60 seconds); 0: now. */
-static long long rate_wait_ms(const struct droute *r, long long now)
-{
-    long long next;
-
-    if (r->starts_len == 0 || r->starts_count < r->starts_len)
-        return 0;
-    /* The ring is full: the oldest start must be a minute old. */
-    next = r->starts[r->starts_pos] + 60000;
-    return next > now ? next - now : 0;
-}
-
-/* Record a start; the slot it took, or -1 (no limit). */
-static int rate_record(struct droute *r, long long now)
-{
-    int slot = r->starts_pos;
-
-    if (r->starts_len == 0)
-        return -1;
-    r->starts[slot] = now;
-    r->starts_pos = (r->starts_pos + 1) % r->starts_len;
-    if (r->starts_count < r->starts_len)
-        r->starts_count++;
-    return slot;
-}
-
-/* The message of slot is done: count it from its end, not its start, so
- * that the upstream (which sees acceptances) never sees N+1 in a minute. */
-static void rate_finish(struct droute *r, int slot, long long started)
-{
-    if (slot >= 0 && slot < r->starts_len && r->starts[slot] == started)
-        r->starts[slot] = clock_mono_ms();
-}
-
-static struct dmsg *pop(struct droute *r)
+struct dmsg *droute_pop(struct droute *r)
 {
     struct dmsg *m = r->head;
 
@@ -163,76 +101,6 @@ static void retire_if_unused(struct droute *r)
     route_free_one(r);
 }
 
-/* Apply an attempt's outcome to the index, the stats and the breaker. */
-static void apply_outcome(struct droute *r, struct dmsg *m, const struct attempt_result *res)
-{
-    struct dstats *st = dstats_get(r->key);
-    time_t now = time(NULL);
-
-    m->in_flight = false;
-    m->attempts++;
-    m->last_attempt = now;
-    dstats_touch(st);
-    if (!res->route_down) {
-        r->down_failures = 0;
-        r->down_until = 0;
-    }
-    if (res->outcome == ATTEMPT_SENT) {
-        st->sent++;
-        st->last_success = now;
-        r->auth_failures = 0;
-        dindex_remove(m);
-        return;
-    }
-    myfree(st->last_error);
-    st->last_error = mystrdup(res->reply);
-    st->last_error_time = now;
-    if (res->outcome == ATTEMPT_FAILED) {
-        dmsg_set_state(m, SPOOL_FAILED);
-        dsched_update(m);
-        return;
-    }
-    dmsg_set_state(m, SPOOL_DEFERRED);
-    m->next_attempt = res->next_attempt;
-    if (res->route_down) {
-        /* Like Postfix's dead destination: the messages waiting for this
-         * route wait for the next try instead of each hammering a dead host. */
-        struct dmsg *w;
-
-        r->down_failures++;
-        r->down_until = res->next_attempt;
-        while ((w = pop(r)) != NULL) {
-            w->next_attempt = r->down_until;
-            dsched_update(w);
-        }
-    }
-    /* The scheduler may be sleeping past this retry time. */
-    pthread_cond_signal(&delivery.sched_cond);
-    if (res->outcome == ATTEMPT_AUTH_FAILED) {
-        r->auth_failures++;
-        if (r->auth_failures >= delivery.conf->retry.auth_failures_before_hold && !r->held) {
-            char reason[SMTPC_REPLY_MAX + 128];
-
-            r->held = true;
-            snprintf(reason, sizeof(reason),
-                     "held: AUTH failed %d times in a row (circuit breaker); fix the credentials or run queue release: %s",
-                     r->auth_failures, res->reply);
-            msg_warn("-", "route=%s status=held reason=\"AUTH failed %d times in a row\"", r->key,
-                     r->auth_failures);
-            droute_hold_messages(r->key, reason);
-        }
-    } else if (res->outcome == ATTEMPT_DEFERRED && res->auth_ok) {
-        r->auth_failures = 0;
-    }
-    if (m->hold_requested) {
-        /* An operator held it during the attempt: record it now. */
-        m->hold_requested = false;
-        dmsg_set_state(m, SPOOL_HELD);
-        dwrite_queue(m, SPOOL_HELD, false, NULL);
-    }
-    dsched_update(m);
-}
-
 static void *worker_main(void *arg)
 {
     struct droute *r = arg;
@@ -269,7 +137,7 @@ static void *worker_main(void *arg)
         }
         if (r->head->delete_requested || r->head->state == SPOOL_HELD) {
             /* An operator deleted or held it while it waited here. */
-            m = pop(r);
+            m = droute_pop(r);
             m->hold_requested = false;
             if (m->delete_requested)
                 dremove_queue(m, "deleted by operator");
@@ -277,17 +145,17 @@ static void *worker_main(void *arg)
                 dsched_update(m);
             continue;
         }
-        if ((wait_ms = rate_wait_ms(r, clock_mono_ms())) > 0) {
+        if ((wait_ms = drate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
             clock_real_deadline(&until, wait_ms);
             pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
             continue;
         }
-        m = pop(r);
+        m = droute_pop(r);
         m->in_flight = true;
         started = clock_mono_ms();
-        slot = rate_record(r, started);
+        slot = drate_record(r, started);
         if (r->generation != session_generation || gen != delivery.gen) {
             /* New settings (a corrected password, another host), or a
              * reload (new keyring, CA files reread): new session. */
@@ -304,7 +172,7 @@ static void *worker_main(void *arg)
         }
         route_copy(&settings, &r->route);
         ctx.conf = conf_ref(delivery.conf);
-        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : dtls_context(gen, &settings);
+        ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : tls_cache_get(&gen->tls, settings.ca_file, settings.tls_verify);
         ctx.spool = delivery.spool;
         ctx.vault = gen->vault;
         ctx.route_key = r->key;
@@ -327,7 +195,7 @@ static void *worker_main(void *arg)
             r->connecting--;
             connecting = false;
         }
-        rate_finish(r, slot, started);
+        drate_finish(r, slot, started);
         if (res.gone) {
             dindex_remove(m);
             continue;
@@ -349,7 +217,7 @@ static void *worker_main(void *arg)
             dremove_queue(m, "deleted by operator");
             continue;
         }
-        apply_outcome(r, m, &res);
+        doutcome_apply(r, m, &res);
     }
     if (connecting)
         r->connecting--;
@@ -428,7 +296,7 @@ static void drain(struct droute *r)
 {
     struct dmsg *m;
 
-    while ((m = pop(r)) != NULL) {
+    while ((m = droute_pop(r)) != NULL) {
         m->next_attempt = 0;
         dsched_update(m);
     }
@@ -454,49 +322,6 @@ void droute_unlink(struct dmsg *m)
     m->route_next = NULL;
 }
 
-/* The breaker opened: hold every message of route key.  The state files are
- * written by the scheduler thread, never under the lock. */
-void droute_hold_messages(const char *key, const char *reason)
-{
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD || m->removing)
-            continue;
-        if (strcmp(droute_key_of(m->tenant), key) != 0)
-            continue;
-        if (m->in_flight) {
-            m->hold_requested = true;
-            continue;
-        }
-        if (m->on_route)
-            droute_unlink(m);
-        dmsg_set_state(m, SPOOL_HELD);
-        m->held_by_breaker = true;
-        dwrite_queue(m, SPOOL_HELD, false, reason);
-    }
-}
-
-/* Release what the breaker held on route key (settings changed). */
-static void release_breaker(const char *key)
-{
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
-        if (!m->held_by_breaker || m->state != SPOOL_HELD
-            || strcmp(droute_key_of(m->tenant), key) != 0)
-            continue;
-        m->held_by_breaker = false;
-        dmsg_set_state(m, SPOOL_QUEUED);
-        m->next_attempt = 0;
-        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
-    }
-}
-
-void droute_release(struct droute *r)
-{
-    r->held = false;
-    r->auth_failures = 0;
-    release_breaker(r->key);
-    pthread_cond_broadcast(&r->cond);
-}
-
 void droute_refresh_all(void)
 {
     for (struct droute *r = delivery.routes, *next; r; r = next) {
@@ -516,52 +341,18 @@ void droute_refresh_all(void)
                 retire_if_unused(r);
             continue;
         }
-        if (!route_same(&r->route, settings)) {
+        if (!route_equal(&r->route, settings)) {
             int old_rate = r->route.rate_limit;
 
             route_free(&r->route);
             route_copy(&r->route, settings);
             r->generation++;
             if (r->route.rate_limit != old_rate)
-                set_rate(r);
+                drate_set(r);
             msg_info("-", "route=%s settings changed: sessions renewed%s", r->key,
                      r->held ? ", circuit breaker released" : "");
             droute_release(r);
         }
-    }
-}
-
-struct tls_client_ctx *dtls_context(struct dgen *g, const struct route *route)
-{
-    struct tls_error terr;
-    struct dtls *d;
-
-    for (d = g->tls; d; d = d->next)
-        if (d->verify == route->tls_verify && str_equal(d->ca_file, route->ca_file))
-            return d->ctx;
-    d = mycalloc(1, sizeof(*d));
-    d->ca_file = mystrdup_or_null(route->ca_file);
-    d->verify = route->tls_verify;
-    if ((d->ctx = tls_client_ctx_new(route->ca_file, route->tls_verify, &terr)) == NULL) {
-        /* Not cached: the session builds its own and reports the error. */
-        myfree(d->ca_file);
-        myfree(d);
-        return NULL;
-    }
-    d->next = g->tls;
-    g->tls = d;
-    return d->ctx;
-}
-
-void dtls_free_list(struct dtls *d)
-{
-    while (d) {
-        struct dtls *next = d->next;
-
-        tls_client_ctx_free(d->ctx);
-        myfree(d->ca_file);
-        myfree(d);
-        d = next;
     }
 }
 

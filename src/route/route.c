@@ -110,6 +110,24 @@ int route_parse(const config_setting_t *g, struct route *r, bool require_host,
     return 0;
 }
 
+/* One comparison of routes (reload: whether sessions must be renewed). */
+static bool str_same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+bool route_equal(const struct route *a, const struct route *b)
+{
+    return str_same(a->host, b->host) && a->port == b->port && a->tls == b->tls
+        && str_same(a->username, b->username) && str_same(a->password, b->password)
+        && str_same(a->sender, b->sender) && str_same(a->ca_file, b->ca_file)
+        && a->tls_verify == b->tls_verify && a->rewrite_sender == b->rewrite_sender
+        && a->rewrite_from == b->rewrite_from && a->max_connections == b->max_connections
+        && a->rate_limit == b->rate_limit && str_same(a->bind_address, b->bind_address)
+        && a->insecure_plaintext == b->insecure_plaintext && a->auth == b->auth
+        && route_oauth_equal(&a->oauth, &b->oauth);
+}
+
 void route_copy(struct route *dst, const struct route *src)
 {
     *dst = *src;
