@@ -16,6 +16,7 @@ noinst_HEADERS += \
 	include/tenantrelay/route_policy.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \
+	include/tenantrelay/str.h \
 	include/tenantrelay/tenant.h \
 	include/tenantrelay/timefmt.h \
 	include/tenantrelay/tmpfile.h \

@@ -16,6 +16,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
@@ -78,17 +79,13 @@ static void add_field(struct dbuf *f, const char *name)
     dbuf_append_str(f, name);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 /* A flag's value over a field: "" clears an optional one. */
 static void set_str(char **dst, const char *val, const char *name, struct dbuf *changed)
 {
     const char *v = val && *val ? val : NULL;
 
-    if (val == NULL || str_eq(*dst, v))
+    if (val == NULL || str_same(*dst, v))
         return;
     myfree(*dst);
     *dst = mystrdup_or_null(v);

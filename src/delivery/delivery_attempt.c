@@ -29,6 +29,7 @@
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/retry.h"
 #include "tenantrelay/rewrite.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 #include "tenantrelay/vault.h"
@@ -351,10 +352,6 @@ static void unreadable(const struct attempt_ctx *ctx, struct dmsg *m, const char
     spool_state_free(&st);
 }
 
-static bool same_tenant(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
 
 /* Relayed safely (SPEC §4): no line over 998 octets leaves, and 8-bit
  * content goes to an upstream without 8BITMIME as 7-bit, the decoded
@@ -433,7 +430,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         goto done;
     }
     have_env = true;
-    if (!same_tenant(env.tenant, m->tenant)) {
+    if (!str_same(env.tenant, m->tenant)) {
         /* Indexed while its envelope could not be read (tenant unknown):
          * never delivered by a route chosen without it; rescheduled. */
         res->retenant = true;

@@ -8,6 +8,7 @@
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/str.h"
 
 const char *const route_keys[] = {
     "host", "port", "tls", "username", "password", "sender", "ca_file", "tls_verify",
@@ -110,11 +111,6 @@ int route_parse(const config_setting_t *g, struct route *r, bool require_host,
     return 0;
 }
 
-/* One comparison of routes (reload: whether sessions must be renewed). */
-static bool str_same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
 
 bool route_equal(const struct route *a, const struct route *b)
 {

@@ -11,6 +11,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/route.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/vault.h"
 
 const char *const route_auth_names[] = { "password", "xoauth2", NULL };
@@ -194,18 +195,14 @@ int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_er
     return 0;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b)
 {
-    return a->provider == b->provider && str_eq(a->directory, b->directory)
-           && str_eq(a->token_url, b->token_url) && str_eq(a->client_id, b->client_id)
-           && str_eq(a->client_secret, b->client_secret) && str_eq(a->client_cert_file, b->client_cert_file)
-           && str_eq(a->client_key, b->client_key) && str_eq(a->service_account, b->service_account)
-           && str_eq(a->scope, b->scope) && str_eq(a->assertion_alg, b->assertion_alg);
+    return a->provider == b->provider && str_same(a->directory, b->directory)
+           && str_same(a->token_url, b->token_url) && str_same(a->client_id, b->client_id)
+           && str_same(a->client_secret, b->client_secret) && str_same(a->client_cert_file, b->client_cert_file)
+           && str_same(a->client_key, b->client_key) && str_same(a->service_account, b->service_account)
+           && str_same(a->scope, b->scope) && str_same(a->assertion_alg, b->assertion_alg);
 }
 
 bool route_oauth_settings_differ(const struct route *a, const struct route *b)
@@ -214,10 +211,10 @@ bool route_oauth_settings_differ(const struct route *a, const struct route *b)
 
     /* Sealed secrets differ by nonce on every sealing: only whether each
      * is present counts (the caller compares the secrets it was given). */
-    return a->auth != b->auth || x->provider != y->provider || !str_eq(x->directory, y->directory)
-           || !str_eq(x->token_url, y->token_url) || !str_eq(x->client_id, y->client_id)
-           || !str_eq(x->client_cert_file, y->client_cert_file) || !str_eq(x->scope, y->scope)
-           || !str_eq(x->assertion_alg, y->assertion_alg)
+    return a->auth != b->auth || x->provider != y->provider || !str_same(x->directory, y->directory)
+           || !str_same(x->token_url, y->token_url) || !str_same(x->client_id, y->client_id)
+           || !str_same(x->client_cert_file, y->client_cert_file) || !str_same(x->scope, y->scope)
+           || !str_same(x->assertion_alg, y->assertion_alg)
            || (x->client_secret == NULL) != (y->client_secret == NULL)
            || (x->client_key == NULL) != (y->client_key == NULL)
            || (x->service_account == NULL) != (y->service_account == NULL);

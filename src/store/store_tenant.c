@@ -13,12 +13,9 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tenant_write.h"
 
-static bool str_same(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 static bool list_same(char *const *a, char *const *b)
 {

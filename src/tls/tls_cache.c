@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tls.h"
 
 struct tls_cache {
@@ -19,10 +20,6 @@ struct tls_cache {
     struct tls_cache *next;
 };
 
-static bool same_file(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
 
 struct tls_client_ctx *tls_cache_get(struct tls_cache **cache, const char *ca_file, bool verify)
 {
@@ -30,7 +27,7 @@ struct tls_client_ctx *tls_cache_get(struct tls_cache **cache, const char *ca_fi
     struct tls_cache *d;
 
     for (d = *cache; d; d = d->next)
-        if (d->verify == verify && same_file(d->ca_file, ca_file))
+        if (d->verify == verify && str_same(d->ca_file, ca_file))
             return d->ctx;
     d = mycalloc(1, sizeof(*d));
     d->ca_file = mystrdup_or_null(ca_file);

@@ -21,6 +21,7 @@
 #include "tenantrelay/route_policy.h"
 #include "tenantrelay/store.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
 
@@ -99,10 +100,6 @@ static void set_string(char **dst, const char *val, const char *name, struct dbu
     add_field(changed, name);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 /* Lower-case, check and de-duplicate a list of domains or addresses. */
 static int check_names(char **v, bool addresses, struct tenant_update_result *res)
@@ -344,7 +341,7 @@ static bool same_secret(const struct conf *conf, const char *id, const char *x, 
     char err[512];
     bool same = false;
 
-    if (str_eq(x, y))
+    if (str_same(x, y))
         return true;
     if (x == NULL || y == NULL
         || (v = vault_load(conf->key_file, conf->key_credential, conf->user, err, sizeof(err))) == NULL)
@@ -365,7 +362,7 @@ static void probed_diff(const struct conf *conf, const struct tenant_update *u, 
 {
     const struct route *p = &probed->route, *n = &now->route;
 
-    if (!str_eq(p->host, n->host))
+    if (!str_same(p->host, n->host))
         add_field(diff, "host");
     if (p->port != n->port)
         add_field(diff, "port");
@@ -373,17 +370,17 @@ static void probed_diff(const struct conf *conf, const struct tenant_update *u, 
         add_field(diff, "tls");
     if (p->insecure_plaintext != n->insecure_plaintext)
         add_field(diff, "insecure_plaintext");
-    if (!str_eq(p->username, n->username))
+    if (!str_same(p->username, n->username))
         add_field(diff, "username");
     if (!own_secret && !same_secret(conf, now->id, p->password, n->password))
         add_field(diff, "password");
-    if (!str_eq(p->sender, n->sender))
+    if (!str_same(p->sender, n->sender))
         add_field(diff, "sender");
-    if (!str_eq(p->ca_file, n->ca_file))
+    if (!str_same(p->ca_file, n->ca_file))
         add_field(diff, "ca_file");
     if (p->tls_verify != n->tls_verify)
         add_field(diff, "tls_verify");
-    if (!str_eq(p->bind_address, n->bind_address))
+    if (!str_same(p->bind_address, n->bind_address))
         add_field(diff, "bind_address");
     if (u->extra_differs && u->extra_differs(p, n))
         add_field(diff, "oauth");
