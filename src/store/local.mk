@@ -8,5 +8,6 @@ libtenantrelay_a_SOURCES += \
 	src/store/store_pg_schema.c \
 	src/store/store_pg_write.c \
 	src/store/store_snapshot.c \
-	src/store/store_tenant.c
+	src/store/store_tenant.c \
+	src/store/store_uri.c
 noinst_HEADERS += include/tenantrelay/store.h include/tenantrelay/store_live.h
