@@ -16,6 +16,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store.h"
 #include "tenantrelay/tenant_write.h"
+#include "../../src/store/store_backend.h"
 
 static char dir[64], store_path[128], log_path[128];
 static struct conf conf;
@@ -165,12 +166,33 @@ static void test_display_name(void **state)
     assert_false(store_is_pg("/var/lib/postgresql://x"));
 }
 
+/* The backend comes from the setting alone; the file backend's two loads
+ * differ only on a store that does not exist yet. */
+static void test_backend_for(void **state)
+{
+    struct conf_error err = { "" };
+    struct tenant_store *s;
+
+    assert_ptr_equal(store_backend_for("postgresql://u@db/tr"), &store_backend_pg);
+    assert_ptr_equal(store_backend_for("postgres://db/tr"), &store_backend_pg);
+    assert_ptr_equal(store_backend_for(store_path), &store_backend_file);
+    assert_string_equal(store_backend_pg.name, "postgresql");
+    assert_string_equal(store_backend_file.name, "file");
+    s = store_load(&conf, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(tenant_store_count(s), 0);
+    tenant_store_free(s);
+    assert_null(store_load_whole(&conf, NULL, &err));
+    assert_true(err.text[0] != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims_remove_enable, setup, teardown),
         cmocka_unit_test(test_display_name),
+        cmocka_unit_test_setup_teardown(test_backend_for, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
