@@ -166,6 +166,39 @@ static void test_display_name(void **state)
     assert_false(store_is_pg("/var/lib/postgresql://x"));
 }
 
+/* The optimistic check's route part is route_equal(), except that a
+ * password route's oauth group (meaningless there) never counts. */
+static void test_tenant_same_route(void **state)
+{
+    struct tenant a, b;
+
+    make(&a, "acme", "acme.test");
+    make(&b, "acme", "acme.test");
+    assert_true(store_tenant_same(&a, &b));
+    assert_true(store_tenant_same(NULL, NULL));
+    assert_false(store_tenant_same(&a, NULL));
+    b.route.max_connections = 9;
+    assert_false(store_tenant_same(&a, &b));
+    b.route.max_connections = a.route.max_connections;
+    myfree(b.route.bind_address);
+    b.route.bind_address = mystrdup("192.0.2.1");
+    assert_false(store_tenant_same(&a, &b));
+    myfree(b.route.bind_address);
+    b.route.bind_address = NULL;
+    /* A leftover group on a password route: still the same record. */
+    b.route.oauth.client_id = mystrdup("left-over");
+    assert_true(store_tenant_same(&a, &b));
+    /* On xoauth2 routes the group is compared. */
+    a.route.auth = b.route.auth = ROUTE_AUTH_XOAUTH2;
+    assert_false(store_tenant_same(&a, &b));
+    a.route.oauth.client_id = mystrdup("left-over");
+    assert_true(store_tenant_same(&a, &b));
+    b.route.auth = ROUTE_AUTH_PASSWORD;
+    assert_false(store_tenant_same(&a, &b));
+    tenant_free_fields(&a);
+    tenant_free_fields(&b);
+}
+
 /* The backend comes from the setting alone; the file backend's two loads
  * differ only on a store that does not exist yet. */
 static void test_backend_for(void **state)
@@ -192,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims_remove_enable, setup, teardown),
         cmocka_unit_test(test_display_name),
+        cmocka_unit_test(test_tenant_same_route),
         cmocka_unit_test_setup_teardown(test_backend_for, setup, teardown),
     };
 
