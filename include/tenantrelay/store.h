@@ -19,6 +19,18 @@
  * to another one (nothing saved; tenantrelayctl exits 75).  Only sealed
  * tokens ever reach a backend.  Library functions, so that tenantrelayctl
  * and the HTTP API share them.
+ *
+ * Backends: each is one table of operations, struct store_backend
+ * (src/store/store_backend.h: load, load_whole, txn_begin/view/commit/end;
+ * lookups stay on the snapshot), and store.c calls only through the table
+ * store_backend_for() picks from tenant_store.  A third backend: one file
+ * src/store/store_NAME.c defining const struct store_backend
+ * store_backend_NAME (its internals in files of its own as it grows), its
+ * extern in store_backend.h, and one line in store_backend_for() that
+ * recognises its tenant_store values (store_display_name() in
+ * src/store/store_uri.c too if they can carry a password); then run
+ * tests/integration/test_store_backends.sh's table against it.  Callers
+ * see only this header.
  */
 #ifndef TENANTRELAY_STORE_H
 #define TENANTRELAY_STORE_H

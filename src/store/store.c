@@ -1,137 +1,83 @@
 /*
- * store.c - the tenant-store interface (store.h): picks the backend from
- * the tenant_store setting; the file backend's transaction is the flock,
- * the partial load and the atomic rewrite of src/tenant/.
+ * store.c - the tenant-store interface (store.h): picks the backend
+ * (store_backend.h) once per call from the tenant_store setting and calls
+ * through its table; what is the same for every backend stays here (the
+ * daemon's live snapshot first, the version 0 default).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store_live.h"
-#include "tenantrelay/tenant_write.h"
-#include "store_int.h"
+#include "store_backend.h"
 
 struct store_txn {
-    const struct conf *conf;
-    int lock;                   /* file store: the flock fd */
-    struct tenant_store *view;  /* file store */
-    struct store_pg_txn *pg;    /* PostgreSQL store */
+    const struct store_backend *be;
+    void *impl;                 /* the backend's own transaction */
 };
 
-bool store_is_pg(const char *s)
+const struct store_backend *store_backend_for(const char *tenant_store)
 {
-    return s && (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0);
+    /* One line per backend; a plain path is the file store. */
+    if (store_is_pg(tenant_store))
+        return &store_backend_pg;
+    return &store_backend_file;
 }
 
-const char *store_display_name(const char *s, char *buf, size_t len)
+/* In a daemon the live copy answers (only ever active for the setting it
+ * watches, so a backend without one never finds it). */
+static struct tenant_store *load_live(const struct conf *conf, uint64_t *version)
 {
-    const char *auth, *at, *colon, *end;
-
-    if (!store_is_pg(s)) {
-        snprintf(buf, len, "%s", s);
-        return buf;
-    }
-    auth = strstr(s, "://") + 3;
-    end = auth + strcspn(auth, "/?");
-    at = memchr(auth, '@', (size_t)(end - auth));
-    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    /* scheme://user[:password]@host:port/db[?query]: drop password and query. */
-    if (colon)
-        snprintf(buf, len, "%.*s:***%.*s", (int)(colon - s), s, (int)(strcspn(at, "?")), at);
-    else
-        snprintf(buf, len, "%.*s", (int)strcspn(s, "?"), s);
-    return buf;
-}
-
-static struct tenant_store *load_any(const struct conf *conf, bool whole, uint64_t *version,
-                                     struct conf_error *err)
-{
-    struct tenant_store *s;
-
     if (version)
         *version = 0;
-    if ((s = store_live_acquire(conf->tenant_store, version, NULL)) != NULL)
-        return s;
-    if (store_is_pg(conf->tenant_store))
-        return store_pg_load(conf->tenant_store, version, err);
-    return whole ? tenant_store_load_whole(conf->tenant_store, err)
-                 : tenant_store_load(conf->tenant_store, err);
+    return store_live_acquire(conf->tenant_store, version, NULL);
 }
 
 struct tenant_store *store_load(const struct conf *conf, uint64_t *version, struct conf_error *err)
 {
-    return load_any(conf, false, version, err);
+    struct tenant_store *s = load_live(conf, version);
+
+    return s ? s : store_backend_for(conf->tenant_store)->load(conf, version, err);
 }
 
 struct tenant_store *store_load_whole(const struct conf *conf, uint64_t *version,
                                       struct conf_error *err)
 {
-    return load_any(conf, true, version, err);
+    struct tenant_store *s = load_live(conf, version);
+
+    return s ? s : store_backend_for(conf->tenant_store)->load_whole(conf, version, err);
 }
 
 struct store_txn *store_txn_begin(const struct conf *conf, const char *id, char *const *domains,
                                   char *const *addresses, struct conf_error *err)
 {
-    struct store_txn *t = mycalloc(1, sizeof(*t));
+    const struct store_backend *be = store_backend_for(conf->tenant_store);
+    void *impl = be->txn_begin(conf, id, domains, addresses, err);
+    struct store_txn *t;
 
-    t->conf = conf;
-    t->lock = -1;
-    if (store_is_pg(conf->tenant_store)) {
-        if ((t->pg = store_pg_txn_begin(conf->tenant_store, id, domains, addresses, err)) == NULL) {
-            errno = EINVAL;
-            goto fail;
-        }
-        return t;
-    }
-    if ((t->lock = tenant_store_lock(conf->tenant_store, err)) < 0)
-        goto fail;
-    t->view = id ? tenant_store_load_for_update(conf->tenant_store, id, domains, addresses, err)
-                 : tenant_store_load(conf->tenant_store, err);
-    if (t->view == NULL) {
-        errno = EINVAL;         /* the lock was taken: the content is bad */
-        goto fail;
-    }
+    if (impl == NULL)
+        return NULL;            /* errno: the backend's */
+    t = mymalloc(sizeof(*t));
+    t->be = be;
+    t->impl = impl;
     return t;
-fail:
-    {
-        int e = errno;
-
-        store_txn_end(t);
-        errno = e;
-    }
-    return NULL;
 }
 
 const struct tenant_store *store_txn_view(const struct store_txn *t)
 {
-    return t->pg ? store_pg_txn_view(t->pg) : t->view;
+    return t->be->txn_view(t->impl);
 }
 
 enum store_result store_txn_commit(struct store_txn *t, const struct tenant *const *repl,
                                    const struct tenant *added, const char *action, const char *id,
                                    const char *fields, struct conf_error *err)
 {
-    if (t->pg)
-        return store_pg_txn_commit(t->pg, repl, added, action, id, fields, err);
-    if (tenant_store_rewrite(t->conf->tenant_store, t->view, repl, added, err) < 0)
-        return STORE_ERROR;
-    if (tenant_changelog_append(t->conf->change_log, action, id, fields, err) < 0) {
-        size_t n = strlen(err->text);
-
-        snprintf(err->text + n, sizeof(err->text) - n, " (the change itself was saved)");
-        return STORE_ERROR;
-    }
-    return STORE_OK;
+    return t->be->txn_commit(t->impl, repl, added, action, id, fields, err);
 }
 
 void store_txn_end(struct store_txn *t)
 {
     if (t == NULL)
         return;
-    store_pg_txn_end(t->pg);
-    tenant_store_free(t->view);
-    tenant_store_unlock(t->lock);
+    t->be->txn_end(t->impl);
     myfree(t);
 }

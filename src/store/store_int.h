@@ -1,6 +1,7 @@
 /*
- * store_int.h - internals shared by the tenant-store backends (store.h):
- * the PostgreSQL connection, whole-store load and write transaction.
+ * store_int.h - the PostgreSQL backend's internals, shared by its files
+ * (store_pg*.c) and the daemons' live copy (store_live.c): the connection,
+ * whole-store load and write transaction.
  */
 #ifndef TENANTRELAY_STORE_INT_H
 #define TENANTRELAY_STORE_INT_H

@@ -16,6 +16,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store.h"
 #include "tenantrelay/tenant_write.h"
+#include "../../src/store/store_backend.h"
 
 static char dir[64], store_path[128], log_path[128];
 static struct conf conf;
@@ -165,12 +166,67 @@ static void test_display_name(void **state)
     assert_false(store_is_pg("/var/lib/postgresql://x"));
 }
 
+/* The optimistic check's route part is route_equal(), except that a
+ * password route's oauth group (meaningless there) never counts. */
+static void test_tenant_same_route(void **state)
+{
+    struct tenant a, b;
+
+    make(&a, "acme", "acme.test");
+    make(&b, "acme", "acme.test");
+    assert_true(store_tenant_same(&a, &b));
+    assert_true(store_tenant_same(NULL, NULL));
+    assert_false(store_tenant_same(&a, NULL));
+    b.route.max_connections = 9;
+    assert_false(store_tenant_same(&a, &b));
+    b.route.max_connections = a.route.max_connections;
+    myfree(b.route.bind_address);
+    b.route.bind_address = mystrdup("192.0.2.1");
+    assert_false(store_tenant_same(&a, &b));
+    myfree(b.route.bind_address);
+    b.route.bind_address = NULL;
+    /* A leftover group on a password route: still the same record. */
+    b.route.oauth.client_id = mystrdup("left-over");
+    assert_true(store_tenant_same(&a, &b));
+    /* On xoauth2 routes the group is compared. */
+    a.route.auth = b.route.auth = ROUTE_AUTH_XOAUTH2;
+    assert_false(store_tenant_same(&a, &b));
+    a.route.oauth.client_id = mystrdup("left-over");
+    assert_true(store_tenant_same(&a, &b));
+    b.route.auth = ROUTE_AUTH_PASSWORD;
+    assert_false(store_tenant_same(&a, &b));
+    tenant_free_fields(&a);
+    tenant_free_fields(&b);
+}
+
+/* The backend comes from the setting alone; the file backend's two loads
+ * differ only on a store that does not exist yet. */
+static void test_backend_for(void **state)
+{
+    struct conf_error err = { "" };
+    struct tenant_store *s;
+
+    assert_ptr_equal(store_backend_for("postgresql://u@db/tr"), &store_backend_pg);
+    assert_ptr_equal(store_backend_for("postgres://db/tr"), &store_backend_pg);
+    assert_ptr_equal(store_backend_for(store_path), &store_backend_file);
+    assert_string_equal(store_backend_pg.name, "postgresql");
+    assert_string_equal(store_backend_file.name, "file");
+    s = store_load(&conf, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(tenant_store_count(s), 0);
+    tenant_store_free(s);
+    assert_null(store_load_whole(&conf, NULL, &err));
+    assert_true(err.text[0] != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_compare_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims_remove_enable, setup, teardown),
         cmocka_unit_test(test_display_name),
+        cmocka_unit_test(test_tenant_same_route),
+        cmocka_unit_test_setup_teardown(test_backend_for, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
