@@ -15,7 +15,6 @@
 
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
-#include "ctl_oauth.h"
 #include "ctl_vault.h"
 
 int ctl_status_for_errno(int e)
@@ -145,23 +144,4 @@ json_t *ctl_json_time(time_t t)
         return json_null();
     timefmt_rfc3339(t, buf, sizeof(buf));
     return json_string(buf);
-}
-
-static bool uses(const char *token, const char *id)
-{
-    char tid[VAULT_KEYID_LEN + 1];
-
-    return token && vault_token_key_id(token, tid) == VAULT_OK && strcmp(tid, id) == 0;
-}
-
-size_t ctl_key_uses(const struct conf *conf, const struct tenant_store *store, const char *id)
-{
-    size_t n = (uses(conf->default_route.password, id) ? 1 : 0) + (uses(conf->webhook.secret, id) ? 1 : 0);
-
-    n += ctl_oauth_key_uses(&conf->default_route, id);
-    for (size_t i = 0; i < tenant_store_count(store); i++) {
-        n += uses(tenant_store_at(store, i)->route.password, id);
-        n += ctl_oauth_key_uses(&tenant_store_at(store, i)->route, id);
-    }
-    return n;
 }

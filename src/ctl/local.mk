@@ -1,4 +1,4 @@
-tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
+tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c src/ctl/ctl_common.c \
 	src/ctl/ctl_apitoken.c \
 	src/ctl/ctl_audit.c \
 	src/ctl/ctl_key.c \
@@ -13,4 +13,4 @@ tenantrelayctl_SOURCES = src/ctl/tenantrelayctl.c \
 	src/ctl/ctl_oauth.c src/ctl/ctl_oauth.h src/ctl/ctl_oauth_instructions.c
 tenantrelayctl_LDADD = $(TR_LIBS)
 # Helpers of the key, seal, tenant and audit commands.
-tenantrelayctl_SOURCES += src/ctl/ctl_vault.c src/ctl/ctl_vault.h
+tenantrelayctl_SOURCES += src/ctl/ctl_vault.c src/ctl/ctl_vault.h src/ctl/ctl_key_uses.c

@@ -1,11 +1,12 @@
 /*
  * tenantrelayctl.c - the administration and audit tool: the command table
  * (model: OpenSMTPD's smtpctl) and the options shared by every command.
+ * main only calls down: the helpers every command uses (ctl_fail,
+ * ctl_conf) are in ctl_common.c.
  */
 #include "config.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -56,32 +57,6 @@ static int take_json(struct ctl_ctx *ctx, int argc, char **argv)
     }
     argv[n] = NULL;
     return n;
-}
-
-int ctl_fail(int status, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "tenantrelayctl: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    return status;
-}
-
-int ctl_not_built(struct ctl_ctx *ctx, int argc, char **argv)
-{
-    return ctl_fail(EX_UNAVAILABLE, "'%s' is not built yet in this version", argv[0]);
-}
-
-struct conf *ctl_conf(struct ctl_ctx *ctx)
-{
-    struct conf_error err = { "" };
-
-    if (ctx->conf == NULL && (ctx->conf = conf_load(ctx->config_path, &err)) == NULL)
-        fprintf(stderr, "%s\n", err.text);
-    return ctx->conf;
 }
 
 int main(int argc, char **argv)

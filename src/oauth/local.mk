@@ -4,6 +4,8 @@ noinst_HEADERS += include/tenantrelay/oauth.h
 libtenantrelay_a_SOURCES += \
 	src/oauth/oauth_cache.c \
 	src/oauth/oauth_errors.c \
+	src/oauth/oauth_global.c \
 	src/oauth/oauth_grant.c \
 	src/oauth/oauth_http.c \
-	src/oauth/oauth_jwt.c
+	src/oauth/oauth_jwt.c \
+	src/oauth/oauth_int.h

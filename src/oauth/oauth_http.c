@@ -23,12 +23,13 @@
 #include <sodium.h>
 
 #include "tenantrelay/oauth.h"
+#include "oauth_int.h"
 
 static pthread_key_t handle_key;
 static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 static int global_rc = -1;
 
-/* Every live handle, so that oauth_global_cleanup() can free those of
+/* Every live handle, so that oauth_http_cleanup() can free those of
  * threads that never exited through pthread's destructors. */
 struct handle {
     CURL *h;
@@ -43,7 +44,7 @@ static void handle_free(void *p)
     struct handle **pp, *hd = p;
     bool mine = false;
 
-    /* Only a handle still registered: oauth_global_cleanup() may have
+    /* Only a handle still registered: oauth_http_cleanup() may have
      * freed it already (a worker that ended after the daemon's stop). */
     pthread_mutex_lock(&handles_lock);
     for (pp = &handles; *pp; pp = &(*pp)->next) {
@@ -60,7 +61,7 @@ static void handle_free(void *p)
     }
 }
 
-void oauth_global_cleanup(void)
+void oauth_http_cleanup(void)
 {
     struct handle **pp = &handles;
 
@@ -79,7 +80,6 @@ void oauth_global_cleanup(void)
     pthread_mutex_unlock(&handles_lock);
     if (global_rc == 0)
         pthread_setspecific(handle_key, NULL);
-    oauth_cache_clear();
 }
 
 static void handle_key_make(void)

@@ -52,8 +52,8 @@ void smtpc_step_end(struct smtpc_result *res, long t0);
 int smtpc_fail(struct smtpc_result *res, enum smtpc_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Write all bytes (TLS or plain), bounded by timeout_ms per wait. */
-/* Shared by the steps (smtpc_proto.c). */
+/* Shared by the steps (smtpc_proto.c, smtpc_auth.c; defined in
+ * smtpc_session.c, below both). */
 /* Send the command in s->out (CRLF added here) and read the reply. */
 int smtpc_command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res);
 /* A socket that has not failed (it may be inside DATA). */
@@ -61,6 +61,7 @@ bool smtpc_connected(const struct smtpc_session *s);
 /* The opening every step shares: res reset for stage and, unless ready,
  * the step refused (SMTPC_ERR_LOCAL with refusal) before a byte is sent. */
 int smtpc_step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal);
+/* Write all bytes (TLS or plain), bounded by timeout_ms per wait. */
 int smtpc_io_write(struct smtpc_session *s, const void *buf, size_t len, int timeout_ms,
                    struct smtpc_result *res);
 /* Read one complete reply into res->reply within timeout_ms in total. */

@@ -3,7 +3,8 @@
  * MAIL/RCPT (pipelined when offered), DATA, RSET, QUIT.
  *
  * Each step fills a struct smtpc_result (see smtpc.h).  AUTH is in
- * smtpc_auth.c.
+ * smtpc_auth.c; what the steps of both share (sending a command, opening
+ * a step) in smtpc_session.c, below them.
  */
 #include "config.h"
 
@@ -30,33 +31,6 @@ static int reply_class(struct smtpc_result *res, int want, const char *what)
     if (code / 100 == 5)
         return smtpc_fail(res, SMTPC_ERR_REPLY_5XX, "%s refused: %s", what, res->reply.text);
     return smtpc_fail(res, SMTPC_ERR_PROTOCOL, "unexpected reply to %s: %s", what, res->reply.text);
-}
-
-/* Send the command in s->out (CRLF added here) and read the reply. */
-int smtpc_command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
-{
-    dbuf_append(&s->out, "\r\n", 2);
-    if (smtpc_io_write(s, s->out.data, s->out.len, timeout_ms, res) < 0)
-        return -1;
-    dbuf_reset(&s->out);
-    return smtpc_io_reply(s, timeout_ms, res);
-}
-
-/* A socket that has not failed (it may be inside DATA). */
-bool smtpc_connected(const struct smtpc_session *s)
-{
-    return s->fd >= 0 && !s->broken;
-}
-
-/* The opening every step shares: res reset for stage and, unless the
- * session is ready for it, the step refused (SMTPC_ERR_LOCAL with refusal)
- * before a byte is sent.  0, or -1. */
-int smtpc_step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal)
-{
-    smtpc_step_begin(res, stage);
-    if (!ready)
-        return smtpc_fail(res, SMTPC_ERR_LOCAL, "%s", refusal);
-    return 0;
 }
 
 static int read_greeting(struct smtpc_session *s, struct smtpc_result *res)

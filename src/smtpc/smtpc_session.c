@@ -1,7 +1,9 @@
 /*
  * smtpc_session.c - the SMTP client's session: options, name resolution,
- * TCP connection (each address in turn, bounded), and the byte I/O under
- * the protocol (plain or TLS, every wait bounded by poll).
+ * TCP connection (each address in turn, bounded), the byte I/O under
+ * the protocol (plain or TLS, every wait bounded by poll), and what every
+ * step of smtpc_proto.c and smtpc_auth.c shares (a command and its reply,
+ * the opening of a step).
  */
 #include "config.h"
 
@@ -536,4 +538,36 @@ const char *smtpc_auth_used(const struct smtpc_session *s)
 bool smtpc_usable(const struct smtpc_session *s)
 {
     return s->fd >= 0 && !s->broken && !s->in_data;
+}
+
+/*
+ * What every step shares, here below them: smtpc_proto.c (the dialogue)
+ * calls smtpc_auth.c (AUTH within smtpc_open), and both call these.
+ */
+
+/* Send the command in s->out (CRLF added here) and read the reply. */
+int smtpc_command(struct smtpc_session *s, int timeout_ms, struct smtpc_result *res)
+{
+    dbuf_append(&s->out, "\r\n", 2);
+    if (smtpc_io_write(s, s->out.data, s->out.len, timeout_ms, res) < 0)
+        return -1;
+    dbuf_reset(&s->out);
+    return smtpc_io_reply(s, timeout_ms, res);
+}
+
+/* A socket that has not failed (it may be inside DATA). */
+bool smtpc_connected(const struct smtpc_session *s)
+{
+    return s->fd >= 0 && !s->broken;
+}
+
+/* The opening every step shares: res reset for stage and, unless the
+ * session is ready for it, the step refused (SMTPC_ERR_LOCAL with refusal)
+ * before a byte is sent.  0, or -1. */
+int smtpc_step_open(struct smtpc_result *res, const char *stage, bool ready, const char *refusal)
+{
+    smtpc_step_begin(res, stage);
+    if (!ready)
+        return smtpc_fail(res, SMTPC_ERR_LOCAL, "%s", refusal);
+    return 0;
 }

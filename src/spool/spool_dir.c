@@ -116,6 +116,19 @@ struct spool *spool_open(const char *dir, bool create, char *err, size_t errlen)
     return s;
 }
 
+/* Drop the recycler's pools (spool_recycle.c fills them; the files in
+ * tmp/ stay for start-up recovery to empty).  Here, with the rest of
+ * struct spool's teardown, so that spool_dir.c never calls up into the
+ * recycler, which uses its queue ids and group commit. */
+static void free_pools(struct spool *s)
+{
+    for (int k = 0; k < SPOOL_POOLS; k++) {
+        myfree(s->pools[k].files);
+        s->pools[k].files = NULL;
+        s->pools[k].head = s->pools[k].count = 0;
+    }
+}
+
 void spool_close(struct spool *s)
 {
     if (s == NULL)
@@ -124,7 +137,7 @@ void spool_close(struct spool *s)
         close(s->queue_fd);
     if (s->tmp_fd >= 0)
         close(s->tmp_fd);
-    spool_free_pool(s);
+    free_pools(s);
     myfree(s->dir);
     myfree(s);
 }

@@ -69,8 +69,6 @@ bool spool_sync_covers(struct spool *s, unsigned long long ticket);
  * to overwrite; the writer truncates to what it wrote) to *old_size.
  * -1 with errno on failure. */
 int spool_tmp_open(struct spool *s, enum spool_pool_kind kind, char *name, off_t *old_size);
-/* Drop the pool (spool_close). */
-void spool_free_pool(struct spool *s);
 int spool_tenant_source_parse(const char *name);
 struct dbuf;
 /* The .env text of env.  -1 when a field holds a line break. */

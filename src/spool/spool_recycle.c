@@ -176,12 +176,3 @@ size_t spool_expire_free(struct spool *s, int max_idle)
     }
     return removed;
 }
-
-void spool_free_pool(struct spool *s)
-{
-    for (int k = 0; k < SPOOL_POOLS; k++) {
-        myfree(s->pools[k].files);
-        s->pools[k].files = NULL;
-        s->pools[k].head = s->pools[k].count = 0;
-    }
-}
