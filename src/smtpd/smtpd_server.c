@@ -32,7 +32,7 @@
 #include "tenantrelay/resolve.h"
 #include "tenantrelay/server.h"
 #include "tenantrelay/smtpd.h"
-#include "tenantrelay/smtpd_tls.h"
+#include "tenantrelay/tls.h"
 #include "tenantrelay/spool.h"
 #include "tenantrelay/store.h"
 #include "tenantrelay/store_live.h"
@@ -122,7 +122,7 @@ static struct server_snap *snap_new(struct conf *conf, struct tenant_store *stor
 
         if (l->tls_cert == NULL)
             continue;
-        if ((s->tls[i] = smtpd_tls_context(l->tls_cert, l->tls_key, err, sizeof(err))) == NULL) {
+        if ((s->tls[i] = tls_server_context(l->tls_cert, l->tls_key, err, sizeof(err))) == NULL) {
             msg_error("-", "listen address=%s port=%d: %s", l->address, l->port, err);
             snap_unref_locked(s);    /* not shared yet: no lock needed */
             return NULL;
