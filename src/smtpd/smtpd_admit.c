@@ -50,10 +50,8 @@ static void stress_update_locked(int max)
 
 void smtpd_admit_refuse(int fd, const char *text, const char *host)
 {
-    char line[256];
+    char line[256], drain[4096];
     int len = snprintf(line, sizeof(line), "%.9s %s %s\r\n", text, host, text + 10);
-
-    char drain[4096];
 
     /* A fresh socket has room for one line: never block the accept loop. */
     if (send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {

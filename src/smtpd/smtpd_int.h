@@ -9,6 +9,10 @@
  *   smtpd_snapshot.c  the configuration a session runs under; reloads
  *   smtpd_admit.c     admission: allowed networks, session caps, stress mode
  *   smtpd_server.c    the session thread; start, accept, stop
+ *
+ * Under them all, calling none of them: the session (smtpd_session.c,
+ * smtpd_params.c, smtpd_data.c), its clock (smtpd_fair.c), the threads
+ * (smtpd_pool.c).
  */
 #ifndef TENANTRELAY_SMTPD_INT_H
 #define TENANTRELAY_SMTPD_INT_H
