@@ -1,7 +1,11 @@
 /*
- * server.h - what tenantrelayd runs behind its listening sockets: SMTP
- * sessions, the spool and the delivery scheduler.  tenantrelayd.c owns the
- * sockets and signals; the server owns everything that happens after accept.
+ * server.h - the SMTP listener behind tenantrelayd's sockets: it admits
+ * accepted connections and runs their sessions (src/smtpd).
+ *
+ * tenantrelayd.c owns the listening sockets, the accept loop, the signals
+ * and the spool (it opens and closes it).  The server only writes each
+ * accepted message into the spool it is given, and reports it through the
+ * queued hook; the daemon hands it on to delivery, a module of its own.
  */
 #ifndef TENANTRELAY_SERVER_H
 #define TENANTRELAY_SERVER_H
@@ -39,9 +43,10 @@ void server_discard(struct server_snap *snap);
  * more); false when some still run (the caller must not free the spool). */
 bool server_stop(void);
 
-/* Called with each message's envelope right after it is committed (and
- * before the client gets its 250): delivery schedules it.  Set once,
- * before the first accept. */
+/* Called with each message's envelope right after it is committed to the
+ * spool (and before the client gets its 250), from the session's thread;
+ * the daemon's hook hands it to delivery.  Set once, before the first
+ * accept. */
 void server_set_queued_hook(void (*hook)(const struct spool_envelope *env));
 
 #endif

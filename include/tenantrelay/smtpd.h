@@ -4,9 +4,10 @@
  *
  * Nothing here touches a socket: bytes go in through smtpd_session_input(),
  * replies come out in smtpd_session_output(), and the few side effects
- * (spool file, commit) go through struct smtpd_ops.  The socket, TLS,
- * timeouts and session caps live in smtpd_server.c; unit tests and fuzzers
- * drive the same code from memory buffers.
+ * (spool file, commit) go through struct smtpd_ops.  The socket and TLS
+ * (smtpd_io.c), timeouts (smtpd_server.c) and session caps (smtpd_admit.c)
+ * live elsewhere; unit tests and fuzzers drive the same code from memory
+ * buffers.
  *
  * Memory per session is bounded whatever the client sends: the input buffer
  * (SMTPD_INBUF), the header section (SMTPD_MAX_HEADER), max_recipients

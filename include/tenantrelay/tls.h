@@ -1,5 +1,11 @@
 /*
- * tls.h - OpenSSL 3 client side: contexts and connections to upstreams.
+ * tls.h - OpenSSL 3 for both directions of SMTP.
+ *
+ * Client side (tls_client.c, tls_cache.c): contexts and connections to
+ * upstreams, with the verification a route asks for, and a cache of
+ * contexts per trust setting.  Server side (tls_server.c): only the context
+ * a listen entry's STARTTLS needs; the handshake and the record I/O run in
+ * the listener, which owns the socket and its deadlines.
  *
  * A tls_client_ctx holds the policy of one route (trust store or ca_file,
  * verification on or off, TLS 1.2 minimum); it may be shared by threads.
@@ -25,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <openssl/types.h>
 
 /* Failure classes the SMTP client maps onto its own error classes. */
 enum tls_status {
@@ -119,5 +126,12 @@ void tls_conn_free(struct tls_conn *c, bool polite);
 
 /* Whether text is an IPv4 or IPv6 literal (no SNI, IP-address check). */
 bool tls_host_is_ip(const char *host);
+
+/* ---- server side ---- */
+
+/* The STARTTLS context of one listen entry: cert (PEM chain) and key, TLS
+ * 1.2 at least, no renegotiation or compression.  The caller owns it
+ * (SSL_CTX_free).  NULL with the reason in err. */
+SSL_CTX *tls_server_context(const char *cert, const char *key, char *err, size_t errlen);
 
 #endif
