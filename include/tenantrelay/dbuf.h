@@ -27,6 +27,8 @@ void dbuf_reserve(struct dbuf *b, size_t extra);
 void dbuf_append(struct dbuf *b, const void *data, size_t len);
 void dbuf_append_str(struct dbuf *b, const char *s);
 void dbuf_append_char(struct dbuf *b, char c);
+/* Append item to a comma-separated list ("a,b"): the changed-field lists. */
+void dbuf_append_list(struct dbuf *b, const char *item);
 void dbuf_printf(struct dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dbuf_vprintf(struct dbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */

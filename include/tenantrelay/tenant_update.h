@@ -56,6 +56,30 @@ struct tenant_update {
     void *on_step_arg;
 };
 
+/* A change of a route's OAuth2 settings (SPEC §8), from tenantrelayctl's
+ * --auth/--oauth-* flags or the HTTP API's "auth" and "oauth" fields, so
+ * that both merge them by one rule (tenant_update_oauth.c).  -1 / NULL:
+ * not given; "" clears an optional string. */
+struct tenant_update_oauth {
+    int auth;                   /* -1, else enum route_auth */
+    int provider;               /* -1, else enum route_oauth_provider */
+    const char *directory, *token_url, *client_id, *client_cert_file, *scope, *assertion_alg;
+};
+
+/* Fill o with "nothing given". */
+void tenant_update_oauth_init(struct tenant_update_oauth *o);
+/* Merge o over r, appending the name of each changed field to changed.
+ * Switching to password auth drops the oauth group; switching to xoauth2
+ * drops the password (the token replaces it). */
+void tenant_update_oauth_merge(struct route *r, const struct tenant_update_oauth *o, struct dbuf *changed);
+/* Seal secret (open, len bytes) for tenant id with v under its vault field
+ * (OAUTH_FIELD_*) into r; a secret of the other kind (client secret vs
+ * certificate key and file) is dropped, the field named in changed.  0, or
+ * -1 with why in err (nothing changed). */
+int tenant_update_oauth_seal(struct route *r, const struct vault *v, const char *id, const char *field,
+                             const unsigned char *secret, size_t len, struct dbuf *changed, char *err,
+                             size_t errlen);
+
 /* The outcome.  status uses tenantrelayctl's exit codes: 0 saved or
  * nothing changed, 1 probe failed (nothing saved), 64 usage, 65 bad data,
  * 73/74/77 store errors, 75 raced with another change (nothing saved),

@@ -57,6 +57,13 @@ void dbuf_append_str(struct dbuf *b, const char *s)
     dbuf_append(b, s, strlen(s));
 }
 
+void dbuf_append_list(struct dbuf *b, const char *item)
+{
+    if (b->len)
+        dbuf_append_char(b, ',');
+    dbuf_append_str(b, item);
+}
+
 void dbuf_append_char(struct dbuf *b, char c)
 {
     dbuf_append(b, &c, 1);

@@ -17,6 +17,7 @@
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
 #include "tenantrelay/str.h"
+#include "tenantrelay/tenant_update.h"
 #include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
@@ -72,66 +73,26 @@ int ctl_oauth_secret_read(const struct ctl_route_flags *f, unsigned char **out, 
     return 0;
 }
 
-static void add_field(struct dbuf *f, const char *name)
-{
-    if (f->len)
-        dbuf_append_char(f, ',');
-    dbuf_append_str(f, name);
-}
-
-
-/* A flag's value over a field: "" clears an optional one. */
-static void set_str(char **dst, const char *val, const char *name, struct dbuf *changed)
-{
-    const char *v = val && *val ? val : NULL;
-
-    if (val == NULL || str_same(*dst, v))
-        return;
-    myfree(*dst);
-    *dst = mystrdup_or_null(v);
-    add_field(changed, name);
-}
-
-/* Flags over r->oauth, the secret left to the caller. */
+/* Flags over r's auth and oauth group, the secret left to the caller. */
 static void merge_flags(struct route *r, const struct ctl_route_flags *f, struct dbuf *changed)
 {
-    struct route_oauth *o = &r->oauth;
+    struct tenant_update_oauth o;
     char abs[PATH_MAX];
 
-    if (f->auth) {
-        enum route_auth a = strcmp(f->auth, "xoauth2") == 0 ? ROUTE_AUTH_XOAUTH2 : ROUTE_AUTH_PASSWORD;
-
-        if (a != r->auth) {
-            r->auth = a;
-            add_field(changed, "auth");
-            if (a == ROUTE_AUTH_PASSWORD) {
-                route_oauth_free(o);
-                add_field(changed, "oauth");
-            } else if (r->password) {
-                myfree(r->password);    /* the token replaces the password */
-                r->password = NULL;
-                add_field(changed, "password");
-            }
-        }
-    }
-    if (f->oauth_provider) {
-        enum route_oauth_provider p = (enum route_oauth_provider)index_of(route_oauth_provider_names,
-                                                                          f->oauth_provider);
-
-        if (p != o->provider) {
-            o->provider = p;
-            add_field(changed, "oauth.provider");
-        }
-    }
-    set_str(&o->directory, f->oauth_directory, "oauth.directory", changed);
-    set_str(&o->token_url, f->oauth_token_url, "oauth.token_url", changed);
-    set_str(&o->client_id, f->oauth_client_id, "oauth.client_id", changed);
-    set_str(&o->scope, f->oauth_scope, "oauth.scope", changed);
-    set_str(&o->assertion_alg, f->oauth_assertion_alg, "oauth.assertion_alg", changed);
+    tenant_update_oauth_init(&o);
+    if (f->auth)
+        o.auth = strcmp(f->auth, "xoauth2") == 0 ? ROUTE_AUTH_XOAUTH2 : ROUTE_AUTH_PASSWORD;
+    if (f->oauth_provider)
+        o.provider = index_of(route_oauth_provider_names, f->oauth_provider);
+    o.directory = f->oauth_directory;
+    o.token_url = f->oauth_token_url;
+    o.client_id = f->oauth_client_id;
+    o.scope = f->oauth_scope;
+    o.assertion_alg = f->oauth_assertion_alg;
     /* The daemon runs elsewhere (another cwd): an absolute path. */
     if (f->oauth_cert_file)
-        set_str(&o->client_cert_file, *f->oauth_cert_file && realpath(f->oauth_cert_file, abs) ? abs
-                                      : f->oauth_cert_file, "oauth.client_cert_file", changed);
+        o.client_cert_file = *f->oauth_cert_file && realpath(f->oauth_cert_file, abs) ? abs : f->oauth_cert_file;
+    tenant_update_oauth_merge(r, &o, changed);
 }
 
 /* Which sealed field this command's secret is, given the merged settings. */
@@ -156,7 +117,6 @@ int ctl_oauth_apply(struct ctl_ctx *ctx, const char *id, struct route *r, const 
 {
     char **slot = NULL;
     const char *field;
-    char *token = NULL;
     char err[512];
     struct vault *v;
     int status = 0;
@@ -171,27 +131,10 @@ int ctl_oauth_apply(struct ctl_ctx *ctx, const char *id, struct route *r, const 
     field = secret_field(r, f, &slot);
     if ((v = ctl_vault_load(ctx, &status)) == NULL)
         return status;
-    if (vault_seal(v, id, field, secret, len, &token, err, sizeof(err)) < 0)
+    if (tenant_update_oauth_seal(r, v, id, field, secret, len, changed, err, sizeof(err)) < 0)
         status = ctl_fail(EX_DATAERR, "%s", err);
     vault_free(v);
-    if (status)
-        return status;
-    myfree(*slot);
-    *slot = token;
-    /* A secret of one kind replaces the others (secret vs certificate). */
-    if (slot != &r->oauth.client_secret && r->oauth.client_secret) {
-        myfree(r->oauth.client_secret);
-        r->oauth.client_secret = NULL;
-    }
-    if (slot == &r->oauth.client_secret && r->oauth.client_key) {
-        myfree(r->oauth.client_key);
-        myfree(r->oauth.client_cert_file);
-        r->oauth.client_key = r->oauth.client_cert_file = NULL;
-    }
-    add_field(changed, strcmp(field, OAUTH_FIELD_CLIENT_SECRET) == 0 ? "oauth.client_secret"
-                       : strcmp(field, OAUTH_FIELD_CLIENT_KEY) == 0 ? "oauth.client_key"
-                       : "oauth.service_account");
-    return 0;
+    return status;
 }
 
 int ctl_oauth_test_route(const struct ctl_route_flags *f, struct route *r)

@@ -15,6 +15,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
+#include "tenantrelay/tenant_update.h"
 #include "http_int.h"
 
 static const char *const oauth_keys[] = {
@@ -121,56 +122,18 @@ void http_oauth_free(struct http_oauth *o)
     o->secret = NULL;
 }
 
-static void add_field(struct dbuf *f, const char *name)
-{
-    if (f->len)
-        dbuf_append_char(f, ',');
-    dbuf_append_str(f, name);
-}
-
-static void set_str(char **dst, const char *val, const char *name, struct dbuf *changed)
-{
-    const char *v = val && *val ? val : NULL;
-
-    if (val == NULL || (*dst == NULL && v == NULL) || (*dst && v && strcmp(*dst, v) == 0))
-        return;
-    myfree(*dst);
-    *dst = mystrdup_or_null(v);
-    add_field(changed, name);
-}
-
 int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg)
 {
     struct http_oauth_merge *m = arg;
     const struct http_oauth *o = m->req;
-    struct route_oauth *g = &r->oauth;
-    char **slot;
-    char *token = NULL;
+    const struct tenant_update_oauth settings = {
+        o->auth, o->provider, o->directory, o->token_url, o->client_id, o->client_cert_file, o->scope,
+        o->assertion_alg,
+    };
 
     if (!o->given)
         return 0;
-    if (o->auth >= 0 && (enum route_auth)o->auth != r->auth) {
-        r->auth = (enum route_auth)o->auth;
-        add_field(changed, "auth");
-        if (r->auth == ROUTE_AUTH_PASSWORD) {
-            route_oauth_free(g);
-            add_field(changed, "oauth");
-        } else if (r->password) {
-            myfree(r->password);        /* the token replaces the password */
-            r->password = NULL;
-            add_field(changed, "password");
-        }
-    }
-    if (o->provider >= 0 && (enum route_oauth_provider)o->provider != g->provider) {
-        g->provider = (enum route_oauth_provider)o->provider;
-        add_field(changed, "oauth.provider");
-    }
-    set_str(&g->directory, o->directory, "oauth.directory", changed);
-    set_str(&g->token_url, o->token_url, "oauth.token_url", changed);
-    set_str(&g->client_id, o->client_id, "oauth.client_id", changed);
-    set_str(&g->client_cert_file, o->client_cert_file, "oauth.client_cert_file", changed);
-    set_str(&g->scope, o->scope, "oauth.scope", changed);
-    set_str(&g->assertion_alg, o->assertion_alg, "oauth.assertion_alg", changed);
+    tenant_update_oauth_merge(r, &settings, changed);
     if (o->secret == NULL)
         return 0;
     if (r->auth != ROUTE_AUTH_XOAUTH2) {
@@ -181,25 +144,9 @@ int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char
         snprintf(err, errlen, "no keyring to seal the OAuth2 secret with");
         return EX_CONFIG;
     }
-    if (vault_seal(m->vault, id, o->secret_field, o->secret, o->secret_len, &token, err, errlen) < 0)
+    if (tenant_update_oauth_seal(r, m->vault, id, o->secret_field, o->secret, o->secret_len, changed, err,
+                                 errlen) < 0)
         return EX_DATAERR;
-    slot = strcmp(o->secret_field, OAUTH_FIELD_CLIENT_SECRET) == 0 ? &g->client_secret
-           : strcmp(o->secret_field, OAUTH_FIELD_CLIENT_KEY) == 0 ? &g->client_key : &g->service_account;
-    myfree(*slot);
-    *slot = token;
-    /* A secret of one kind replaces the other (secret vs certificate). */
-    if (slot != &g->client_secret && g->client_secret) {
-        myfree(g->client_secret);
-        g->client_secret = NULL;
-    }
-    if (slot == &g->client_secret && g->client_key) {
-        myfree(g->client_key);
-        myfree(g->client_cert_file);
-        g->client_key = g->client_cert_file = NULL;
-    }
-    add_field(changed, strcmp(o->secret_field, OAUTH_FIELD_CLIENT_SECRET) == 0 ? "oauth.client_secret"
-                       : strcmp(o->secret_field, OAUTH_FIELD_CLIENT_KEY) == 0 ? "oauth.client_key"
-                       : "oauth.service_account");
     return 0;
 }
 

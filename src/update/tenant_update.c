@@ -24,6 +24,7 @@
 #include "tenantrelay/str.h"
 #include "tenantrelay/tenant_update.h"
 #include "tenantrelay/tenant_write.h"
+#include "update_int.h"
 
 static int fail(struct tenant_update_result *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -57,13 +58,6 @@ void tenant_update_result_free(struct tenant_update_result *res)
     res->probe_ran = false;
 }
 
-static void add_field(struct dbuf *f, const char *name)
-{
-    if (f->len)
-        dbuf_append_char(f, ',');
-    dbuf_append_str(f, name);
-}
-
 static bool strings_equal(char *const *a, char *const *b)
 {
     size_t i = 0;
@@ -87,7 +81,7 @@ static char **strings_dup(char *const *v)
     return d;
 }
 
-static void set_string(char **dst, const char *val, const char *name, struct dbuf *changed)
+void tenant_update_set_string(char **dst, const char *val, const char *name, struct dbuf *changed)
 {
     const char *v = val && *val ? val : NULL;   /* "" clears an optional field */
 
@@ -97,7 +91,7 @@ static void set_string(char **dst, const char *val, const char *name, struct dbu
         return;
     myfree(*dst);
     *dst = mystrdup_or_null(v);
-    add_field(changed, name);
+    dbuf_append_list(changed, name);
 }
 
 
@@ -237,12 +231,12 @@ static void merge_record(struct tenant *t, const struct tenant *base, const stru
         t->created = time(NULL);
         t->domains = mycalloc(1, sizeof(char *));
         t->addresses = mycalloc(1, sizeof(char *));
-        add_field(changed, "id");
+        dbuf_append_list(changed, "id");
     }
-    set_string(&t->route.host, u->host, "host", changed);
+    tenant_update_set_string(&t->route.host, u->host, "host", changed);
     if (u->port > 0 && u->port != t->route.port) {
         t->route.port = (int)u->port;
-        add_field(changed, "port");
+        dbuf_append_list(changed, "port");
     }
     /* TLS mode: given, or by port when the port is given or new. */
     tls = t->route.tls;
@@ -252,46 +246,46 @@ static void merge_record(struct tenant *t, const struct tenant *base, const stru
         tls = route_tls_for_port(t->route.port);
     if (tls != t->route.tls || !base) {
         t->route.tls = tls;
-        add_field(changed, "tls");
+        dbuf_append_list(changed, "tls");
     }
     if (u->insecure_plaintext && !t->route.insecure_plaintext) {
         t->route.insecure_plaintext = true;
-        add_field(changed, "insecure_plaintext");
+        dbuf_append_list(changed, "insecure_plaintext");
     }
-    set_string(&t->route.username, u->username, "username", changed);
-    set_string(&t->route.sender, u->sender, "sender", changed);
-    set_string(&t->route.ca_file, u->ca_file, "ca_file", changed);
+    tenant_update_set_string(&t->route.username, u->username, "username", changed);
+    tenant_update_set_string(&t->route.sender, u->sender, "sender", changed);
+    tenant_update_set_string(&t->route.ca_file, u->ca_file, "ca_file", changed);
     if (u->tls_verify >= 0 && (bool)u->tls_verify != t->route.tls_verify) {
         t->route.tls_verify = u->tls_verify;
-        add_field(changed, "tls_verify");
+        dbuf_append_list(changed, "tls_verify");
     }
     if (u->max_connections > 0 && u->max_connections != t->route.max_connections) {
         t->route.max_connections = (int)u->max_connections;
-        add_field(changed, "max_connections");
+        dbuf_append_list(changed, "max_connections");
     }
     if (u->rate_limit >= 0 && u->rate_limit != t->route.rate_limit) {
         t->route.rate_limit = (int)u->rate_limit;
-        add_field(changed, "rate_limit");
+        dbuf_append_list(changed, "rate_limit");
     }
     if (u->domains && !strings_equal(u->domains, t->domains)) {
         conf_free_strings(t->domains);
         t->domains = strings_dup(u->domains);
-        add_field(changed, "domains");
+        dbuf_append_list(changed, "domains");
     }
     if (u->addresses && !strings_equal(u->addresses, t->addresses)) {
         conf_free_strings(t->addresses);
         t->addresses = strings_dup(u->addresses);
-        add_field(changed, "addresses");
+        dbuf_append_list(changed, "addresses");
     }
     if (u->username && !*u->username && t->route.password) {
         myfree(t->route.password);      /* username "": no AUTH any more */
         t->route.password = NULL;
-        add_field(changed, "password");
+        dbuf_append_list(changed, "password");
     }
     if (token) {
         myfree(t->route.password);
         t->route.password = mystrdup(token);
-        add_field(changed, "password");
+        dbuf_append_list(changed, "password");
     }
 }
 
@@ -363,27 +357,27 @@ static void probed_diff(const struct conf *conf, const struct tenant_update *u, 
     const struct route *p = &probed->route, *n = &now->route;
 
     if (!str_same(p->host, n->host))
-        add_field(diff, "host");
+        dbuf_append_list(diff, "host");
     if (p->port != n->port)
-        add_field(diff, "port");
+        dbuf_append_list(diff, "port");
     if (p->tls != n->tls)
-        add_field(diff, "tls");
+        dbuf_append_list(diff, "tls");
     if (p->insecure_plaintext != n->insecure_plaintext)
-        add_field(diff, "insecure_plaintext");
+        dbuf_append_list(diff, "insecure_plaintext");
     if (!str_same(p->username, n->username))
-        add_field(diff, "username");
+        dbuf_append_list(diff, "username");
     if (!own_secret && !same_secret(conf, now->id, p->password, n->password))
-        add_field(diff, "password");
+        dbuf_append_list(diff, "password");
     if (!str_same(p->sender, n->sender))
-        add_field(diff, "sender");
+        dbuf_append_list(diff, "sender");
     if (!str_same(p->ca_file, n->ca_file))
-        add_field(diff, "ca_file");
+        dbuf_append_list(diff, "ca_file");
     if (p->tls_verify != n->tls_verify)
-        add_field(diff, "tls_verify");
+        dbuf_append_list(diff, "tls_verify");
     if (!str_same(p->bind_address, n->bind_address))
-        add_field(diff, "bind_address");
+        dbuf_append_list(diff, "bind_address");
     if (u->extra_differs && u->extra_differs(p, n))
-        add_field(diff, "oauth");
+        dbuf_append_list(diff, "oauth");
 }
 
 /*
