@@ -13,6 +13,7 @@ noinst_HEADERS += \
 	include/tenantrelay/mymalloc.h \
 	include/tenantrelay/netaddr.h \
 	include/tenantrelay/route.h \
+	include/tenantrelay/route_parse.h \
 	include/tenantrelay/route_policy.h \
 	include/tenantrelay/server.h \
 	include/tenantrelay/spool.h \

@@ -1,17 +1,18 @@
 /*
  * route.h - where and how mail leaves: the default route and each tenant's.
  *
- * A route is parsed from a libconfig group (the config's default_route or a
- * tenant record).  password holds the sealed token (see vault.h), never a
- * plaintext secret; it is opened only for the AUTH step.
+ * A route is read from a libconfig group by route_parse() (route_parse.h:
+ * the config's default_route, a tenant record), by the store's fast reader,
+ * or built by tenantrelayctl and the HTTP API; route_check() holds the
+ * rules every one of them applies.  password holds the sealed token (see
+ * vault.h), never a plaintext secret; it is opened only for the AUTH step.
+ * This header needs no libconfig.
  */
 #ifndef TENANTRELAY_ROUTE_H
 #define TENANTRELAY_ROUTE_H
 
-#include <libconfig.h>
 #include <stdbool.h>
-
-#include "tenantrelay/conf_get.h"
+#include <stddef.h>
 
 enum route_tls {
     ROUTE_TLS_IMPLICIT,         /* SMTPS: TLS from the first byte */
@@ -82,14 +83,47 @@ extern const char *const route_oauth_keys[];
 enum route_tls route_tls_for_port(int port);
 /* Set the defaults (port 25, tls by port, verify on, rewrites on, 4 connections). */
 void route_init(struct route *r);
-/* Parse the route keys of group into r (other keys are the caller's to check).
- * host and sender are required when require_host is set.  0 or -1. */
-int route_parse(const config_setting_t *group, struct route *r, bool require_host,
-                struct conf_error *err) __attribute__((warn_unused_result));
-/* The oauth group of g (route_oauth.c): parsed into r->oauth when present,
- * and the auth/oauth combination checked.  0 or -1. */
-int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_error *err)
+/* Normalise a route just read: the empty username, password and
+ * bind_address mean "not set" (NULL); tls < 0 (the key absent) takes the
+ * mode the port implies, else r->tls = tls. */
+void route_normalize(struct route *r, int tls);
+
+/* What route_check() refuses, for each caller to word its own way (the
+ * config loader with FILE:LINE, tenantrelayctl with its flags). */
+enum route_problem_class {
+    ROUTE_MISSING = 1,          /* a required key is absent */
+    ROUTE_INVALID,              /* a key holds a value the rules refuse */
+};
+enum route_rule {
+    ROUTE_RULE_REQUIRED = 1,    /* host or sender absent (or sender "") */
+    ROUTE_RULE_EMPTY,           /* host or ca_file "" */
+    ROUTE_RULE_RANGE,           /* port, max_connections, rate_limit out of range */
+    ROUTE_RULE_HOST_NAME,       /* host neither a host name nor an IPv6 literal */
+    ROUTE_RULE_SENDER_ADDRESS,  /* sender not a valid address */
+    ROUTE_RULE_OAUTH,           /* key "oauth": route_oauth_validate() refused (reason is its message) */
+    ROUTE_RULE_LOGIN_PAIR,      /* password auth: username without password (key "password",
+                                 * missing) or password without username (key "username", missing) */
+    ROUTE_RULE_TLS_NONE_INSECURE,   /* key "tls": none without insecure_plaintext */
+    ROUTE_RULE_TLS_NONE_LOGIN,  /* key "tls": none with a username (AUTH in plaintext) */
+    ROUTE_RULE_USERNAME_CONTROL,    /* a control character in username */
+};
+struct route_problem {
+    const char *key;            /* the route key at fault: "host", "sender", "tls", ... (route_keys) */
+    enum route_problem_class cls;
+    enum route_rule rule;
+    char reason[512];           /* without the key: "\"x\" is not a host name" */
+    char msg[600];              /* the config's wording: "key 'host': \"x\" is not a host name" */
+};
+
+/* Every rule of a valid route, in one place: host and sender present (when
+ * require_host) and valid, ca_file not empty, the numbers in range, the
+ * auth/oauth combination (route_oauth_validate()), username and password
+ * together for password auth, tls none only with insecure_plaintext and no
+ * login, no control character in username.  0, or -1 with the first
+ * problem in p (p may be NULL). */
+int route_check(const struct route *r, bool require_host, struct route_problem *p)
     __attribute__((warn_unused_result));
+
 /* The checks of an xoauth2 route's settings (each provider has what its
  * grant needs; secrets sealed; username, no password).  0, or -1 with a
  * message in err.  0 for a password route. */

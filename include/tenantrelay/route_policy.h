@@ -16,12 +16,10 @@
 #ifndef TENANTRELAY_ROUTE_POLICY_H
 #define TENANTRELAY_ROUTE_POLICY_H
 
-#include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "tenantrelay/conf_get.h"
 #include "tenantrelay/netaddr.h"
 
 /* A refused class of address: its name and the range it covers. */
@@ -46,10 +44,6 @@ struct route_policy {
 
 /* The defaults: no extra network, ports 25, 465, 587, 2525. */
 void route_policy_init(struct route_policy *p);
-/* Parse the top-level group tenant_route_policy of root, when present
- * (FILE:LINE errors).  0 or -1. */
-int route_policy_parse(const config_setting_t *root, struct route_policy *p, struct conf_error *err)
-    __attribute__((warn_unused_result));
 void route_policy_copy(struct route_policy *dst, const struct route_policy *src);
 void route_policy_free(struct route_policy *p);
 

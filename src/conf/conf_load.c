@@ -16,6 +16,7 @@
 #include "tenantrelay/conf.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/route_parse.h"
 
 static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",

@@ -1,7 +1,7 @@
 /*
  * route_oauth.c - a route's `auth` key and its `oauth` group (SPEC §3, §8):
- * parsing, the checks that each provider has what its grant needs, and the
- * provider defaults (token URL, scope).  No secret is opened here: the
+ * the checks that each provider has what its grant needs, and the provider
+ * defaults (token URL, scope); parsed in route_parse.c.  No secret is opened here: the
  * three secret keys hold sealed tokens.
  */
 #include "config.h"
@@ -61,14 +61,6 @@ static bool directory_ok(const char *s)
               || *s == '-' || *s == '.'))
             return false;
     return true;
-}
-
-static const config_setting_t *member_or(const config_setting_t *g, const char *name,
-                                         const config_setting_t *fallback)
-{
-    const config_setting_t *s = config_setting_get_member(g, name);
-
-    return s ? s : fallback;
 }
 
 /* Each provider's grant and what it needs (shared by the config loader and
@@ -145,56 +137,6 @@ int route_oauth_validate(const struct route *r, char *err, size_t errlen)
     }
     return 0;
 }
-
-int route_oauth_parse(const config_setting_t *g, struct route *r, struct conf_error *err)
-{
-    const config_setting_t *og = config_setting_get_member(g, "oauth");
-    struct route_oauth *o = &r->oauth;
-    int auth = -1, provider = -1;
-    char msg[512];
-
-    if (conf_get_enum(g, "auth", route_auth_names, &auth, err) < 0)
-        return -1;
-    r->auth = auth == ROUTE_AUTH_XOAUTH2 ? ROUTE_AUTH_XOAUTH2 : ROUTE_AUTH_PASSWORD;
-    if (og == NULL) {
-        if (r->auth == ROUTE_AUTH_XOAUTH2) {
-            conf_errorf(err, member_or(g, "auth", g), "auth = \"xoauth2\" needs an 'oauth' group");
-            return -1;
-        }
-        return 0;
-    }
-    if (!config_setting_is_group(og)) {
-        conf_errorf(err, og, "key 'oauth' must be a group");
-        return -1;
-    }
-    if (r->auth != ROUTE_AUTH_XOAUTH2) {
-        conf_errorf(err, og, "key 'oauth' needs auth = \"xoauth2\"");
-        return -1;
-    }
-    if (conf_check_keys(og, route_oauth_keys, NULL, err) < 0
-        || conf_get_enum(og, "provider", route_oauth_provider_names, &provider, err) < 0
-        || conf_get_nonempty(og, "directory", &o->directory, err) < 0
-        || conf_get_nonempty(og, "token_url", &o->token_url, err) < 0
-        || conf_get_nonempty(og, "client_id", &o->client_id, err) < 0
-        || conf_get_nonempty(og, "client_secret", &o->client_secret, err) < 0
-        || conf_get_nonempty(og, "client_cert_file", &o->client_cert_file, err) < 0
-        || conf_get_nonempty(og, "client_key", &o->client_key, err) < 0
-        || conf_get_nonempty(og, "service_account", &o->service_account, err) < 0
-        || conf_get_nonempty(og, "scope", &o->scope, err) < 0
-        || conf_get_nonempty(og, "assertion_alg", &o->assertion_alg, err) < 0)
-        return -1;
-    if (provider < 0) {
-        conf_errorf(err, og, "key 'provider' is required (microsoft, google or generic)");
-        return -1;
-    }
-    o->provider = (enum route_oauth_provider)provider;
-    if (route_oauth_validate(r, msg, sizeof(msg)) < 0) {
-        conf_errorf(err, og, "%s", msg);
-        return -1;
-    }
-    return 0;
-}
-
 
 bool route_oauth_equal(const struct route_oauth *a, const struct route_oauth *b)
 {

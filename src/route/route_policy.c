@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/route_parse.h"
 #include "tenantrelay/route_policy.h"
 
 static const char *const policy_keys[] = { "extra_networks", "ports", NULL };

@@ -5,7 +5,8 @@
  *
  * It accepts only the exact shape of tenant_store_write_file()'s output
  * (password and OAuth2 routes: a PostgreSQL node's spool snapshot is read
- * here too) and applies the same validation as tenant_parse()/route_parse().  Anything
+ * here too) and applies the same validation as tenant_parse()/route_parse()
+ * (route_check(), the one set of route rules).  Anything
  * else -- another layout, an escape, a value it is not sure about, an
  * invalid field -- makes it decline, and the file is read by libconfig,
  * which stays the reference and produces every error message.  The fuzz
@@ -14,6 +15,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,8 +193,8 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
             n = tt;
         }
         break;
-    case K_INT:
-        if (!integer(v, ve, &n))
+    case K_INT:                 /* its range is route_check()'s */
+        if (!integer(v, ve, &n) || n < INT_MIN || n > INT_MAX)
             return false;
         break;
     case K_BOOL:
@@ -211,7 +213,7 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
 
 #define IS(k) (strcmp(fields[i].name, k) == 0)
     if (IS("id")) t->id = s;
-    else if (IS("host")) { if (!*s) goto no; t->route.host = s; }
+    else if (IS("host")) t->route.host = s;
     else if (IS("tls")) {
         for (*tls = 0; route_tls_names[*tls] && strcmp(route_tls_names[*tls], s) != 0; (*tls)++)
             ;
@@ -222,14 +224,14 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
     else if (IS("username")) t->route.username = s;
     else if (IS("password")) t->route.password = s;
     else if (IS("sender")) t->route.sender = s;
-    else if (IS("ca_file")) { if (!*s) goto no; t->route.ca_file = s; }
+    else if (IS("ca_file")) t->route.ca_file = s;
     else if (IS("bind_address")) t->route.bind_address = s;
     else if (IS("created")) { myfree(s); t->created = (time_t)n; }
     else if (IS("updated")) { myfree(s); t->updated = (time_t)n; }
     else if (IS("verified")) { myfree(s); t->verified = (time_t)n; }
-    else if (IS("port")) { if (n < 1 || n > 65535) return false; t->route.port = (int)n; }
-    else if (IS("max_connections")) { if (n < 1 || n > 1000) return false; t->route.max_connections = (int)n; }
-    else if (IS("rate_limit")) { if (n < 0 || n > 1000000) return false; t->route.rate_limit = (int)n; }
+    else if (IS("port")) t->route.port = (int)n;
+    else if (IS("max_connections")) t->route.max_connections = (int)n;
+    else if (IS("rate_limit")) t->route.rate_limit = (int)n;
     else if (IS("enabled")) t->enabled = b;
     else if (IS("tls_verify")) t->route.tls_verify = b;
     else if (IS("rewrite_sender")) t->route.rewrite_sender = b;
@@ -313,34 +315,20 @@ static bool oauth_group(const char **cur, const char *end, unsigned *line, struc
     return false;
 }
 
-/* The checks of tenant_parse() and route_parse() on a finished record. */
+/* The checks of tenant_parse() and route_parse() on a finished record:
+ * the id's, the layout's (the oauth group present exactly with auth =
+ * "xoauth2", as route_oauth_parse() requires of a group), then the
+ * normalisations and the rules of a route, route_check()'s. */
 static bool valid(struct tenant *t, int tls, bool has_oauth)
 {
-    char msg[512];
-
     struct route *r = &t->route;
 
-    if (t->id == NULL || !tenant_id_is_valid(t->id) || r->host == NULL)
+    if (t->id == NULL || !tenant_id_is_valid(t->id))
         return false;
-    r->tls = tls >= 0 ? (enum route_tls)tls : route_tls_for_port(r->port);
-    if (r->username && !*r->username) { myfree(r->username); r->username = NULL; }
-    if (r->password && !*r->password) { myfree(r->password); r->password = NULL; }
-    if (r->bind_address && !*r->bind_address) { myfree(r->bind_address); r->bind_address = NULL; }
-    if (!mailaddr_is_hostname(r->host) && strchr(r->host, ':') == NULL)
-        return false;
-    if (r->sender == NULL || !*r->sender || !mailaddr_is_valid(r->sender, false))
-        return false;
-    /* auth and the oauth group go together; the group's rules are the one
-     * validator's, route_oauth_validate(). */
     if (has_oauth != (r->auth == ROUTE_AUTH_XOAUTH2))
         return false;
-    if (route_oauth_validate(r, msg, sizeof(msg)) < 0)
-        return false;
-    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
-        return false;
-    if (r->tls == ROUTE_TLS_NONE && (!r->insecure_plaintext || r->username))
-        return false;
-    return true;
+    route_normalize(r, tls);
+    return route_check(r, true, NULL) == 0;
 }
 
 int tenant_fast_parse(const char *buf, size_t len, const char *file, struct tenant_fast_out *out)

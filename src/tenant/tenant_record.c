@@ -18,6 +18,7 @@
 #include "tenantrelay/errstr.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/route_parse.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
 

@@ -111,37 +111,53 @@ static int check_names(char **v, bool addresses, struct tenant_update_result *re
     return 0;
 }
 
+/* tenantrelayctl's flag for a route key. */
+static const char *flag_of(const char *key)
+{
+    static const struct { const char *key, *flag; } flags[] = {
+        { "host", "--host" }, { "port", "--port" }, { "tls", "--tls" }, { "username", "--username" },
+        { "sender", "--sender" }, { "ca_file", "--ca-file" }, { "max_connections", "--max-connections" },
+        { "rate_limit", "--rate-limit" },
+    };
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (strcmp(flags[i].key, key) == 0)
+            return flags[i].flag;
+    return key;
+}
+
+/* The route's problem (route_check()) in tenantrelayctl's words: a flag
+ * missing is a usage error (64), a value refused bad data (65). */
+static int route_fail(const struct route_problem *p, struct tenant_update_result *res)
+{
+    switch (p->rule) {
+    case ROUTE_RULE_REQUIRED:
+        return fail(res, EX_USAGE, "a new tenant needs %s", flag_of(p->key));
+    case ROUTE_RULE_LOGIN_PAIR:
+        return fail(res, EX_USAGE, strcmp(p->key, "password") == 0
+                    ? "--username needs a password (--password-stdin or --password-file)"
+                    : "a password needs --username");
+    case ROUTE_RULE_OAUTH:
+        return fail(res, EX_USAGE, "%s", p->reason);
+    case ROUTE_RULE_TLS_NONE_INSECURE:
+        return fail(res, EX_DATAERR, "--tls none needs --insecure-plaintext (test upstreams only; the audit flags it)");
+    case ROUTE_RULE_TLS_NONE_LOGIN:
+        return fail(res, EX_DATAERR, "--tls none cannot carry a username and password (AUTH is never sent in plaintext)");
+    default:
+        return fail(res, p->cls == ROUTE_MISSING ? EX_USAGE : EX_DATAERR, "%s: %s", flag_of(p->key), p->reason);
+    }
+}
+
 /* The rules the loader enforces, checked before anything is written, so a
- * `set` can never produce a store the daemon refuses. */
+ * `set` can never produce a store the daemon refuses: the route's
+ * (route_check()), then the claims against the other tenants. */
 static int check_record(const struct tenant *t, const struct tenant_store *store,
                         struct tenant_update_result *res)
 {
-    const struct route *r = &t->route;
+    struct route_problem problem;
 
-    if (r->host == NULL)
-        return fail(res, EX_USAGE, "a new tenant needs --host");
-    if (r->sender == NULL)
-        return fail(res, EX_USAGE, "a new tenant needs --sender");
-    if (!mailaddr_is_hostname(r->host) && strchr(r->host, ':') == NULL)
-        return fail(res, EX_DATAERR, "--host: \"%s\" is not a host name", r->host);
-    if (!mailaddr_is_valid(r->sender, false))
-        return fail(res, EX_DATAERR, "--sender: \"%s\" is not a valid address", r->sender);
-    if (r->auth == ROUTE_AUTH_PASSWORD && (r->username == NULL) != (r->password == NULL))
-        return fail(res, EX_USAGE, r->username ? "--username needs a password (--password-stdin or --password-file)"
-                                               : "a password needs --username");
-    {
-        char err[512];
-
-        if (route_oauth_validate(r, err, sizeof(err)) < 0)
-            return fail(res, EX_USAGE, "%s", err);
-    }
-    if (r->tls == ROUTE_TLS_NONE && !r->insecure_plaintext)
-        return fail(res, EX_DATAERR, "--tls none needs --insecure-plaintext (test upstreams only; the audit flags it)");
-    if (r->tls == ROUTE_TLS_NONE && r->username)
-        return fail(res, EX_DATAERR, "--tls none cannot carry a username and password (AUTH is never sent in plaintext)");
-    for (char *s = r->username; s && *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return fail(res, EX_DATAERR, "--username: control characters are not allowed");
+    if (route_check(&t->route, true, &problem) < 0)
+        return route_fail(&problem, res);
     for (char **p = t->domains; *p; p++) {
         const struct tenant *o = tenant_store_find_by_domain(store, *p);
 

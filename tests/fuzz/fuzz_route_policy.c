@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/route_parse.h"
 #include "tenantrelay/route_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -39,3 +39,4 @@ include $(srcdir)/tests/unit/milter.mk
 include $(srcdir)/tests/unit/http.mk
 include $(srcdir)/tests/unit/rewrite.mk
 include $(srcdir)/tests/unit/oauth.mk
+include $(srcdir)/tests/unit/route.mk

@@ -10,6 +10,7 @@
 #include "unit.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
+#include "tenantrelay/route_parse.h"
 #include "tenantrelay/route_policy.h"
 
 struct class_case {
