@@ -188,6 +188,13 @@ static void on_queued(const struct spool_envelope *env)
     delivery_enqueue(env);
 }
 
+/* A new snapshot from the live tenant store: to delivery. */
+static void on_snapshot(struct tenant_store *snap, void *arg)
+{
+    (void)arg;
+    delivery_store_install(snap);
+}
+
 int main(int argc, char **argv)
 {
     struct daemon_args args;
@@ -252,7 +259,7 @@ int main(int argc, char **argv)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     tenant_store_free(store);   /* the listener and delivery hold theirs */
     server_set_queued_hook(on_queued);
-    store_live_subscribe(delivery_store_install);
+    store_live_subscribe(on_snapshot, NULL);
     if (http_start(conf, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
     {
