@@ -1,6 +1,7 @@
 /*
- * delivery.c - the delivery module's life cycle and its scheduler thread
- * (see delivery.h).  The scheduler wakes for due retries (at most once a
+ * delivery.c - the delivery engine: its life cycle (start, reload in two
+ * steps, store snapshots, stop) and its scheduler thread (see
+ * delivery.h).  The scheduler wakes for due retries (at most once a
  * second, or when told), moves due messages to their route's ready queue,
  * holds the mail of a route whose circuit breaker is open, and removes
  * failed messages once failed_retention has passed.
@@ -27,6 +28,7 @@ struct delivery delivery = {
     .sched_cond = PTHREAD_COND_INITIALIZER,
     .workers_done = PTHREAD_COND_INITIALIZER,
     .flushed = PTHREAD_COND_INITIALIZER,
+    .keyring_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* Hold m because its route's breaker is open (the state file is written
@@ -48,8 +50,8 @@ static void schedule(struct dmsg *m)
     r = droute_for_tenant(m->tenant);
     if (r->held)
         hold_for_breaker(m);
-    else
-        droute_push(r, m);
+    else if (droute_push(r, m))
+        dworker_start(r);
     dsched_update(m);
 }
 
@@ -144,87 +146,6 @@ void delivery_enqueue(const struct spool_envelope *env)
     pthread_mutex_unlock(&delivery.lock);
 }
 
-/* The keyring file as last loaded (start, reload, or with a new store
- * snapshot: see delivery_store_install()). */
-static pthread_mutex_t keyring_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct stat keyring_seen;
-
-/* The keyring file's identity now; false when it cannot be seen. */
-static bool keyring_stat(const struct conf *conf, struct stat *st)
-{
-    char path[4096];
-
-    return stat(vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), st) == 0;
-}
-
-/* Remember st as the keyring file last loaded (all zero: none). */
-static void keyring_remember(const struct stat *st)
-{
-    pthread_mutex_lock(&keyring_lock);
-    keyring_seen = *st;
-    pthread_mutex_unlock(&keyring_lock);
-}
-
-/* Whether the keyring file differs from the one last loaded; remember it. */
-static bool keyring_changed(const struct conf *conf)
-{
-    struct stat st;
-    bool changed;
-
-    if (!keyring_stat(conf, &st))
-        return false;
-    pthread_mutex_lock(&keyring_lock);
-    changed = st.st_ino != keyring_seen.st_ino || st.st_size != keyring_seen.st_size
-              || st.st_mtim.tv_sec != keyring_seen.st_mtim.tv_sec
-              || st.st_mtim.tv_nsec != keyring_seen.st_mtim.tv_nsec
-              || st.st_ctim.tv_sec != keyring_seen.st_ctim.tv_sec      /* chmod, chown */
-              || st.st_ctim.tv_nsec != keyring_seen.st_ctim.tv_nsec;
-    keyring_seen = st;
-    pthread_mutex_unlock(&keyring_lock);
-    return changed;
-}
-
-/* What a reload replaces as one piece: the keyring and the TLS client
- * contexts built for it.  Workers pin the generation their session uses,
- * so a reload frees the old one as soon as its last session ends, instead
- * of keeping every keyring (locked memory) and context until stop. */
-static struct dgen *dgen_new(struct vault *vault)
-{
-    struct dgen *g = mycalloc(1, sizeof(*g));
-
-    g->refs = 1;
-    g->vault = vault;
-    return g;
-}
-
-void dgen_put(struct dgen *g)
-{
-    if (g == NULL || --g->refs > 0)
-        return;
-    tls_cache_free(g->tls);
-    if (g->vault_owner)
-        dgen_put(g->vault_owner);
-    else
-        vault_free(g->vault);
-    myfree(g);
-}
-
-/* Replace the current generation by one with vault (NULL: the running
- * keyring, borrowed) and fresh TLS contexts; the old one is freed when its
- * last session ends.  Lock held. */
-static void dgen_replace(struct vault *vault)
-{
-    struct dgen *g = dgen_new(vault);
-
-    if (vault == NULL && delivery.gen->vault) {
-        g->vault = delivery.gen->vault;
-        g->vault_owner = delivery.gen->vault_owner ? delivery.gen->vault_owner : delivery.gen;
-        g->vault_owner->refs++;
-    }
-    dgen_put(delivery.gen);
-    delivery.gen = g;
-}
-
 /* The new state a reload prepares; delivery_commit() installs it. */
 struct delivery_next {
     struct conf *conf;
@@ -245,7 +166,7 @@ struct delivery_next *delivery_prepare(struct conf *conf, struct tenant_store *s
     pthread_mutex_lock(&delivery.lock);
     had_vault = delivery.gen && delivery.gen->vault;
     pthread_mutex_unlock(&delivery.lock);
-    if (!keyring_stat(conf, &st))
+    if (!dkeyring_stat(conf, &st))
         memset(&st, 0, sizeof(st));
     vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr));
     if (vault == NULL && had_vault) {
@@ -289,8 +210,8 @@ int delivery_start(struct conf *conf, struct spool *spool, struct tenant_store *
     }
     if (spool_list(spool, &ids, &count, err, errlen) < 0)
         return -1;
-    if (keyring_stat(conf, &kst))
-        keyring_remember(&kst);
+    if (dkeyring_stat(conf, &kst))
+        dkeyring_remember(&kst);
     /* Without a keyring, routes with credentials defer with a clear reason. */
     if ((vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr))) == NULL)
         msg_warn("-", "no keyring loaded (%s): routes with a password will be deferred", verr);
@@ -351,7 +272,7 @@ void delivery_commit(struct delivery_next *n)
     delivery.store_loaded = time(NULL);
     /* A reload rereads CA files too: new sessions get fresh contexts. */
     dgen_replace(n->vault);
-    keyring_remember(&n->keyring_st);
+    dkeyring_remember(&n->keyring_st);
     droute_refresh_all();
     pthread_cond_broadcast(&delivery.sched_cond);
     pthread_mutex_unlock(&delivery.lock);
@@ -372,13 +293,13 @@ void delivery_store_install(struct tenant_store *store)
     /* `key rotate` on another host re-seals every token under a new key:
      * when the keyring file changed too (a mounted secret, a credential),
      * read it again with the snapshot, outside the lock. */
-    if (keyring_changed(conf)
+    if (dkeyring_changed(conf)
         && (vault = vault_load(conf->key_file, conf->key_credential, conf->user, verr, sizeof(verr))) == NULL) {
         struct stat none;
 
         msg_warn("-", "keyring changed but not reloaded (%s): tried again with the next change", verr);
         memset(&none, 0, sizeof(none));
-        keyring_remember(&none);
+        dkeyring_remember(&none);
     }
     conf_unref(conf);
     pthread_mutex_lock(&delivery.lock);
@@ -468,16 +389,7 @@ bool delivery_stop(void)
     dsched_free();
     dindex_free();
     droute_free_all();
-    hmap_free(&delivery.stats_map);
-    while (delivery.stats) {
-        struct dstats *s = delivery.stats;
-
-        delivery.stats = s->next;
-        myfree(s->id);
-        myfree(s->last_error);
-        myfree(s->entry);
-        myfree(s);
-    }
+    dstats_free_all();
     tenant_store_free(delivery.store);
     delivery.store = NULL;
     dgen_put(delivery.gen);

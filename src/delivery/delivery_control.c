@@ -20,20 +20,6 @@
 #include "tenantrelay/store_live.h"
 #include "tenantrelay/utf8.h"
 
-struct dstats *dstats_get(const char *id)
-{
-    struct dstats *s = hmap_find(&delivery.stats_map, id);
-
-    if (s != NULL)
-        return s;
-    s = mycalloc(1, sizeof(*s));
-    s->id = mystrdup(id);
-    s->next = delivery.stats;
-    delivery.stats = s;
-    hmap_put(&delivery.stats_map, s->id, s);
-    return s;
-}
-
 static const char *msg_tenant_key(const struct dmsg *m)
 {
     return m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY;
@@ -62,11 +48,6 @@ static json_t *status_entry(const struct dstats *s)
     json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
     json_object_set_new_nocheck(o, "last_error", utf8_json_string(s->last_error));
     return o;
-}
-
-void dstats_touch(struct dstats *s)
-{
-    s->dirty = true;
 }
 
 static int dump_piece(const char *data, size_t len, void *arg)

@@ -4,7 +4,8 @@
  * (control requests walk it), and a min-heap by arrival, so that /metrics
  * reads the oldest message's age without walking the queue (messages
  * recovered at start-up are indexed in directory order, not by arrival).
- * Callers hold the delivery lock.
+ * dindex_remove takes a message out of everything else too (the timer
+ * heap, the counts).  Callers hold delivery.lock.
  */
 #include "config.h"
 
