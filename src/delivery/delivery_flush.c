@@ -24,7 +24,7 @@ struct dwrite {
     struct dwrite *next;
 };
 
-void dwrite_queue(struct dmsg *m, enum spool_state_kind state, bool now_due, const char *reply)
+void dwrite_queue(struct delivery *d, struct dmsg *m, enum spool_state_kind state, bool now_due, const char *reply)
 {
     struct dwrite *w = mycalloc(1, sizeof(*w));
 
@@ -35,28 +35,28 @@ void dwrite_queue(struct dmsg *m, enum spool_state_kind state, bool now_due, con
     /* Until written, no worker may take the message (its own write would
      * race this one): it stays out of the heap. */
     m->pending_writes++;
-    dsched_remove(m);
-    if (delivery.writes_tail)
-        delivery.writes_tail->next = w;
+    dsched_remove(d, m);
+    if (d->writes_tail)
+        d->writes_tail->next = w;
     else
-        delivery.writes = w;
-    delivery.writes_tail = w;
-    pthread_cond_signal(&delivery.sched_cond);
+        d->writes = w;
+    d->writes_tail = w;
+    pthread_cond_signal(&d->sched_cond);
 }
 
-bool dwrite_flush(void)
+bool dwrite_flush(struct delivery *d)
 {
-    struct dwrite *list = delivery.writes;
+    struct dwrite *list = d->writes;
 
     if (list == NULL)
         return false;
-    delivery.writes = delivery.writes_tail = NULL;
-    pthread_mutex_unlock(&delivery.lock);
+    d->writes = d->writes_tail = NULL;
+    pthread_mutex_unlock(&d->lock);
     for (struct dwrite *w = list; w; w = w->next) {
         struct spool_state st;
         char err[256];
 
-        if (spool_state_read(delivery.spool, w->qid, &st, err, sizeof(err)) < 0) {
+        if (spool_state_read(d->spool, w->qid, &st, err, sizeof(err)) < 0) {
             msg_error(w->qid, "cannot read state: %s", err);
             continue;
         }
@@ -67,21 +67,21 @@ bool dwrite_flush(void)
             myfree(st.last_reply);
             st.last_reply = mystrdup(w->reply);
         }
-        if (spool_state_save(delivery.spool, w->qid, &st, err, sizeof(err)) < 0)
+        if (spool_state_save(d->spool, w->qid, &st, err, sizeof(err)) < 0)
             msg_error(w->qid, "cannot save state: %s", err);
         spool_state_free(&st);
     }
-    pthread_mutex_lock(&delivery.lock);
+    pthread_mutex_lock(&d->lock);
     while (list) {
         struct dwrite *w = list;
-        struct dmsg *m = dindex_find(w->qid);
+        struct dmsg *m = dindex_find(d, w->qid);
 
         list = w->next;
         if (m && --m->pending_writes == 0) {
             if (m->delete_requested)
-                dremove_queue(m, "deleted by operator");
+                dremove_queue(d, m, "deleted by operator");
             else
-                dsched_update(m);
+                dsched_update(d, m);
         }
         myfree(w->reply);
         myfree(w);
@@ -89,16 +89,16 @@ bool dwrite_flush(void)
     return true;
 }
 
-void dwrite_free(void)
+void dwrite_free(struct delivery *d)
 {
-    while (delivery.writes) {
-        struct dwrite *w = delivery.writes;
+    while (d->writes) {
+        struct dwrite *w = d->writes;
 
-        delivery.writes = w->next;
+        d->writes = w->next;
         myfree(w->reply);
         myfree(w);
     }
-    delivery.writes_tail = NULL;
+    d->writes_tail = NULL;
 }
 
 /* ---- removals off the lock ---- */
@@ -109,7 +109,7 @@ struct dremoval {
     struct dremoval *next;
 };
 
-void dremove_queue(struct dmsg *m, const char *why)
+void dremove_queue(struct delivery *d, struct dmsg *m, const char *why)
 {
     struct dremoval *x;
 
@@ -121,43 +121,43 @@ void dremove_queue(struct dmsg *m, const char *why)
     if (m->on_route)
         droute_unlink(m);
     m->removing = true;
-    dsched_remove(m);
-    x->next = delivery.removals;
-    delivery.removals = x;
-    pthread_cond_signal(&delivery.sched_cond);
+    dsched_remove(d, m);
+    x->next = d->removals;
+    d->removals = x;
+    pthread_cond_signal(&d->sched_cond);
 }
 
-bool dremove_flush(void)
+bool dremove_flush(struct delivery *d)
 {
-    struct dremoval *list = delivery.removals;
+    struct dremoval *list = d->removals;
     int *ok;
     size_t n = 0, i = 0;
 
     if (list == NULL)
         return false;
-    delivery.removals = NULL;
+    d->removals = NULL;
     for (struct dremoval *x = list; x; x = x->next)
         n++;
     ok = mycalloc(n, sizeof(*ok));
-    pthread_mutex_unlock(&delivery.lock);
+    pthread_mutex_unlock(&d->lock);
     for (struct dremoval *x = list; x; x = x->next, i++) {
         char err[256];
 
-        ok[i] = spool_remove(delivery.spool, x->qid, err, sizeof(err)) == 0;
+        ok[i] = spool_remove(d->spool, x->qid, err, sizeof(err)) == 0;
         if (ok[i])
             msg_info(x->qid, "removed: %s", x->why);
         else
             msg_error(x->qid, "cannot remove: %s", err);
     }
-    pthread_mutex_lock(&delivery.lock);
+    pthread_mutex_lock(&d->lock);
     i = 0;
     while (list) {
         struct dremoval *x = list;
-        struct dmsg *m = dindex_find(x->qid);
+        struct dmsg *m = dindex_find(d, x->qid);
 
         list = x->next;
         if (m && ok[i])
-            dindex_remove(m);
+            dindex_remove(d, m);
         else if (m)
             m->removing = false;        /* stays listed; retried after a restart */
         myfree(x);
@@ -167,12 +167,12 @@ bool dremove_flush(void)
     return true;
 }
 
-void dremove_free(void)
+void dremove_free(struct delivery *d)
 {
-    while (delivery.removals) {
-        struct dremoval *x = delivery.removals;
+    while (d->removals) {
+        struct dremoval *x = d->removals;
 
-        delivery.removals = x->next;
+        d->removals = x->next;
         myfree(x);
     }
 }

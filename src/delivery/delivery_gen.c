@@ -38,17 +38,17 @@ void dgen_put(struct dgen *g)
 }
 
 /* The old generation is freed when its last session ends. */
-void dgen_replace(struct vault *vault)
+void dgen_replace(struct delivery *d, struct vault *vault)
 {
     struct dgen *g = dgen_new(vault);
 
-    if (vault == NULL && delivery.gen->vault) {
-        g->vault = delivery.gen->vault;
-        g->vault_owner = delivery.gen->vault_owner ? delivery.gen->vault_owner : delivery.gen;
+    if (vault == NULL && d->gen->vault) {
+        g->vault = d->gen->vault;
+        g->vault_owner = d->gen->vault_owner ? d->gen->vault_owner : d->gen;
         g->vault_owner->refs++;
     }
-    dgen_put(delivery.gen);
-    delivery.gen = g;
+    dgen_put(d->gen);
+    d->gen = g;
 }
 
 bool dkeyring_stat(const struct conf *conf, struct stat *st)
@@ -58,28 +58,28 @@ bool dkeyring_stat(const struct conf *conf, struct stat *st)
     return stat(vault_path(conf->key_file, conf->key_credential, path, sizeof(path)), st) == 0;
 }
 
-void dkeyring_remember(const struct stat *st)
+void dkeyring_remember(struct delivery *d, const struct stat *st)
 {
-    pthread_mutex_lock(&delivery.keyring_lock);
-    delivery.keyring_seen = *st;
-    pthread_mutex_unlock(&delivery.keyring_lock);
+    pthread_mutex_lock(&d->keyring_lock);
+    d->keyring_seen = *st;
+    pthread_mutex_unlock(&d->keyring_lock);
 }
 
-bool dkeyring_changed(const struct conf *conf)
+bool dkeyring_changed(struct delivery *d, const struct conf *conf)
 {
     struct stat st;
-    const struct stat *seen = &delivery.keyring_seen;
+    const struct stat *seen = &d->keyring_seen;
     bool changed;
 
     if (!dkeyring_stat(conf, &st))
         return false;
-    pthread_mutex_lock(&delivery.keyring_lock);
+    pthread_mutex_lock(&d->keyring_lock);
     changed = st.st_ino != seen->st_ino || st.st_size != seen->st_size
               || st.st_mtim.tv_sec != seen->st_mtim.tv_sec
               || st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec
               || st.st_ctim.tv_sec != seen->st_ctim.tv_sec      /* chmod, chown */
               || st.st_ctim.tv_nsec != seen->st_ctim.tv_nsec;
-    delivery.keyring_seen = st;
-    pthread_mutex_unlock(&delivery.keyring_lock);
+    d->keyring_seen = st;
+    pthread_mutex_unlock(&d->keyring_lock);
     return changed;
 }

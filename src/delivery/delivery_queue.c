@@ -11,19 +11,19 @@
 
 #include "delivery_int.h"
 
-const struct route *droute_settings(const char *key)
+const struct route *droute_settings(struct delivery *d, const char *key)
 {
     const struct tenant *t;
 
     if (strcmp(key, DELIVERY_DEFAULT_KEY) == 0)
-        return &delivery.conf->default_route;
-    t = delivery.store ? tenant_store_find(delivery.store, key) : NULL;
+        return &d->conf->default_route;
+    t = d->store ? tenant_store_find(d->store, key) : NULL;
     return t && t->enabled ? &t->route : NULL;
 }
 
-const char *droute_key_of(const char *tenant)
+const char *droute_key_of(struct delivery *d, const char *tenant)
 {
-    return tenant && droute_settings(tenant) ? tenant : DELIVERY_DEFAULT_KEY;
+    return tenant && droute_settings(d, tenant) ? tenant : DELIVERY_DEFAULT_KEY;
 }
 
 void droute_link(struct droute *r, struct dmsg *m)

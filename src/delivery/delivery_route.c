@@ -19,25 +19,26 @@
 /* Queued messages per open session before the route opens another. */
 #define SLOW_START_BACKLOG 8
 
-struct droute *droute_for_tenant(const char *tenant)
+struct droute *droute_for_tenant(struct delivery *d, const char *tenant)
 {
-    const char *key = droute_key_of(tenant);
+    const char *key = droute_key_of(d, tenant);
     const struct route *settings;
     struct droute *r;
 
-    if ((r = hmap_find(&delivery.route_map, key)) != NULL)
+    if ((r = hmap_find(&d->route_map, key)) != NULL)
         return r;
-    settings = droute_settings(key);
+    settings = droute_settings(d, key);
     r = mycalloc(1, sizeof(*r));
+    r->engine = d;
     r->key = mystrdup(key);
     r->seal_tenant = mystrdup(key);
     route_copy(&r->route, settings);
     r->present = true;
     pthread_cond_init(&r->cond, NULL);
     drate_set(r);
-    r->next = delivery.routes;
-    delivery.routes = r;
-    hmap_put(&delivery.route_map, r->key, r);
+    r->next = d->routes;
+    d->routes = r;
+    hmap_put(&d->route_map, r->key, r);
     return r;
 }
 
@@ -59,7 +60,7 @@ void droute_retire_if_unused(struct droute *r)
 
     if (r->present || r->workers > 0 || r->head != NULL)
         return;
-    for (pp = &delivery.routes; *pp && *pp != r; pp = &(*pp)->next)
+    for (pp = &r->engine->routes; *pp && *pp != r; pp = &(*pp)->next)
         ;
     if (*pp)
         *pp = r->next;
@@ -97,23 +98,23 @@ static void drain(struct droute *r)
 
     while ((m = droute_pop(r)) != NULL) {
         m->next_attempt = 0;
-        dsched_update(m);
+        dsched_update(r->engine, m);
     }
 }
 
-void droute_refresh_all(void)
+void droute_refresh_all(struct delivery *d)
 {
-    for (struct droute *r = delivery.routes, *next; r; r = next) {
+    for (struct droute *r = d->routes, *next; r; r = next) {
         const struct route *settings;
 
         next = r->next;
         if (!r->present)
             continue;
-        settings = droute_settings(r->key);
+        settings = droute_settings(d, r->key);
         if (settings == NULL) {
             /* Tenant removed or disabled: its mail goes by the default route. */
             r->present = false;
-            hmap_remove(&delivery.route_map, r->key, r);
+            hmap_remove(&d->route_map, r->key, r);
             drain(r);
             pthread_cond_broadcast(&r->cond);
             if (r->workers == 0)
@@ -135,9 +136,9 @@ void droute_refresh_all(void)
     }
 }
 
-void droute_free_all(void)
+void droute_free_all(struct delivery *d)
 {
-    struct droute *r = delivery.routes;
+    struct droute *r = d->routes;
 
     while (r) {
         struct droute *next = r->next;
@@ -145,6 +146,6 @@ void droute_free_all(void)
         route_free_one(r);
         r = next;
     }
-    delivery.routes = NULL;
-    hmap_free(&delivery.route_map);
+    d->routes = NULL;
+    hmap_free(&d->route_map);
 }

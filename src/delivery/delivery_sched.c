@@ -11,7 +11,7 @@
 
 /* ---- the timer heap (1-based positions; 0 = not in the heap) ---- */
 
-static bool due_time(const struct dmsg *m, time_t *due)
+static bool due_time(const struct delivery *d, const struct dmsg *m, time_t *due)
 {
     if (m->in_flight || m->on_route || m->removing || m->pending_writes > 0)
         return false;
@@ -20,49 +20,49 @@ static bool due_time(const struct dmsg *m, time_t *due)
         return true;
     }
     if (m->state == SPOOL_FAILED) {
-        *due = m->last_attempt + delivery.conf->retry.failed_retention;
+        *due = m->last_attempt + d->conf->retry.failed_retention;
         return true;
     }
     return false;               /* held: only an operator or a reload frees it */
 }
 
-static void heap_set(size_t pos, struct dmsg *m)
+static void heap_set(struct delivery *d, size_t pos, struct dmsg *m)
 {
-    delivery.heap[pos - 1] = m;
+    d->heap[pos - 1] = m;
     m->heap_pos = pos;
 }
 
-static void sift_up(size_t pos)
+static void sift_up(struct delivery *d, size_t pos)
 {
-    struct dmsg *m = delivery.heap[pos - 1];
+    struct dmsg *m = d->heap[pos - 1];
 
-    while (pos > 1 && delivery.heap[pos / 2 - 1]->due > m->due) {
-        heap_set(pos, delivery.heap[pos / 2 - 1]);
+    while (pos > 1 && d->heap[pos / 2 - 1]->due > m->due) {
+        heap_set(d, pos, d->heap[pos / 2 - 1]);
         pos /= 2;
     }
-    heap_set(pos, m);
+    heap_set(d, pos, m);
 }
 
-static void sift_down(size_t pos)
+static void sift_down(struct delivery *d, size_t pos)
 {
-    struct dmsg *m = delivery.heap[pos - 1];
+    struct dmsg *m = d->heap[pos - 1];
 
     for (;;) {
         size_t c = pos * 2;
 
-        if (c > delivery.heap_len)
+        if (c > d->heap_len)
             break;
-        if (c < delivery.heap_len && delivery.heap[c]->due < delivery.heap[c - 1]->due)
+        if (c < d->heap_len && d->heap[c]->due < d->heap[c - 1]->due)
             c++;
-        if (delivery.heap[c - 1]->due >= m->due)
+        if (d->heap[c - 1]->due >= m->due)
             break;
-        heap_set(pos, delivery.heap[c - 1]);
+        heap_set(d, pos, d->heap[c - 1]);
         pos = c;
     }
-    heap_set(pos, m);
+    heap_set(d, pos, m);
 }
 
-void dsched_remove(struct dmsg *m)
+void dsched_remove(struct delivery *d, struct dmsg *m)
 {
     size_t pos = m->heap_pos;
     struct dmsg *last;
@@ -70,62 +70,62 @@ void dsched_remove(struct dmsg *m)
     if (pos == 0)
         return;
     m->heap_pos = 0;
-    last = delivery.heap[--delivery.heap_len];
+    last = d->heap[--d->heap_len];
     if (last == m)
         return;
-    heap_set(pos, last);
-    if (pos > 1 && delivery.heap[pos / 2 - 1]->due > last->due)
-        sift_up(pos);
+    heap_set(d, pos, last);
+    if (pos > 1 && d->heap[pos / 2 - 1]->due > last->due)
+        sift_up(d, pos);
     else
-        sift_down(pos);
+        sift_down(d, pos);
 }
 
-void dsched_update(struct dmsg *m)
+void dsched_update(struct delivery *d, struct dmsg *m)
 {
     time_t due;
 
-    if (!due_time(m, &due)) {
-        dsched_remove(m);
+    if (!due_time(d, m, &due)) {
+        dsched_remove(d, m);
         return;
     }
     if (m->heap_pos) {
         m->due = due;
-        sift_up(m->heap_pos);
-        sift_down(m->heap_pos);
+        sift_up(d, m->heap_pos);
+        sift_down(d, m->heap_pos);
         return;
     }
-    if (delivery.heap_len == delivery.heap_cap) {
-        delivery.heap_cap = delivery.heap_cap ? delivery.heap_cap * 2 : 1024;
-        delivery.heap = myrealloc(delivery.heap, delivery.heap_cap * sizeof(*delivery.heap));
+    if (d->heap_len == d->heap_cap) {
+        d->heap_cap = d->heap_cap ? d->heap_cap * 2 : 1024;
+        d->heap = myrealloc(d->heap, d->heap_cap * sizeof(*d->heap));
     }
     m->due = due;
-    delivery.heap_len++;
-    heap_set(delivery.heap_len, m);
-    sift_up(delivery.heap_len);
+    d->heap_len++;
+    heap_set(d, d->heap_len, m);
+    sift_up(d, d->heap_len);
 }
 
-struct dmsg *dsched_pop_due(time_t now)
+struct dmsg *dsched_pop_due(struct delivery *d, time_t now)
 {
     struct dmsg *m;
 
-    if (delivery.heap_len == 0 || delivery.heap[0]->due > now)
+    if (d->heap_len == 0 || d->heap[0]->due > now)
         return NULL;
-    m = delivery.heap[0];
-    dsched_remove(m);
+    m = d->heap[0];
+    dsched_remove(d, m);
     return m;
 }
 
-bool dsched_next(time_t *when)
+bool dsched_next(struct delivery *d, time_t *when)
 {
-    if (delivery.heap_len == 0)
+    if (d->heap_len == 0)
         return false;
-    *when = delivery.heap[0]->due;
+    *when = d->heap[0]->due;
     return true;
 }
 
-void dsched_free(void)
+void dsched_free(struct delivery *d)
 {
-    myfree(delivery.heap);
-    delivery.heap = NULL;
-    delivery.heap_len = delivery.heap_cap = 0;
+    myfree(d->heap);
+    d->heap = NULL;
+    d->heap_len = d->heap_cap = 0;
 }

@@ -10,17 +10,17 @@
 #include "tenantrelay/hmap.h"
 #include "tenantrelay/mymalloc.h"
 
-struct dstats *dstats_get(const char *id)
+struct dstats *dstats_get(struct delivery *d, const char *id)
 {
-    struct dstats *s = hmap_find(&delivery.stats_map, id);
+    struct dstats *s = hmap_find(&d->stats_map, id);
 
     if (s != NULL)
         return s;
     s = mycalloc(1, sizeof(*s));
     s->id = mystrdup(id);
-    s->next = delivery.stats;
-    delivery.stats = s;
-    hmap_put(&delivery.stats_map, s->id, s);
+    s->next = d->stats;
+    d->stats = s;
+    hmap_put(&d->stats_map, s->id, s);
     return s;
 }
 
@@ -29,13 +29,13 @@ void dstats_touch(struct dstats *s)
     s->dirty = true;
 }
 
-void dstats_free_all(void)
+void dstats_free_all(struct delivery *d)
 {
-    hmap_free(&delivery.stats_map);
-    while (delivery.stats) {
-        struct dstats *s = delivery.stats;
+    hmap_free(&d->stats_map);
+    while (d->stats) {
+        struct dstats *s = d->stats;
 
-        delivery.stats = s->next;
+        d->stats = s->next;
         myfree(s->id);
         myfree(s->last_error);
         myfree(s->entry);
@@ -49,25 +49,25 @@ static long *count_of(struct dstats *s, enum spool_state_kind k)
          : k == SPOOL_HELD ? &s->held : NULL;
 }
 
-/* Queued messages are not counted (per tenant or in
- * delivery.state_count): they enter and leave that state on every attempt. */
-void dcount(const struct dmsg *m, int delta)
+/* Queued messages are not counted (per tenant or in the engine's
+ * state_count): they enter and leave that state on every attempt. */
+void dcount(struct delivery *d, const struct dmsg *m, int delta)
 {
-    struct dstats *s = dstats_get(m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY);
+    struct dstats *s = dstats_get(d, m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY);
     long *c = count_of(s, m->state);
 
     if (c) {
         *c += delta;
-        delivery.state_count[m->state] += delta;
+        d->state_count[m->state] += delta;
         dstats_touch(s);
     }
 }
 
-void dmsg_set_state(struct dmsg *m, enum spool_state_kind k)
+void dmsg_set_state(struct delivery *d, struct dmsg *m, enum spool_state_kind k)
 {
     if (m->state == k)
         return;
-    dcount(m, -1);
+    dcount(d, m, -1);
     m->state = k;
-    dcount(m, +1);
+    dcount(d, m, +1);
 }

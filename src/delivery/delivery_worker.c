@@ -21,6 +21,7 @@
 static void *worker_main(void *arg)
 {
     struct droute *r = arg;
+    struct delivery *d = r->engine;
     struct smtpc_session *session = NULL;
     int session_messages = 0;
     unsigned session_generation = r->generation;
@@ -31,8 +32,8 @@ static void *worker_main(void *arg)
     bool connecting = true;
     struct dgen *gen = NULL;    /* the generation this worker's session uses */
 
-    pthread_mutex_lock(&delivery.lock);
-    while (!delivery.stopping) {
+    pthread_mutex_lock(&d->lock);
+    while (!d->stopping) {
         struct attempt_ctx ctx;
         struct route settings;
         struct dmsg *m;
@@ -44,9 +45,9 @@ static void *worker_main(void *arg)
             int rc;
 
             /* Keep the session open a while for the next message. */
-            clock_real_deadline(&until, (long long)delivery.conf->delivery.idle_timeout * 1000);
+            clock_real_deadline(&until, (long long)d->conf->delivery.idle_timeout * 1000);
             r->idle_workers++;
-            rc = pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
+            rc = pthread_cond_timedwait(&r->cond, &d->lock, &until);
             r->idle_workers--;
             if (rc == ETIMEDOUT && (r->head == NULL || r->held || !r->present))
                 break;
@@ -57,30 +58,30 @@ static void *worker_main(void *arg)
             m = droute_pop(r);
             m->hold_requested = false;
             if (m->delete_requested)
-                dremove_queue(m, "deleted by operator");
+                dremove_queue(d, m, "deleted by operator");
             else
-                dsched_update(m);
+                dsched_update(d, m);
             continue;
         }
         if ((wait_ms = drate_wait_ms(r, clock_mono_ms())) > 0) {
             struct timespec until;
 
             clock_real_deadline(&until, wait_ms);
-            pthread_cond_timedwait(&r->cond, &delivery.lock, &until);
+            pthread_cond_timedwait(&r->cond, &d->lock, &until);
             continue;
         }
         m = droute_pop(r);
         m->in_flight = true;
         started = clock_mono_ms();
         slot = drate_record(r, started);
-        if (r->generation != session_generation || gen != delivery.gen) {
+        if (r->generation != session_generation || gen != d->gen) {
             /* New settings (a corrected password, another host), or a
              * reload (new keyring, CA files reread): new session. */
             smtpc_session_free(session);
             session = NULL;
             session_generation = r->generation;
             dgen_put(gen);
-            gen = delivery.gen;
+            gen = d->gen;
             gen->refs++;
         }
         if (session == NULL && !connecting) {
@@ -88,16 +89,16 @@ static void *worker_main(void *arg)
             connecting = true;
         }
         route_copy(&settings, &r->route);
-        ctx.conf = conf_ref(delivery.conf);
+        ctx.conf = conf_ref(d->conf);
         ctx.tls_ctx = settings.tls == ROUTE_TLS_NONE ? NULL : tls_cache_get(&gen->tls, settings.ca_file, settings.tls_verify);
-        ctx.spool = delivery.spool;
+        ctx.spool = d->spool;
         ctx.vault = gen->vault;
         ctx.route_key = r->key;
         ctx.route = &settings;
         ctx.seal_tenant = r->seal_tenant;
         ctx.session = &session;
         ctx.session_messages = &session_messages;
-        pthread_mutex_unlock(&delivery.lock);
+        pthread_mutex_unlock(&d->lock);
 
         attempt_run(&ctx, m, &res);
         if (!res.session_ok) {
@@ -107,31 +108,31 @@ static void *worker_main(void *arg)
         conf_unref((struct conf *)ctx.conf);
         route_free(&settings);
 
-        pthread_mutex_lock(&delivery.lock);
+        pthread_mutex_lock(&d->lock);
         if (connecting) {
             r->connecting--;
             connecting = false;
         }
         drate_finish(r, slot, started);
         if (res.gone) {
-            dindex_remove(m);
+            dindex_remove(d, m);
             continue;
         }
         if (res.retenant) {
             m->in_flight = false;
-            dcount(m, -1);
+            dcount(d, m, -1);
             myfree(m->tenant);
             m->tenant = res.tenant;
             m->state = SPOOL_QUEUED;    /* not counted */
             m->next_attempt = 0;
-            dsched_update(m);
-            pthread_cond_signal(&delivery.sched_cond);
+            dsched_update(d, m);
+            pthread_cond_signal(&d->sched_cond);
             continue;
         }
         if (m->delete_requested && res.outcome != ATTEMPT_SENT) {
             /* Removed by the scheduler thread: no fsync under the lock. */
             m->in_flight = false;
-            dremove_queue(m, "deleted by operator");
+            dremove_queue(d, m, "deleted by operator");
             continue;
         }
         doutcome_apply(r, m, &res);
@@ -142,9 +143,9 @@ static void *worker_main(void *arg)
     /* The session's SSL holds its own reference to the OpenSSL context:
      * the generation may go before the QUIT below. */
     dgen_put(gen);
-    if (!delivery.stopping)
+    if (!d->stopping)
         droute_retire_if_unused(r);
-    pthread_mutex_unlock(&delivery.lock);
+    pthread_mutex_unlock(&d->lock);
     if (session) {
         struct smtpc_result qr;
 
@@ -155,10 +156,10 @@ static void *worker_main(void *arg)
     tls_thread_end();
     /* Counted until here, so that delivery_stop() (bounded) returns only
      * once no worker holds anything: the process may exit right after. */
-    pthread_mutex_lock(&delivery.lock);
-    delivery.total_workers--;
-    pthread_cond_broadcast(&delivery.workers_done);
-    pthread_mutex_unlock(&delivery.lock);
+    pthread_mutex_lock(&d->lock);
+    d->total_workers--;
+    pthread_cond_broadcast(&d->workers_done);
+    pthread_mutex_unlock(&d->lock);
     return NULL;
 }
 
@@ -173,7 +174,7 @@ void dworker_start(struct droute *r)
     if (pthread_create(&tid, &attr, worker_main, r) == 0) {
         r->connecting++;
         r->workers++;
-        delivery.total_workers++;
+        r->engine->total_workers++;
     } else {
         msg_error("-", "route=%s cannot start a delivery worker: %s", r->key, strerror(errno));
     }
