@@ -46,8 +46,9 @@ static pthread_cond_t seen_cond = PTHREAD_COND_INITIALIZER;
 static size_t seen_count;
 static double seen_at;
 
-static void on_snapshot(struct tenant_store *s)
+static void on_snapshot(struct tenant_store *s, void *arg)
 {
+    (void)arg;
     pthread_mutex_lock(&seen_lock);
     seen_count++;
     seen_at = now();
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
     conf.tenant_store_poll = 30;
     if (store_live_start(&conf, "bench", e, sizeof(e)) < 0)
         return fprintf(stderr, "%s\n", e), 69;
-    store_live_subscribe(on_snapshot);
+    store_live_subscribe(on_snapshot, NULL);
     delays = mycalloc((size_t)changes, sizeof(double));
     for (int i = 0; i < changes; i++) {
         struct store_txn *txn = NULL;

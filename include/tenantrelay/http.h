@@ -24,8 +24,12 @@
  * through its buffers.)  0 or -1. */
 int http_prepare(const struct conf *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Start serving conf->http (nothing when the group is absent).  The conf
- * is referenced; http_reload() swaps it.  0, or -1 with err. */
-int http_start(struct conf *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
+ * is referenced; http_reload() swaps it.  delivery is the running engine
+ * (its gauges, status, queue and keyring), which must outlive
+ * http_stop().  0, or -1 with err. */
+struct delivery;
+int http_start(struct conf *conf, struct delivery *delivery, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 void http_reload(struct conf *conf);
 void http_stop(void);
 

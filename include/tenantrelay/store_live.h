@@ -42,9 +42,9 @@ void store_live_stop(void);
  * setting tenant_store (release with tenant_store_free), else NULL.
  * version, stale: may be NULL. */
 struct tenant_store *store_live_acquire(const char *tenant_store, uint64_t *version, bool *stale);
-/* Called from the watcher thread with every new snapshot (borrowed: take
- * a reference with tenant_store_ref() to keep it). */
-void store_live_subscribe(void (*fn)(struct tenant_store *snap));
+/* fn is called from the watcher thread with every new snapshot (borrowed:
+ * take a reference with tenant_store_ref() to keep it) and arg. */
+void store_live_subscribe(void (*fn)(struct tenant_store *snap, void *arg), void *arg);
 void store_live_get_info(struct store_live_info *info);
 
 /* The snapshot file in spool_directory, and its I/O: written atomically

@@ -95,7 +95,7 @@ static struct tenant_store *load_store(const struct conf *conf, const char *when
 /* Reread the configuration and tenant store; on failure keep the old ones.
  * Both sides are prepared before either is switched, so the listener and
  * delivery use the same snapshot: the reload applies to both or neither. */
-static void reload(const char *path, struct conf **conf)
+static void reload(const char *path, struct conf **conf, struct delivery *delivery)
 {
     struct conf_error err = { "" };
     struct conf *fresh = conf_load(path, &err);
@@ -120,12 +120,12 @@ static void reload(const char *path, struct conf **conf)
         snprintf(derr, sizeof(derr), "the listener refused the new configuration (see the log)");
         goto refused;
     }
-    if ((dnext = delivery_prepare(fresh, store, derr, sizeof(derr))) == NULL) {
+    if ((dnext = delivery_prepare(delivery, fresh, store, derr, sizeof(derr))) == NULL) {
         msg_error("-", "reload refused by delivery, keeping the running configuration: %s", derr);
         goto refused;
     }
     server_commit(snext);
-    delivery_commit(dnext);
+    delivery_commit(delivery, dnext);
     tenant_store_free(store);
     http_reload(fresh);
     conf_unref(*conf);
@@ -142,7 +142,7 @@ refused:
 }
 
 /* Control requests: reload is the main loop's (via SIGHUP, waited for);
- * everything else is delivery's. */
+ * everything else is delivery's (arg: the engine). */
 static json_t *on_control(const json_t *request, void *arg)
 {
     const char *cmd = json_string_value(json_object_get(request, "cmd"));
@@ -151,7 +151,7 @@ static json_t *on_control(const json_t *request, void *arg)
     json_t *resp;
 
     if (cmd == NULL || strcmp(cmd, "reload") != 0)
-        return delivery_control(request);
+        return delivery_control(arg, request);
     pthread_mutex_lock(&reload_state.lock);
     gen = reload_state.generation;
     kill(getpid(), SIGHUP);
@@ -175,17 +175,27 @@ static char *on_control_text(const json_t *request, size_t *len, void *arg)
 {
     const char *cmd = json_string_value(json_object_get(request, "cmd"));
 
-    (void)arg;
     if (cmd == NULL || strcmp(cmd, "status") != 0)
         return NULL;
-    return delivery_status_dumps(len);
+    return delivery_status_dumps(arg, len);
 }
+
+/* The engine for on_queued() only: the listener's hook takes no argument
+ * (server_set_queued_hook).  Set once before the hook is installed; main()
+ * owns the engine and passes it to everything else. */
+static struct delivery *queued_engine;
 
 /* A message is on stable storage: count it, then schedule it. */
 static void on_queued(const struct spool_envelope *env)
 {
     metrics_count_received();
-    delivery_enqueue(env);
+    delivery_enqueue(queued_engine, env);
+}
+
+/* A new snapshot from the live tenant store: to the engine (arg). */
+static void on_snapshot(struct tenant_store *snap, void *arg)
+{
+    delivery_store_install(arg, snap);
 }
 
 int main(int argc, char **argv)
@@ -200,6 +210,7 @@ int main(int argc, char **argv)
     struct control_server *control;
     struct spool *spool;
     struct tenant_store *store;
+    struct delivery *delivery;
     char **ids = NULL;
     size_t nids = 0;
     bool server_idle, delivery_idle;
@@ -248,24 +259,26 @@ int main(int argc, char **argv)
         msg_fatal(EX_CONFIG, "-", "%s", err);
     if (server_start(conf, spool, store) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start; see the errors above");
-    if (delivery_start(conf, spool, store, err, sizeof(err)) < 0)
+    delivery = delivery_new();
+    if (delivery_start(delivery, conf, spool, store, err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     tenant_store_free(store);   /* the listener and delivery hold theirs */
+    queued_engine = delivery;
     server_set_queued_hook(on_queued);
-    store_live_subscribe(delivery_store_install);
-    if (http_start(conf, err, sizeof(err)) < 0)
+    store_live_subscribe(on_snapshot, delivery);
+    if (http_start(conf, delivery, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);
     {
         /* The webhook opens its secret once, here. */
         const struct vault *vault;
-        struct delivery_pin *pin = delivery_vault_pin(&vault);
+        struct delivery_pin *pin = delivery_vault_pin(delivery, &vault);
 
         rc = webhook_start(conf, vault, err, sizeof(err));
-        delivery_vault_unpin(pin);
+        delivery_vault_unpin(delivery, pin);
         if (rc < 0)
             msg_fatal(EX_CONFIG, "-", "webhook: %s", err);
     }
-    if ((control = control_server_start(conf->control_socket, on_control, on_control_text, NULL,
+    if ((control = control_server_start(conf->control_socket, on_control, on_control_text, delivery,
                                         err, sizeof(err))) == NULL)
         msg_fatal(EX_OSERR, "-", "%s", err);
     for (int i = 0; i < conf->listen_count; i++)
@@ -293,7 +306,7 @@ int main(int argc, char **argv)
                     msg_info("-", "stopping on signal %d", sig);
                     running = false;
                 } else if (sig == SIGHUP) {
-                    reload(args.config_path, &conf);
+                    reload(args.config_path, &conf, delivery);
                 }
             }
         }
@@ -329,7 +342,7 @@ int main(int argc, char **argv)
     server_idle = server_stop();
     http_stop();
     webhook_stop();
-    delivery_idle = delivery_stop();
+    delivery_idle = delivery_stop(delivery);
     store_live_stop();
     if (server_idle && delivery_idle)
         spool_close(spool);
@@ -338,6 +351,10 @@ int main(int argc, char **argv)
                  server_idle ? "delivery attempts" : "sessions");
     oauth_global_cleanup();
     control_server_stop(control);
+    /* The engine last: the control socket answered with it until now, and
+     * sessions or workers still running (logged above) may use it. */
+    if (server_idle && delivery_idle)
+        delivery_free(delivery);
     myfree(fds);
     conf_unref(conf);
     msg_info("-", "daemon stopped");

@@ -20,20 +20,6 @@
 #include "tenantrelay/store_live.h"
 #include "tenantrelay/utf8.h"
 
-struct dstats *dstats_get(const char *id)
-{
-    struct dstats *s = hmap_find(&delivery.stats_map, id);
-
-    if (s != NULL)
-        return s;
-    s = mycalloc(1, sizeof(*s));
-    s->id = mystrdup(id);
-    s->next = delivery.stats;
-    delivery.stats = s;
-    hmap_put(&delivery.stats_map, s->id, s);
-    return s;
-}
-
 static const char *msg_tenant_key(const struct dmsg *m)
 {
     return m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY;
@@ -62,11 +48,6 @@ static json_t *status_entry(const struct dstats *s)
     json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
     json_object_set_new_nocheck(o, "last_error", utf8_json_string(s->last_error));
     return o;
-}
-
-void dstats_touch(struct dstats *s)
-{
-    s->dirty = true;
 }
 
 static int dump_piece(const char *data, size_t len, void *arg)
@@ -124,7 +105,7 @@ static json_t *store_status(void)
  * gives for {"ok", "queued", "tenants": [entries], "store"}, put together
  * from the cached entries (O(tenants) copies, no jansson object per tenant).
  * 0, or -1 when an entry cannot be serialised. */
-static int status_text(struct dbuf *out)
+static int status_text(struct delivery *d, struct dbuf *out)
 {
     json_t *store;
     size_t total = 64;
@@ -135,21 +116,21 @@ static int status_text(struct dbuf *out)
      * in the queue or the figures (a removed tenant's mail): every one of
      * them has its figures, created here for the store's tenants (once per
      * store: a tenant's figures are never removed). */
-    dstats_get(DELIVERY_DEFAULT_KEY);
-    if (delivery.stats_store_generation != delivery.store_generation) {
-        for (size_t i = 0; delivery.store && i < tenant_store_count(delivery.store); i++)
-            dstats_get(tenant_store_at(delivery.store, i)->id);
-        delivery.stats_store_generation = delivery.store_generation;
+    dstats_get(d, DELIVERY_DEFAULT_KEY);
+    if (d->stats_store_generation != d->store_generation) {
+        for (size_t i = 0; d->store && i < tenant_store_count(d->store); i++)
+            dstats_get(d, tenant_store_at(d->store, i)->id);
+        d->stats_store_generation = d->store_generation;
     }
-    for (struct dstats *s = delivery.stats; s; s = s->next) {
+    for (struct dstats *s = d->stats; s; s = s->next) {
         if (entry_refresh(s) < 0)
             return -1;
         total += s->entry_len + 1;
     }
     dbuf_reserve(out, total);
     dbuf_printf(out, "{\"ok\":true,\"queued\":%" JSON_INTEGER_FORMAT ",\"tenants\":[",
-                (json_int_t)delivery.count);
-    for (const struct dstats *s = delivery.stats; s; s = s->next) {
+                (json_int_t)d->count);
+    for (const struct dstats *s = d->stats; s; s = s->next) {
         if (!first)
             dbuf_append_char(out, ',');
         dbuf_append(out, s->entry, s->entry_len);
@@ -163,15 +144,15 @@ static int status_text(struct dbuf *out)
     return rc < 0 ? -1 : 0;
 }
 
-char *delivery_status_dumps(size_t *len)
+char *delivery_status_dumps(struct delivery *d, size_t *len)
 {
     struct dbuf b = DBUF_INIT;
     int rc = -1;
 
-    pthread_mutex_lock(&delivery.lock);
-    if (delivery.running)
-        rc = status_text(&b);
-    pthread_mutex_unlock(&delivery.lock);
+    pthread_mutex_lock(&d->lock);
+    if (d->running)
+        rc = status_text(d, &b);
+    pthread_mutex_unlock(&d->lock);
     if (rc < 0) {
         dbuf_free(&b);
         return NULL;
@@ -182,12 +163,12 @@ char *delivery_status_dumps(size_t *len)
 
 /* The status object for callers that want one (the HTTP API, per-tenant
  * metrics): parsed back from the one text, so both forms always agree. */
-static json_t *status(void)
+static json_t *status(struct delivery *d)
 {
     struct dbuf b = DBUF_INIT;
     json_t *o = NULL;
 
-    if (status_text(&b) == 0)
+    if (status_text(d, &b) == 0)
         o = json_loadb(b.data, b.len, 0, NULL);
     dbuf_free(&b);
     return o ? o : json_pack("{s:b, s:s}", "ok", 0, "error", "status could not be serialised");
@@ -196,7 +177,7 @@ static json_t *status(void)
 /* One operator action on one message: 0 done, 1 deferred (in flight), -1 failed.
  * File changes are queued and done without the lock (delivery_control
  * flushes them before it answers). */
-static int act(struct dmsg *m, const char *action)
+static int act(struct delivery *d, struct dmsg *m, const char *action)
 {
     if (m->removing)
         return 0;
@@ -205,7 +186,7 @@ static int act(struct dmsg *m, const char *action)
             m->delete_requested = true;
             return 1;
         }
-        dremove_queue(m, "deleted by operator");
+        dremove_queue(d, m, "deleted by operator");
         return 0;
     }
     if (strcmp(action, "hold") == 0) {
@@ -215,10 +196,10 @@ static int act(struct dmsg *m, const char *action)
         }
         if (m->on_route)
             droute_unlink(m);
-        dmsg_set_state(m, SPOOL_HELD);
+        dmsg_set_state(d, m, SPOOL_HELD);
         m->held_by_breaker = false;
         msg_info(m->qid, "held by operator");
-        dwrite_queue(m, SPOOL_HELD, false, NULL);
+        dwrite_queue(d, m, SPOOL_HELD, false, NULL);
         return 0;
     }
     if (strcmp(action, "release") == 0 || strcmp(action, "retry") == 0) {
@@ -226,17 +207,17 @@ static int act(struct dmsg *m, const char *action)
             return 0;
         if (m->in_flight || m->on_route)
             return 0;
-        dmsg_set_state(m, SPOOL_QUEUED);
+        dmsg_set_state(d, m, SPOOL_QUEUED);
         m->next_attempt = 0;
         m->held_by_breaker = false;
         msg_info(m->qid, "%s by operator", strcmp(action, "release") == 0 ? "released" : "retry");
-        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
+        dwrite_queue(d, m, SPOOL_QUEUED, true, NULL);
         return 0;
     }
     return -1;
 }
 
-static json_t *queue_action(const json_t *req)
+static json_t *queue_action(struct delivery *d, const json_t *req)
 {
     const char *action = json_string_value(json_object_get(req, "action"));
     const char *id = json_string_value(json_object_get(req, "id"));
@@ -254,11 +235,11 @@ static json_t *queue_action(const json_t *req)
     }
     /* Releasing a tenant (or everything) also closes its circuit breaker. */
     if (strcmp(action, "release") == 0 || strcmp(action, "retry") == 0) {
-        for (struct droute *r = delivery.routes; r; r = r->next)
+        for (struct droute *r = d->routes; r; r = r->next)
             if (r->present && r->held && (all || (tenant && strcmp(r->key, tenant) == 0)))
                 droute_release(r);
     }
-    for (struct dmsg *m = delivery.first, *next; m; m = next) {
+    for (struct dmsg *m = d->first, *next; m; m = next) {
         char qid[SPOOL_QID_LEN + 1];
         int rc;
 
@@ -267,19 +248,19 @@ static json_t *queue_action(const json_t *req)
             continue;
         matched++;
         if (id && strcmp(action, "release") == 0 && m->held_by_breaker) {
-            struct droute *r = droute_for_tenant(m->tenant);
+            struct droute *r = droute_for_tenant(d, m->tenant);
 
             if (r->held)
                 droute_release(r);
         }
         memcpy(qid, m->qid, sizeof(qid));
-        rc = act(m, action);
+        rc = act(d, m, action);
         if (rc == 0)
             json_array_append_new(affected, json_string(qid));
         else if (rc == 1)
             json_array_append_new(pending, json_string(qid));
     }
-    pthread_cond_broadcast(&delivery.sched_cond);
+    pthread_cond_broadcast(&d->sched_cond);
     if (id && matched == 0) {
         json_decref(affected);
         json_decref(pending);
@@ -291,55 +272,55 @@ static json_t *queue_action(const json_t *req)
 /* The operator's changes are on disk before the answer: the scheduler
  * thread, the one writer of queued changes (so they land in order), does
  * the I/O without the lock; this waits for it, bounded. */
-static void wait_flushed(void)
+static void wait_flushed(struct delivery *d)
 {
     struct timespec until;
 
     clock_real_deadline(&until, 30000);
-    pthread_cond_signal(&delivery.sched_cond);
-    while ((delivery.writes || delivery.removals || delivery.flushing) && !delivery.stopping)
-        if (pthread_cond_timedwait(&delivery.flushed, &delivery.lock, &until) != 0)
+    pthread_cond_signal(&d->sched_cond);
+    while ((d->writes || d->removals || d->flushing) && !d->stopping)
+        if (pthread_cond_timedwait(&d->flushed, &d->lock, &until) != 0)
             break;
 }
 
-json_t *delivery_control(const json_t *request)
+json_t *delivery_control(struct delivery *d, const json_t *request)
 {
     const char *cmd = json_string_value(json_object_get(request, "cmd"));
     json_t *resp;
 
-    pthread_mutex_lock(&delivery.lock);
-    if (!delivery.running)
+    pthread_mutex_lock(&d->lock);
+    if (!d->running)
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", "delivery is not running");
     else if (cmd && strcmp(cmd, "status") == 0)
-        resp = status();
+        resp = status(d);
     else if (cmd && strcmp(cmd, "queue") == 0) {
-        resp = queue_action(request);
-        wait_flushed();
+        resp = queue_action(d, request);
+        wait_flushed(d);
     }
     else
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
-    pthread_mutex_unlock(&delivery.lock);
+    pthread_mutex_unlock(&d->lock);
     return resp;
 }
 
 /* O(1): the counts by state kept as messages change state (dcount), the
  * oldest arrival from the index's arrival heap; never a walk of the queue. */
-void delivery_gauges(long counts[4], double *oldest_age, long *store_generation, double *store_age)
+void delivery_gauges(struct delivery *d, long counts[4], double *oldest_age, long *store_generation, double *store_age)
 {
     time_t now = time(NULL), oldest;
     long others = 0;
 
-    pthread_mutex_lock(&delivery.lock);
+    pthread_mutex_lock(&d->lock);
     for (int i = 0; i < 4; i++) {
-        counts[i] = i == SPOOL_QUEUED ? 0 : delivery.state_count[i];
+        counts[i] = i == SPOOL_QUEUED ? 0 : d->state_count[i];
         others += counts[i];
     }
     /* Queued messages are not counted as they come and go (see dcount):
      * they are the rest of the index. */
-    counts[SPOOL_QUEUED] = (long)delivery.count - others;
-    oldest = dindex_oldest();
-    *store_generation = (long)delivery.store_generation;
-    *store_age = delivery.store_loaded ? difftime(now, delivery.store_loaded) : 0;
-    pthread_mutex_unlock(&delivery.lock);
+    counts[SPOOL_QUEUED] = (long)d->count - others;
+    oldest = dindex_oldest(d);
+    *store_generation = (long)d->store_generation;
+    *store_age = d->store_loaded ? difftime(now, d->store_loaded) : 0;
+    pthread_mutex_unlock(&d->lock);
     *oldest_age = oldest ? difftime(now, oldest) : 0;
 }

@@ -4,7 +4,8 @@
  * (control requests walk it), and a min-heap by arrival, so that /metrics
  * reads the oldest message's age without walking the queue (messages
  * recovered at start-up are indexed in directory order, not by arrival).
- * Callers hold the delivery lock.
+ * dindex_remove takes a message out of everything else too (the timer
+ * heap, the counts).  Callers hold the engine's lock.
  */
 #include "config.h"
 
@@ -16,53 +17,53 @@
 
 /* ---- the arrival heap (1-based positions; 0 = not in it) ---- */
 
-static void age_set(size_t pos, struct dmsg *m)
+static void age_set(struct delivery *d, size_t pos, struct dmsg *m)
 {
-    delivery.age_heap[pos - 1] = m;
+    d->age_heap[pos - 1] = m;
     m->age_pos = pos;
 }
 
-static void age_sift_up(size_t pos)
+static void age_sift_up(struct delivery *d, size_t pos)
 {
-    struct dmsg *m = delivery.age_heap[pos - 1];
+    struct dmsg *m = d->age_heap[pos - 1];
 
-    while (pos > 1 && delivery.age_heap[pos / 2 - 1]->arrival > m->arrival) {
-        age_set(pos, delivery.age_heap[pos / 2 - 1]);
+    while (pos > 1 && d->age_heap[pos / 2 - 1]->arrival > m->arrival) {
+        age_set(d, pos, d->age_heap[pos / 2 - 1]);
         pos /= 2;
     }
-    age_set(pos, m);
+    age_set(d, pos, m);
 }
 
-static void age_sift_down(size_t pos)
+static void age_sift_down(struct delivery *d, size_t pos)
 {
-    struct dmsg *m = delivery.age_heap[pos - 1];
+    struct dmsg *m = d->age_heap[pos - 1];
 
     for (;;) {
         size_t c = pos * 2;
 
-        if (c > delivery.age_len)
+        if (c > d->age_len)
             break;
-        if (c < delivery.age_len && delivery.age_heap[c]->arrival < delivery.age_heap[c - 1]->arrival)
+        if (c < d->age_len && d->age_heap[c]->arrival < d->age_heap[c - 1]->arrival)
             c++;
-        if (delivery.age_heap[c - 1]->arrival >= m->arrival)
+        if (d->age_heap[c - 1]->arrival >= m->arrival)
             break;
-        age_set(pos, delivery.age_heap[c - 1]);
+        age_set(d, pos, d->age_heap[c - 1]);
         pos = c;
     }
-    age_set(pos, m);
+    age_set(d, pos, m);
 }
 
-static void age_push(struct dmsg *m)
+static void age_push(struct delivery *d, struct dmsg *m)
 {
-    if (delivery.age_len == delivery.age_cap) {
-        delivery.age_cap = delivery.age_cap ? delivery.age_cap * 2 : 1024;
-        delivery.age_heap = myrealloc(delivery.age_heap, delivery.age_cap * sizeof(*delivery.age_heap));
+    if (d->age_len == d->age_cap) {
+        d->age_cap = d->age_cap ? d->age_cap * 2 : 1024;
+        d->age_heap = myrealloc(d->age_heap, d->age_cap * sizeof(*d->age_heap));
     }
-    age_set(++delivery.age_len, m);
-    age_sift_up(delivery.age_len);
+    age_set(d, ++d->age_len, m);
+    age_sift_up(d, d->age_len);
 }
 
-static void age_remove(struct dmsg *m)
+static void age_remove(struct delivery *d, struct dmsg *m)
 {
     size_t pos = m->age_pos;
     struct dmsg *last;
@@ -70,67 +71,67 @@ static void age_remove(struct dmsg *m)
     if (pos == 0)
         return;
     m->age_pos = 0;
-    last = delivery.age_heap[--delivery.age_len];
+    last = d->age_heap[--d->age_len];
     if (last == m)
         return;
-    age_set(pos, last);
-    age_sift_up(pos);
-    age_sift_down(last->age_pos);
+    age_set(d, pos, last);
+    age_sift_up(d, pos);
+    age_sift_down(d, last->age_pos);
 }
 
-time_t dindex_oldest(void)
+time_t dindex_oldest(struct delivery *d)
 {
-    return delivery.age_len ? delivery.age_heap[0]->arrival : 0;
+    return d->age_len ? d->age_heap[0]->arrival : 0;
 }
 
-void dindex_free(void)
+void dindex_free(struct delivery *d)
 {
-    hmap_free(&delivery.by_qid);
-    myfree(delivery.age_heap);
-    delivery.age_heap = NULL;
-    delivery.age_len = delivery.age_cap = 0;
+    hmap_free(&d->by_qid);
+    myfree(d->age_heap);
+    d->age_heap = NULL;
+    d->age_len = d->age_cap = 0;
 }
 
 /* ---- the hash and the list ---- */
 
-struct dmsg *dindex_find(const char *qid)
+struct dmsg *dindex_find(struct delivery *d, const char *qid)
 {
-    return hmap_find(&delivery.by_qid, qid);
+    return hmap_find(&d->by_qid, qid);
 }
 
-struct dmsg *dindex_add(const char *qid, time_t arrival)
+struct dmsg *dindex_add(struct delivery *d, const char *qid, time_t arrival)
 {
     struct dmsg *m = mycalloc(1, sizeof(*m));
 
     strncpy(m->qid, qid, SPOOL_QID_LEN);
     m->arrival = arrival;
-    age_push(m);
-    m->prev = delivery.last;
-    if (delivery.last)
-        delivery.last->next = m;
+    age_push(d, m);
+    m->prev = d->last;
+    if (d->last)
+        d->last->next = m;
     else
-        delivery.first = m;
-    delivery.last = m;
-    delivery.count++;
-    hmap_put(&delivery.by_qid, m->qid, m);
+        d->first = m;
+    d->last = m;
+    d->count++;
+    hmap_put(&d->by_qid, m->qid, m);
     return m;
 }
 
-void dindex_remove(struct dmsg *m)
+void dindex_remove(struct delivery *d, struct dmsg *m)
 {
-    dsched_remove(m);
-    age_remove(m);
-    dcount(m, -1);
-    hmap_remove(&delivery.by_qid, m->qid, m);
+    dsched_remove(d, m);
+    age_remove(d, m);
+    dcount(d, m, -1);
+    hmap_remove(&d->by_qid, m->qid, m);
     if (m->prev)
         m->prev->next = m->next;
     else
-        delivery.first = m->next;
+        d->first = m->next;
     if (m->next)
         m->next->prev = m->prev;
     else
-        delivery.last = m->prev;
-    delivery.count--;
+        d->last = m->prev;
+    d->count--;
     myfree(m->tenant);
     myfree(m);
 }

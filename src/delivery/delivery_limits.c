@@ -2,7 +2,7 @@
  * delivery_limits.c - a route's limits: the per-minute rate limit (a ring
  * of recent message starts) and the AUTH circuit breaker (after N failed
  * logins in a row, hold the route's messages until its settings change or
- * an operator releases it).  All under delivery.lock.
+ * an operator releases it).  All under the engine's lock.
  */
 #include "config.h"
 
@@ -65,7 +65,7 @@ void dbreaker_count(struct droute *r, const struct attempt_result *res)
 {
     if (res->outcome == ATTEMPT_AUTH_FAILED) {
         r->auth_failures++;
-        if (r->auth_failures >= delivery.conf->retry.auth_failures_before_hold && !r->held) {
+        if (r->auth_failures >= r->engine->conf->retry.auth_failures_before_hold && !r->held) {
             char reason[SMTPC_REPLY_MAX + 128];
 
             r->held = true;
@@ -74,7 +74,7 @@ void dbreaker_count(struct droute *r, const struct attempt_result *res)
                      r->auth_failures, res->reply);
             msg_warn("-", "route=%s status=held reason=\"AUTH failed %d times in a row\"", r->key,
                      r->auth_failures);
-            droute_hold_messages(r->key, reason);
+            droute_hold_messages(r->engine, r->key, reason);
         }
     } else if (res->outcome == ATTEMPT_DEFERRED && res->auth_ok) {
         r->auth_failures = 0;
@@ -83,12 +83,12 @@ void dbreaker_count(struct droute *r, const struct attempt_result *res)
 
 /* The breaker opened: hold every message of route key.  The state files are
  * written by the scheduler thread, never under the lock. */
-void droute_hold_messages(const char *key, const char *reason)
+void droute_hold_messages(struct delivery *d, const char *key, const char *reason)
 {
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
+    for (struct dmsg *m = d->first; m; m = m->next) {
         if (m->state == SPOOL_FAILED || m->state == SPOOL_HELD || m->removing)
             continue;
-        if (strcmp(droute_key_of(m->tenant), key) != 0)
+        if (strcmp(droute_key_of(d, m->tenant), key) != 0)
             continue;
         if (m->in_flight) {
             m->hold_requested = true;
@@ -96,23 +96,23 @@ void droute_hold_messages(const char *key, const char *reason)
         }
         if (m->on_route)
             droute_unlink(m);
-        dmsg_set_state(m, SPOOL_HELD);
+        dmsg_set_state(d, m, SPOOL_HELD);
         m->held_by_breaker = true;
-        dwrite_queue(m, SPOOL_HELD, false, reason);
+        dwrite_queue(d, m, SPOOL_HELD, false, reason);
     }
 }
 
 /* Release what the breaker held on route key (settings changed). */
-static void release_held(const char *key)
+static void release_held(struct delivery *d, const char *key)
 {
-    for (struct dmsg *m = delivery.first; m; m = m->next) {
+    for (struct dmsg *m = d->first; m; m = m->next) {
         if (!m->held_by_breaker || m->state != SPOOL_HELD
-            || strcmp(droute_key_of(m->tenant), key) != 0)
+            || strcmp(droute_key_of(d, m->tenant), key) != 0)
             continue;
         m->held_by_breaker = false;
-        dmsg_set_state(m, SPOOL_QUEUED);
+        dmsg_set_state(d, m, SPOOL_QUEUED);
         m->next_attempt = 0;
-        dwrite_queue(m, SPOOL_QUEUED, true, NULL);
+        dwrite_queue(d, m, SPOOL_QUEUED, true, NULL);
     }
 }
 
@@ -120,6 +120,6 @@ void droute_release(struct droute *r)
 {
     r->held = false;
     r->auth_failures = 0;
-    release_held(r->key);
+    release_held(r->engine, r->key);
     pthread_cond_broadcast(&r->cond);
 }

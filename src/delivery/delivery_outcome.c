@@ -2,7 +2,7 @@
  * delivery_outcome.c - what an attempt's outcome does: the message's index
  * entry and state, the route's figures for `status`, the route's back-off
  * when the upstream is down, and the breaker's count (delivery_limits.c).
- * Under delivery.lock.
+ * Under the engine's lock.
  */
 #include "config.h"
 
@@ -14,7 +14,8 @@
 /* Apply an attempt's outcome to the index, the stats and the breaker. */
 void doutcome_apply(struct droute *r, struct dmsg *m, const struct attempt_result *res)
 {
-    struct dstats *st = dstats_get(r->key);
+    struct delivery *d = r->engine;
+    struct dstats *st = dstats_get(d, r->key);
     time_t now = time(NULL);
 
     m->in_flight = false;
@@ -29,18 +30,18 @@ void doutcome_apply(struct droute *r, struct dmsg *m, const struct attempt_resul
         st->sent++;
         st->last_success = now;
         r->auth_failures = 0;
-        dindex_remove(m);
+        dindex_remove(d, m);
         return;
     }
     myfree(st->last_error);
     st->last_error = mystrdup(res->reply);
     st->last_error_time = now;
     if (res->outcome == ATTEMPT_FAILED) {
-        dmsg_set_state(m, SPOOL_FAILED);
-        dsched_update(m);
+        dmsg_set_state(d, m, SPOOL_FAILED);
+        dsched_update(d, m);
         return;
     }
-    dmsg_set_state(m, SPOOL_DEFERRED);
+    dmsg_set_state(d, m, SPOOL_DEFERRED);
     m->next_attempt = res->next_attempt;
     if (res->route_down) {
         /* Like Postfix's dead destination: the messages waiting for this
@@ -51,17 +52,17 @@ void doutcome_apply(struct droute *r, struct dmsg *m, const struct attempt_resul
         r->down_until = res->next_attempt;
         while ((w = droute_pop(r)) != NULL) {
             w->next_attempt = r->down_until;
-            dsched_update(w);
+            dsched_update(d, w);
         }
     }
     /* The scheduler may be sleeping past this retry time. */
-    pthread_cond_signal(&delivery.sched_cond);
+    pthread_cond_signal(&d->sched_cond);
     dbreaker_count(r, res);
     if (m->hold_requested) {
         /* An operator held it during the attempt: record it now. */
         m->hold_requested = false;
-        dmsg_set_state(m, SPOOL_HELD);
-        dwrite_queue(m, SPOOL_HELD, false, NULL);
+        dmsg_set_state(d, m, SPOOL_HELD);
+        dwrite_queue(d, m, SPOOL_HELD, false, NULL);
     }
-    dsched_update(m);
+    dsched_update(d, m);
 }

@@ -6,9 +6,14 @@ libtenantrelayd_a_SOURCES += \
 	src/delivery/delivery.c \
 	src/delivery/delivery_attempt.c \
 	src/delivery/delivery_control.c \
+	src/delivery/delivery_flush.c \
+	src/delivery/delivery_gen.c \
 	src/delivery/delivery_index.c \
 	src/delivery/delivery_limits.c \
 	src/delivery/delivery_outcome.c \
+	src/delivery/delivery_queue.c \
 	src/delivery/delivery_route.c \
-	src/delivery/delivery_sched.c
+	src/delivery/delivery_sched.c \
+	src/delivery/delivery_stats.c \
+	src/delivery/delivery_worker.c
 noinst_HEADERS += include/tenantrelay/delivery.h src/delivery/delivery_int.h

@@ -153,7 +153,7 @@ static const char *code_of(int code)
     }
 }
 
-json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char *user,
+json_t *http_api_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body, const char *user,
                      void (*on_step)(const struct probe_report *, enum probe_step_id, void *), void *arg,
                      int *status)
 {
@@ -180,13 +180,13 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
     merge.req = &oauth;
     /* Pinned for the whole update (its probe may take a while): a reload
      * meanwhile frees the keyring it replaces only after the unpin. */
-    pin = delivery_vault_pin(&vault);
+    pin = delivery_vault_pin(delivery, &vault);
     merge.vault = vault;
     u.merge_extra = http_oauth_merge;
     u.extra_differs = route_oauth_settings_differ;
     u.extra_arg = &merge;
     tenant_update_apply(conf, vault, &u, NULL, NULL, &res);
-    delivery_vault_unpin(pin);
+    delivery_vault_unpin(delivery, pin);
     http_update_free(&u);
     http_oauth_free(&oauth);
     *status = res.store_error ? 503 : status_of(res.status);
@@ -392,8 +392,8 @@ static json_t *events_get(const struct conf *conf, const char *after, int *statu
     return json_pack("{s:o, s:o}", "events", arr, "cursor", json_sprintf("%lld", off + (long long)used));
 }
 
-json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id, const char *method,
-                        const char *after, json_t *body, const char *user, int *status)
+json_t *http_api_handle(struct conf *conf, struct delivery *delivery, enum http_route route, const char *id,
+                        const char *method, const char *after, json_t *body, const char *user, int *status)
 {
     bool get = strcmp(method, "GET") == 0, put = strcmp(method, "PUT") == 0;
     bool post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
@@ -410,7 +410,7 @@ json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id
         if (get)
             return tenants_get(conf, id, status);
         if (put)
-            return body ? http_api_put(conf, id, body, user, NULL, NULL, status)
+            return body ? http_api_put(conf, delivery, id, body, user, NULL, NULL, status)
                         : http_error(400, "invalid", "a JSON object body is needed", status);
         if (del)
             return tenant_delete(conf, id, user, status);
@@ -425,7 +425,7 @@ json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id
         break;
     case HTTP_R_STATUS:
         if (get) {
-            json_t *req = json_pack("{s:s}", "cmd", "status"), *resp = delivery_control(req);
+            json_t *req = json_pack("{s:s}", "cmd", "status"), *resp = delivery_control(delivery, req);
 
             json_decref(req);
             *status = json_is_true(json_object_get(resp, "ok")) ? 200 : 503;

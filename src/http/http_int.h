@@ -15,15 +15,18 @@
 #include "tenantrelay/route.h"
 #include "tenantrelay/vault.h"
 
-/* One /v1 request, authenticated as user (the token's name).  body is
- * the parsed JSON body or NULL.  Returns the reply (a new reference) with
- * *status set; errors are {"error": CODE, "detail": TEXT}. */
-json_t *http_api_handle(struct conf *conf, enum http_route route, const char *id, const char *method,
-                        const char *after, json_t *body, const char *user, int *status);
+struct delivery;
+
+/* One /v1 request, authenticated as user (the token's name), answered with
+ * the delivery engine delivery.  body is the parsed JSON body or NULL.
+ * Returns the reply (a new reference) with *status set; errors are
+ * {"error": CODE, "detail": TEXT}. */
+json_t *http_api_handle(struct conf *conf, struct delivery *delivery, enum http_route route, const char *id,
+                        const char *method, const char *after, json_t *body, const char *user, int *status);
 
 /* PUT /v1/tenants/{id}: the update with its probe; on_step (may be NULL)
  * sees each probe step as it is recorded. */
-json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char *user,
+json_t *http_api_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body, const char *user,
                      void (*on_step)(const struct probe_report *, enum probe_step_id, void *), void *arg,
                      int *status);
 
@@ -33,7 +36,8 @@ json_t *http_api_put(struct conf *conf, const char *id, json_t *body, const char
  * with what the plain PUT would have answered.  Takes a reference to conf
  * and body (wiped when done); NULL when it cannot start. */
 struct MHD_Response;
-struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *body, const char *user);
+struct MHD_Response *http_stream_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body,
+                                     const char *user);
 
 /* The auth and oauth fields of a PUT body (http_oauth.c).  Strings point
  * into the body; the secret (clear, locked memory) is the struct's:

@@ -39,11 +39,12 @@
 static struct {
     pthread_mutex_t lock;
     struct conf *conf;          /* current snapshot; requests take a reference */
+    struct delivery *delivery;  /* the engine, set by http_start, used until http_stop */
     struct MHD_Daemon **d;
     int nd;
     char *cert, *key;           /* PEM in memory for MHD; the key wiped at stop */
     size_t key_len;
-} http = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, NULL, NULL, 0 };
+} http = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL, 0, NULL, NULL, 0 };
 
 struct req {
     struct dbuf body;
@@ -65,7 +66,7 @@ static bool ready(const struct conf *conf, struct metrics_gauges *g)
     struct store_live_info live;
 
     memset(g, 0, sizeof(*g));
-    delivery_gauges(g->queue, &g->oldest_age, &g->store_version, &g->store_age);
+    delivery_gauges(http.delivery, g->queue, &g->oldest_age, &g->store_version, &g->store_age);
     g->ready = access(conf->spool_directory, W_OK) == 0 && g->store_version > 0;
     /* A PostgreSQL store: its own version, and the age of what is served. */
     store_live_get_info(&live);
@@ -90,7 +91,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct conf
     if (conf->http.metrics_per_tenant) {
         json_t *q = json_pack("{s:s}", "cmd", "status");
 
-        status = delivery_control(q);
+        status = delivery_control(http.delivery, q);
         json_decref(q);
         g.tenants = json_object_get(status, "tenants");
         if (!json_is_array(g.tenants))
@@ -194,7 +195,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
         const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
         struct MHD_Response *sr;
 
-        if (accept && strstr(accept, "application/x-ndjson") && (sr = http_stream_put(conf, id, body, user))) {
+        if (accept && strstr(accept, "application/x-ndjson") && (sr = http_stream_put(conf, http.delivery, id, body, user))) {
             json_decref(body);          /* the stream holds its own reference */
             MHD_add_response_header(sr, "Content-Type", "application/x-ndjson");
             MHD_add_response_header(sr, "Cache-Control", "no-store");
@@ -209,7 +210,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
      * jansson object per tenant); the object path below when not running. */
     if (route == HTTP_R_STATUS && get) {
         size_t len = 0;
-        char *text = delivery_status_dumps(&len);
+        char *text = delivery_status_dumps(http.delivery, &len);
 
         if (text) {
             if (body) {
@@ -224,7 +225,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
             return rc;
         }
     }
-    reply = http_api_handle(conf, route, id[0] ? id : NULL, method,
+    reply = http_api_handle(conf, http.delivery, route, id[0] ? id : NULL, method,
                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"), body, user, &status);
     if (body) {
         http_json_wipe(body);
@@ -323,12 +324,13 @@ int http_prepare(const struct conf *conf, char *err, size_t errlen)
     return 0;
 }
 
-int http_start(struct conf *conf, char *err, size_t errlen)
+int http_start(struct conf *conf, struct delivery *delivery, char *err, size_t errlen)
 {
     const struct conf_http *h = &conf->http;
 
     if (!h->enabled)
         return 0;
+    http.delivery = delivery;   /* before the first request */
     if (http_prepare(conf, err, errlen) < 0)
         return -1;
     http.conf = conf_ref(conf);
@@ -397,4 +399,5 @@ void http_stop(void)
     http.conf = NULL;
     pthread_mutex_unlock(&http.lock);
     conf_unref(old);
+    http.delivery = NULL;       /* every request has ended (the daemons are stopped) */
 }

@@ -25,6 +25,7 @@ struct stream {
     bool done;
     pthread_t thread;
     struct conf *conf;
+    struct delivery *delivery;  /* outlives the stream: http_stop() joins it first */
     json_t *body;
     char id[80];
     char user[HTTP_TOKEN_NAME_MAX + 1];
@@ -54,7 +55,7 @@ static void *worker(void *arg)
 {
     struct stream *s = arg;
     int status = 500;
-    json_t *result = http_api_put(s->conf, s->id, s->body, s->user, on_step, s, &status);
+    json_t *result = http_api_put(s->conf, s->delivery, s->id, s->body, s->user, on_step, s, &status);
 
     push_line(s, json_pack("{s:s, s:i, s:o}", "event", "result", "status", status, "result", result));
     pthread_mutex_lock(&s->lock);
@@ -97,7 +98,8 @@ static void stream_free(void *cls)
     myfree(s);
 }
 
-struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *body, const char *user)
+struct MHD_Response *http_stream_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body,
+                                     const char *user)
 {
     struct stream *s = mycalloc(1, sizeof(*s));
     struct MHD_Response *r;
@@ -105,6 +107,7 @@ struct MHD_Response *http_stream_put(struct conf *conf, const char *id, json_t *
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->more, NULL);
     s->conf = conf_ref(conf);
+    s->delivery = delivery;
     s->body = json_incref(body);
     snprintf(s->id, sizeof(s->id), "%s", id);
     snprintf(s->user, sizeof(s->user), "%s", user);

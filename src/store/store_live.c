@@ -35,7 +35,8 @@ static struct {
     uint64_t version;
     bool stale, from_snapshot;
     time_t synced, snapshot_at, stale_since, stale_logged;
-    void (*subs[MAX_SUBS])(struct tenant_store *);
+    void (*subs[MAX_SUBS])(struct tenant_store *, void *);
+    void *sub_args[MAX_SUBS];
     int nsubs;
     pthread_t tid;
     int stop[2];
@@ -57,7 +58,8 @@ static time_t now_s(void)
 static void install(struct tenant_store *s, uint64_t version)
 {
     struct tenant_store *old;
-    void (*subs[MAX_SUBS])(struct tenant_store *);
+    void (*subs[MAX_SUBS])(struct tenant_store *, void *);
+    void *sub_args[MAX_SUBS];
     int nsubs;
 
     pthread_mutex_lock(&live.lock);
@@ -66,10 +68,11 @@ static void install(struct tenant_store *s, uint64_t version)
     live.version = version;
     nsubs = live.nsubs;
     memcpy(subs, live.subs, sizeof(subs));
+    memcpy(sub_args, live.sub_args, sizeof(sub_args));
     pthread_mutex_unlock(&live.lock);
     tenant_store_free(old);
     for (int i = 0; i < nsubs; i++)
-        subs[i](s);
+        subs[i](s, sub_args[i]);
 }
 
 static void set_stale(const char *why)
@@ -418,11 +421,13 @@ struct tenant_store *store_live_acquire(const char *tenant_store, uint64_t *vers
     return s;
 }
 
-void store_live_subscribe(void (*fn)(struct tenant_store *snap))
+void store_live_subscribe(void (*fn)(struct tenant_store *snap, void *arg), void *arg)
 {
     pthread_mutex_lock(&live.lock);
-    if (live.nsubs < MAX_SUBS)
-        live.subs[live.nsubs++] = fn;
+    if (live.nsubs < MAX_SUBS) {
+        live.subs[live.nsubs] = fn;
+        live.sub_args[live.nsubs++] = arg;
+    }
     pthread_mutex_unlock(&live.lock);
 }
 

@@ -24,13 +24,17 @@
 
 static int schedule_s[] = { 60 };
 static struct conf test_conf;
+/* One engine for every test, never started: the tests drive its parts. */
+static struct delivery *d;
 
 static void setup_conf(void)
 {
     test_conf.retry.schedule = schedule_s;
     test_conf.retry.schedule_len = 1;
     test_conf.retry.failed_retention = 1000;
-    delivery.conf = &test_conf;
+    if (d == NULL)
+        d = delivery_new();
+    d->conf = &test_conf;
 }
 
 static struct dmsg *add(int i, time_t due)
@@ -39,11 +43,11 @@ static struct dmsg *add(int i, time_t due)
     struct dmsg *m;
 
     snprintf(qid, sizeof(qid), "Q%015d", i);
-    m = dindex_add(qid, 0);
+    m = dindex_add(d, qid, 0);
     m->tenant = i % 3 ? strdup(i % 3 == 1 ? "acme" : "beta") : NULL;
     m->state = SPOOL_QUEUED;
     m->next_attempt = due;
-    dsched_update(m);
+    dsched_update(d, m);
     return m;
 }
 
@@ -61,17 +65,17 @@ static void test_heap_order(void **state)
     /* Change some times, hold some, put some in flight or on a route. */
     for (int i = 0; i < N; i += 7) {
         ms[i]->next_attempt = rand() % 9000;
-        dsched_update(ms[i]);
+        dsched_update(d, ms[i]);
     }
     for (int i = 3; i < N; i += 11) {
-        dmsg_set_state(ms[i], SPOOL_HELD);
-        dsched_update(ms[i]);
+        dmsg_set_state(d, ms[i], SPOOL_HELD);
+        dsched_update(d, ms[i]);
     }
     for (int i = 5; i < N; i += 13) {
         ms[i]->in_flight = true;
-        dsched_update(ms[i]);
+        dsched_update(d, ms[i]);
     }
-    while ((m = dsched_pop_due(100000)) != NULL) {
+    while ((m = dsched_pop_due(d, 100000)) != NULL) {
         assert_true(m->due >= last);
         assert_int_not_equal(m->state, SPOOL_HELD);
         assert_false(m->in_flight);
@@ -87,8 +91,8 @@ static void test_heap_order(void **state)
                 expect++;
         assert_int_equal(popped, expect);
     }
-    while (delivery.first)
-        dindex_remove(delivery.first);
+    while (d->first)
+        dindex_remove(d, d->first);
 }
 
 static void test_due_only(void **state)
@@ -100,20 +104,20 @@ static void test_due_only(void **state)
     setup_conf();
     a = add(1, 50);
     b = add(2, 10);
-    assert_true(dsched_next(&when));
+    assert_true(dsched_next(d, &when));
     assert_int_equal(when, 10);
-    assert_null(dsched_pop_due(9));
-    assert_ptr_equal(dsched_pop_due(10), b);
-    assert_null(dsched_pop_due(49));
+    assert_null(dsched_pop_due(d, 9));
+    assert_ptr_equal(dsched_pop_due(d, 10), b);
+    assert_null(dsched_pop_due(d, 49));
     /* A failed message is due at the end of failed_retention. */
-    dmsg_set_state(a, SPOOL_FAILED);
+    dmsg_set_state(d, a, SPOOL_FAILED);
     a->last_attempt = 100;
-    dsched_update(a);
-    assert_true(dsched_next(&when));
+    dsched_update(d, a);
+    assert_true(dsched_next(d, &when));
     assert_int_equal(when, 1100);
-    dindex_remove(a);
-    assert_false(dsched_next(&when));
-    dindex_remove(b);
+    dindex_remove(d, a);
+    assert_false(dsched_next(d, &when));
+    dindex_remove(d, b);
 }
 
 static void test_counts(void **state)
@@ -125,25 +129,25 @@ static void test_counts(void **state)
     setup_conf();
     for (int i = 0; i < 6; i++)
         m[i] = add(i, 0);          /* i % 3: 0 default, 1 acme, 2 beta */
-    acme = dstats_get("acme");
-    def = dstats_get(DELIVERY_DEFAULT_KEY);
-    dmsg_set_state(m[1], SPOOL_DEFERRED);
-    dmsg_set_state(m[4], SPOOL_FAILED);
-    dmsg_set_state(m[0], SPOOL_HELD);
-    dmsg_set_state(m[3], SPOOL_DEFERRED);
+    acme = dstats_get(d, "acme");
+    def = dstats_get(d, DELIVERY_DEFAULT_KEY);
+    dmsg_set_state(d, m[1], SPOOL_DEFERRED);
+    dmsg_set_state(d, m[4], SPOOL_FAILED);
+    dmsg_set_state(d, m[0], SPOOL_HELD);
+    dmsg_set_state(d, m[3], SPOOL_DEFERRED);
     assert_int_equal(acme->deferred, 1);
     assert_int_equal(acme->failed, 1);
     assert_int_equal(def->held, 1);
     assert_int_equal(def->deferred, 1);
-    dmsg_set_state(m[4], SPOOL_DEFERRED);
+    dmsg_set_state(d, m[4], SPOOL_DEFERRED);
     assert_int_equal(acme->failed, 0);
     assert_int_equal(acme->deferred, 2);
-    dindex_remove(m[1]);
-    dindex_remove(m[0]);
+    dindex_remove(d, m[1]);
+    dindex_remove(d, m[0]);
     assert_int_equal(acme->deferred, 1);
     assert_int_equal(def->held, 0);
-    while (delivery.first)
-        dindex_remove(delivery.first);
+    while (d->first)
+        dindex_remove(d, d->first);
     assert_int_equal(acme->deferred, 0);
     assert_int_equal(def->deferred, 0);
 }
@@ -162,31 +166,31 @@ static void test_gauges(void **state)
         char qid[SPOOL_QID_LEN + 1];
 
         snprintf(qid, sizeof(qid), "G%015d", i);
-        m[i] = dindex_add(qid, arrival[i]);
+        m[i] = dindex_add(d, qid, arrival[i]);
         m[i]->state = SPOOL_QUEUED;
     }
-    assert_int_equal(dindex_oldest(), 100);
-    dmsg_set_state(m[0], SPOOL_DEFERRED);
-    dmsg_set_state(m[1], SPOOL_DEFERRED);
-    dmsg_set_state(m[2], SPOOL_HELD);
-    dmsg_set_state(m[4], SPOOL_FAILED);
-    delivery_gauges(counts, &age, &gen, &store_age);
+    assert_int_equal(dindex_oldest(d), 100);
+    dmsg_set_state(d, m[0], SPOOL_DEFERRED);
+    dmsg_set_state(d, m[1], SPOOL_DEFERRED);
+    dmsg_set_state(d, m[2], SPOOL_HELD);
+    dmsg_set_state(d, m[4], SPOOL_FAILED);
+    delivery_gauges(d, counts, &age, &gen, &store_age);
     assert_int_equal(counts[SPOOL_QUEUED], 1);
     assert_int_equal(counts[SPOOL_DEFERRED], 2);
     assert_int_equal(counts[SPOOL_HELD], 1);
     assert_int_equal(counts[SPOOL_FAILED], 1);
     assert_true(age >= (double)(time(NULL) - 100) - 1);
-    dindex_remove(m[3]);
-    assert_int_equal(dindex_oldest(), 200);
-    dindex_remove(m[1]);
-    assert_int_equal(dindex_oldest(), 300);
-    delivery_gauges(counts, &age, &gen, &store_age);
+    dindex_remove(d, m[3]);
+    assert_int_equal(dindex_oldest(d), 200);
+    dindex_remove(d, m[1]);
+    assert_int_equal(dindex_oldest(d), 300);
+    delivery_gauges(d, counts, &age, &gen, &store_age);
     assert_int_equal(counts[SPOOL_QUEUED], 0);
     assert_int_equal(counts[SPOOL_DEFERRED], 1);
-    while (delivery.first)
-        dindex_remove(delivery.first);
-    assert_int_equal(dindex_oldest(), 0);
-    delivery_gauges(counts, &age, &gen, &store_age);
+    while (d->first)
+        dindex_remove(d, d->first);
+    assert_int_equal(dindex_oldest(d), 0);
+    delivery_gauges(d, counts, &age, &gen, &store_age);
     for (int i = 0; i < 4; i++)
         assert_int_equal(counts[i], 0);
     assert_true(age == 0);
@@ -196,7 +200,7 @@ static void test_gauges(void **state)
 static json_t *status_of(const char *id, json_t **whole)
 {
     size_t len = 0;
-    char *text = delivery_status_dumps(&len);
+    char *text = delivery_status_dumps(d, &len);
     json_t *o, *t;
     char *again;
 
@@ -228,7 +232,7 @@ static void test_status_cache(void **state)
 
     (void)state;
     setup_conf();
-    delivery.running = true;
+    d->running = true;
     for (int i = 0; i < 3; i++)
         m[i] = add(i, 0);          /* i % 3: 0 default, 1 acme, 2 beta */
     e = status_of("acme", &o);
@@ -239,18 +243,18 @@ static void test_status_cache(void **state)
     assert_non_null(json_object_get(o, "store"));
     json_decref(o);
     /* A change of count shows at once: the cached entry is rebuilt. */
-    dmsg_set_state(m[1], SPOOL_DEFERRED);
+    dmsg_set_state(d, m[1], SPOOL_DEFERRED);
     e = status_of("acme", &o);
     assert_int_equal(json_integer_value(json_object_get(e, "deferred")), 1);
     json_decref(o);
-    dmsg_set_state(m[1], SPOOL_HELD);
+    dmsg_set_state(d, m[1], SPOOL_HELD);
     e = status_of("acme", &o);
     assert_int_equal(json_integer_value(json_object_get(e, "deferred")), 0);
     assert_int_equal(json_integer_value(json_object_get(e, "held")), 1);
     json_decref(o);
     /* An outcome (delivery_route.c's apply_outcome) touches the figures;
      * invalid UTF-8 in the reply still gives valid JSON. */
-    acme = dstats_get("acme");
+    acme = dstats_get(d, "acme");
     acme->sent++;
     acme->last_success = 86400;
     acme->last_error = mystrdup("451 caf\xe9 down");
@@ -263,20 +267,20 @@ static void test_status_cache(void **state)
     /* Unchanged figures: the same bytes, from the cache. */
     {
         size_t l1, l2;
-        char *t1 = delivery_status_dumps(&l1), *t2 = delivery_status_dumps(&l2);
+        char *t1 = delivery_status_dumps(d, &l1), *t2 = delivery_status_dumps(d, &l2);
 
         assert_int_equal(l1, l2);
         assert_memory_equal(t1, t2, l1);
         myfree(t1);
         myfree(t2);
     }
-    while (delivery.first)
-        dindex_remove(delivery.first);
+    while (d->first)
+        dindex_remove(d, d->first);
     e = status_of("acme", &o);
     assert_int_equal(json_integer_value(json_object_get(e, "held")), 0);
     assert_int_equal(json_integer_value(json_object_get(o, "queued")), 0);
     json_decref(o);
-    delivery.running = false;
+    d->running = false;
 }
 
 int main(void)
