@@ -45,8 +45,8 @@ bool server_stop(void);
 
 /* Called with each message's envelope right after it is committed to the
  * spool (and before the client gets its 250), from the session's thread;
- * the daemon's hook hands it to delivery.  Set once, before the first
- * accept. */
-void server_set_queued_hook(void (*hook)(const struct spool_envelope *env));
+ * the daemon's hook hands it to delivery (arg: the engine).  Set once,
+ * before the first accept. */
+void server_set_queued_hook(void (*hook)(const struct spool_envelope *env, void *arg), void *arg);
 
 #endif

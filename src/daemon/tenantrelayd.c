@@ -180,16 +180,11 @@ static char *on_control_text(const json_t *request, size_t *len, void *arg)
     return delivery_status_dumps(arg, len);
 }
 
-/* The engine for on_queued() only: the listener's hook takes no argument
- * (server_set_queued_hook).  Set once before the hook is installed; main()
- * owns the engine and passes it to everything else. */
-static struct delivery *queued_engine;
-
-/* A message is on stable storage: count it, then schedule it. */
-static void on_queued(const struct spool_envelope *env)
+/* A message is on stable storage: count it, then schedule it (arg: the engine). */
+static void on_queued(const struct spool_envelope *env, void *arg)
 {
     metrics_count_received();
-    delivery_enqueue(queued_engine, env);
+    delivery_enqueue(arg, env);
 }
 
 /* A new snapshot from the live tenant store: to the engine (arg). */
@@ -263,8 +258,7 @@ int main(int argc, char **argv)
     if (delivery_start(delivery, conf, spool, store, err, sizeof(err)) < 0)
         msg_fatal(EX_SOFTWARE, "-", "cannot start delivery: %s", err);
     tenant_store_free(store);   /* the listener and delivery hold theirs */
-    queued_engine = delivery;
-    server_set_queued_hook(on_queued);
+    server_set_queued_hook(on_queued, delivery);
     store_live_subscribe(on_snapshot, delivery);
     if (http_start(conf, delivery, err, sizeof(err)) < 0)
         msg_fatal(EX_OSERR, "-", "%s", err);

@@ -18,7 +18,8 @@
 /* Borrowed: set by server_start(), cleared by a server_stop() that saw
  * every session end; the daemon closes it. */
 static struct spool *spool;
-static void (*queued_hook)(const struct spool_envelope *env);
+static void (*queued_hook)(const struct spool_envelope *env, void *arg);
+static void *queued_arg;
 
 void smtpd_spool_attach(struct spool *s)
 {
@@ -35,9 +36,10 @@ const char *smtpd_spool_directory(void)
     return spool_directory(spool);
 }
 
-void server_set_queued_hook(void (*hook)(const struct spool_envelope *env))
+void server_set_queued_hook(void (*hook)(const struct spool_envelope *env, void *arg), void *arg)
 {
     queued_hook = hook;
+    queued_arg = arg;
 }
 
 static int op_begin(void *ctx, char qid[SPOOL_QID_LEN + 1])
@@ -104,7 +106,7 @@ static void op_finish(void *ctx, const struct smtpd_message *m, struct dbuf *rep
              c->addr, m->sender, m->recipient_count, env.size, env.tenant ? env.tenant : "-",
              spool_tenant_source_name(env.tenant_source), m->message_id ? m->message_id : "-");
     if (queued_hook)
-        queued_hook(&env);
+        queued_hook(&env, queued_arg);
     dbuf_printf(reply, "250 2.0.0 Ok: queued as %s\r\n", env.id);
 cleanup:
     myfree(env.tenant);

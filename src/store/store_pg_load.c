@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
@@ -55,14 +54,12 @@ static int name_index(const char *const *names, const char *name)
     return -1;
 }
 
-/* The auth column and the oauth_* columns of row i into t->route: the
- * oauth group is checked by route_oauth_validate(), the one set of rules
- * the config loader and tenantrelayctl use too. */
+/* The auth column and the oauth_* columns of row i into t->route (checked
+ * with the rest of the route by row_to_tenant()). */
 static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_error *err)
 {
     struct route_oauth *o = &t->route.oauth;
     int auth = name_index(route_auth_names, PQgetvalue(r, i, COL_AUTH)), provider;
-    char msg[512];
 
     if (auth < 0) {
         tenant_errorf(err, "tr_tenants: tenant '%s': auth \"%.40s\" is not password or xoauth2", t->id,
@@ -89,10 +86,6 @@ static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_
     o->service_account = opt(r, i, COL_AUTH + 8);
     o->scope = opt(r, i, COL_AUTH + 9);
     o->assertion_alg = opt(r, i, COL_AUTH + 10);
-    if (route_oauth_validate(&t->route, msg, sizeof(msg)) < 0) {
-        tenant_errorf(err, "tr_tenants: tenant '%s': %s", t->id, msg);
-        return -1;
-    }
     return 0;
 }
 
@@ -101,6 +94,7 @@ static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_
 static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf_error *err)
 {
     const char *tls = PQgetvalue(r, i, 4);
+    struct route_problem problem;
 
     memset(t, 0, sizeof(*t));
     route_init(&t->route);
@@ -130,19 +124,12 @@ static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf
         tenant_errorf(err, "tr_tenants: tenant id '%.80s' is not valid", t->id);
         return -1;
     }
-    if (!mailaddr_is_valid(t->route.sender, false)) {
-        tenant_errorf(err, "tr_tenants: tenant '%s': sender is not a valid address", t->id);
-        return -1;
-    }
     if (row_to_oauth(r, i, t, err) < 0)
         return -1;
-    if (t->route.auth == ROUTE_AUTH_PASSWORD && (t->route.username == NULL) != (t->route.password == NULL)) {
-        tenant_errorf(err, "tr_tenants: tenant '%s': username and password go together", t->id);
-        return -1;
-    }
-    if (t->route.tls == ROUTE_TLS_NONE && (!t->route.insecure_plaintext || t->route.username)) {
-        tenant_errorf(err, "tr_tenants: tenant '%s': tls none needs insecure_plaintext and no login",
-                      t->id);
+    /* The one route validator (route_check()), as the file readers and
+     * tenantrelayctl use it. */
+    if (route_check(&t->route, true, &problem) < 0) {
+        tenant_errorf(err, "tr_tenants: tenant '%s': %s", t->id, problem.msg);
         return -1;
     }
     return 0;
