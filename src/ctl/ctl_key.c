@@ -125,6 +125,7 @@ static int rewrite_config_token(const char *path, const char *old, const char *n
 {
     FILE *fp = fopen(path, "r");
     char *text = NULL, *hit, *tmp = NULL, *copy = NULL;
+    size_t tmplen;
     size_t len = 0;
     struct stat st;
     int fd = -1, dfd = -1, status = EX_IOERR;
@@ -141,8 +142,9 @@ static int rewrite_config_token(const char *path, const char *old, const char *n
                           "--tenant default --field password` or `--field webhook_secret`)", path);
         goto out;
     }
-    tmp = mymalloc(strlen(path) + 32);
-    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
+    tmplen = strlen(path) + 32;
+    tmp = mymalloc(tmplen);
+    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777)) < 0)
         goto io;
     if ((fchown(fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0) || fchmod(fd, st.st_mode & 07777) < 0)
