@@ -1,8 +1,9 @@
 /*
  * route_check.c - the rules of a valid route, once (see route.h).  The
- * config loader (route_parse()), the store's fast reader (tenant_fast.c)
- * and `tenant set` (tenant_update.c) all call route_check(); each words
- * the problem its own way from the key, class and rule it reports.
+ * config loader (route_parse()), the store's fast reader (tenant_fast.c),
+ * the PostgreSQL row reader (store_pg_load.c) and `tenant set`
+ * (tenant_update.c) all call route_check(); each words the problem its own
+ * way from the key, class and rule it reports.
  */
 #include "config.h"
 
