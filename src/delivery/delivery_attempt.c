@@ -203,14 +203,7 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     char err[256];
     int rc;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.host = route->host;
-    opts.port = route->port;
-    opts.tls = route->tls;
-    opts.insecure_plaintext = route->insecure_plaintext;
-    opts.ca_file = route->ca_file;
-    opts.tls_verify = route->tls_verify;
-    opts.bind_address = route->bind_address;
+    smtpc_options_from_route(&opts, route);
     opts.helo_name = ctx->conf->hostname;
     opts.connect_timeout_ms = ctx->conf->delivery.connect_timeout * 1000;
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
