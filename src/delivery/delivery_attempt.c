@@ -99,14 +99,6 @@ static void unmap_message(struct mapped *mm)
     mm->fd = -1;
 }
 
-static bool in_list(char **list, const char *s)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
 static void add_done(struct spool_state *st, const char *rcpt)
 {
     size_t n = 0;
@@ -465,7 +457,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         }
         rcpts = mycalloc((size_t)env.recipient_count + 1, sizeof(*rcpts));
         for (int i = 0; i < env.recipient_count; i++)
-            if (!in_list(st.done_recipients, env.recipients[i]))
+            if (str_index((const char *const *)st.done_recipients, env.recipients[i]) < 0)
                 rcpts[nrcpts++] = env.recipients[i];
         if (nrcpts == 0) {
             res->outcome = ATTEMPT_SENT;
