@@ -128,6 +128,15 @@ static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf
     return 0;
 }
 
+/* The records recs[0..n) that were filled (id set) and the array itself. */
+static void records_free(struct tenant *recs, size_t n)
+{
+    for (size_t i = 0; recs && i < n; i++)
+        if (recs[i].id)
+            tenant_free_fields(&recs[i]);
+    myfree(recs);
+}
+
 /* Rows of the tenants matching cond (over alias t) and their claims, read
  * in the caller's transaction, as one snapshot. */
 static struct tenant_store *load_where(PGconn *c, const char *cond, int nparams,
@@ -175,10 +184,7 @@ static struct tenant_store *load_where(PGconn *c, const char *cond, int nparams,
     }
     s = tenant_store_from_records(recs, n, "PostgreSQL tenant store", err);
 out:
-    for (size_t i = 0; recs && i < n; i++)
-        if (recs[i].id)
-            tenant_free_fields(&recs[i]);
-    myfree(recs);
+    records_free(recs, n);
     myfree(nd);
     myfree(na);
     PQclear(r);
@@ -429,10 +435,7 @@ out:
         store_pg_exec(c, "ROLLBACK", NULL);
     else if (version)
         *version = (uint64_t)v;
-    for (size_t i = 0; recs && i < k; i++)
-        if (recs[i].id)
-            tenant_free_fields(&recs[i]);
-    myfree(recs);
+    records_free(recs, k);
     myfree(sorted);
     free(idtext);
     json_decref(ids);
