@@ -201,6 +201,13 @@ struct smtpc_source {
 
 struct smtpc_session;
 
+/* Clear o and set what the route says of the connection: host, port, tls,
+ * insecure_plaintext, ca_file, tls_verify, bind_address (borrowed from r,
+ * not copied).  The caller sets its own: helo_name, the timeouts, tls_ctx
+ * and policy (left 0 / NULL: "localhost", the defaults, an owned context,
+ * exempt). */
+void smtpc_options_from_route(struct smtpc_options *o, const struct route *r);
+
 /* A session for opts (copied), or NULL with res filled (SMTPC_ERR_LOCAL:
  * tls none without insecure_plaintext, TLS context failure).  Owned by the
  * caller: smtpc_session_free(). */

@@ -1,5 +1,5 @@
 /*
- * str.h - small string predicates every module needs the same way.
+ * str.h - small string helpers every module needs the same way.
  */
 #ifndef TENANTRELAY_STR_H
 #define TENANTRELAY_STR_H
@@ -12,6 +12,17 @@
 static inline bool str_same(const char *a, const char *b)
 {
     return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The index of s in names, a NULL-terminated list (route_tls_names,
+ * route_auth_names, ...), or -1 when it is not there; names NULL is the
+ * empty list. */
+static inline int str_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names && names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
 }
 
 #endif

@@ -29,21 +29,13 @@ bool ctl_oauth_flags_given(const struct ctl_route_flags *f)
            || f->oauth_assertion_alg || f->oauth_secret_stdin;
 }
 
-static int index_of(const char *const *names, const char *s)
-{
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 int ctl_oauth_flags_check(const struct ctl_route_flags *f)
 {
     int secrets = (f->oauth_secret_stdin ? 1 : 0) + (f->oauth_secret_file ? 1 : 0) + (f->oauth_key_file ? 1 : 0);
 
-    if (f->auth && index_of(route_auth_names, f->auth) < 0)
+    if (f->auth && str_index(route_auth_names, f->auth) < 0)
         return ctl_fail(EX_USAGE, "--auth must be password or xoauth2");
-    if (f->oauth_provider && index_of(route_oauth_provider_names, f->oauth_provider) < 0)
+    if (f->oauth_provider && str_index(route_oauth_provider_names, f->oauth_provider) < 0)
         return ctl_fail(EX_USAGE, "--oauth-provider must be microsoft, google or generic");
     if (secrets > 1)
         return ctl_fail(EX_USAGE, "--oauth-secret-stdin, --oauth-secret-file and --oauth-key-file are exclusive");
@@ -83,7 +75,7 @@ static void merge_flags(struct route *r, const struct ctl_route_flags *f, struct
     if (f->auth)
         o.auth = strcmp(f->auth, "xoauth2") == 0 ? ROUTE_AUTH_XOAUTH2 : ROUTE_AUTH_PASSWORD;
     if (f->oauth_provider)
-        o.provider = index_of(route_oauth_provider_names, f->oauth_provider);
+        o.provider = str_index(route_oauth_provider_names, f->oauth_provider);
     o.directory = f->oauth_directory;
     o.token_url = f->oauth_token_url;
     o.client_id = f->oauth_client_id;

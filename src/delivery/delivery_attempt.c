@@ -99,14 +99,6 @@ static void unmap_message(struct mapped *mm)
     mm->fd = -1;
 }
 
-static bool in_list(char **list, const char *s)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
 static void add_done(struct spool_state *st, const char *rcpt)
 {
     size_t n = 0;
@@ -203,14 +195,7 @@ static int open_session(const struct attempt_ctx *ctx, struct smtpc_result *sr, 
     char err[256];
     int rc;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.host = route->host;
-    opts.port = route->port;
-    opts.tls = route->tls;
-    opts.insecure_plaintext = route->insecure_plaintext;
-    opts.ca_file = route->ca_file;
-    opts.tls_verify = route->tls_verify;
-    opts.bind_address = route->bind_address;
+    smtpc_options_from_route(&opts, route);
     opts.helo_name = ctx->conf->hostname;
     opts.connect_timeout_ms = ctx->conf->delivery.connect_timeout * 1000;
     opts.command_timeout_ms = ctx->conf->delivery.command_timeout * 1000;
@@ -472,7 +457,7 @@ void attempt_run(const struct attempt_ctx *ctx, struct dmsg *m, struct attempt_r
         }
         rcpts = mycalloc((size_t)env.recipient_count + 1, sizeof(*rcpts));
         for (int i = 0; i < env.recipient_count; i++)
-            if (!in_list(st.done_recipients, env.recipients[i]))
+            if (str_index((const char *const *)st.done_recipients, env.recipients[i]) < 0)
                 rcpts[nrcpts++] = env.recipients[i];
         if (nrcpts == 0) {
             res->outcome = ATTEMPT_SENT;

@@ -31,6 +31,20 @@ static unsigned char *sbuf(size_t n)
     return b;
 }
 
+/* The end both messages share, from b + n: "auth=Bearer TOKEN" and the
+ * two ^A that close it (the allocation counted them); b handed out. */
+static int bearer_end(unsigned char *b, size_t n, const unsigned char *token, size_t token_len,
+                      unsigned char **out, size_t *len)
+{
+    memcpy(b + n, "auth=Bearer ", 12), n += 12;
+    memcpy(b + n, token, token_len), n += token_len;
+    b[n++] = 0x01;
+    b[n++] = 0x01;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
 int smtpc_sasl_xoauth2(const char *user, const unsigned char *token, size_t token_len,
                        unsigned char **out, size_t *len, size_t *alloc)
 {
@@ -46,13 +60,7 @@ int smtpc_sasl_xoauth2(const char *user, const unsigned char *token, size_t toke
     memcpy(b + n, "user=", 5), n += 5;
     memcpy(b + n, user, ul), n += ul;
     b[n++] = 0x01;
-    memcpy(b + n, "auth=Bearer ", 12), n += 12;
-    memcpy(b + n, token, token_len), n += token_len;
-    b[n++] = 0x01;
-    b[n++] = 0x01;
-    *out = b;
-    *len = n;
-    return 0;
+    return bearer_end(b, n, token, token_len, out, len);
 }
 
 int smtpc_sasl_oauthbearer(const char *user, const char *host, int port, const unsigned char *token,
@@ -88,13 +96,7 @@ int smtpc_sasl_oauthbearer(const char *user, const char *host, int port, const u
     memcpy(b + n, "port=", 5), n += 5;
     memcpy(b + n, portbuf, strlen(portbuf)), n += strlen(portbuf);
     b[n++] = 0x01;
-    memcpy(b + n, "auth=Bearer ", 12), n += 12;
-    memcpy(b + n, token, token_len), n += token_len;
-    b[n++] = 0x01;
-    b[n++] = 0x01;
-    *out = b;
-    *len = n;
-    return 0;
+    return bearer_end(b, n, token, token_len, out, len);
 }
 
 int smtpc_sasl_challenge_decode(const char *reply_text, char *out, size_t outlen)

@@ -54,6 +54,18 @@ int smtpc_fail(struct smtpc_result *res, enum smtpc_err err, const char *fmt, ..
     return -1;
 }
 
+void smtpc_options_from_route(struct smtpc_options *o, const struct route *r)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = r->host;
+    o->port = r->port;
+    o->tls = r->tls;
+    o->insecure_plaintext = r->insecure_plaintext;
+    o->ca_file = r->ca_file;
+    o->tls_verify = r->tls_verify;
+    o->bind_address = r->bind_address;
+}
+
 struct smtpc_session *smtpc_session_new(const struct smtpc_options *opts, struct smtpc_result *res)
 {
     struct smtpc_session *s;

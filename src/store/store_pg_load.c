@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
 #include "tenantrelay/vault.h"
@@ -45,21 +46,12 @@ static void push_name(char ***v, size_t *n, const char *s)
     (*v)[*n] = NULL;
 }
 
-/* The index of name in a NULL-terminated list of names, or -1. */
-static int name_index(const char *const *names, const char *name)
-{
-    for (int k = 0; names[k]; k++)
-        if (strcmp(names[k], name) == 0)
-            return k;
-    return -1;
-}
-
 /* The auth column and the oauth_* columns of row i into t->route (checked
  * with the rest of the route by row_to_tenant()). */
 static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_error *err)
 {
     struct route_oauth *o = &t->route.oauth;
-    int auth = name_index(route_auth_names, PQgetvalue(r, i, COL_AUTH)), provider;
+    int auth = str_index(route_auth_names, PQgetvalue(r, i, COL_AUTH)), provider;
 
     if (auth < 0) {
         tenant_errorf(err, "tr_tenants: tenant '%s': auth \"%.40s\" is not password or xoauth2", t->id,
@@ -70,7 +62,7 @@ static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_
     if (t->route.auth != ROUTE_AUTH_XOAUTH2)
         return 0;
     provider = PQgetisnull(r, i, COL_AUTH + 1) ? -1
-             : name_index(route_oauth_provider_names, PQgetvalue(r, i, COL_AUTH + 1));
+             : str_index(route_oauth_provider_names, PQgetvalue(r, i, COL_AUTH + 1));
     if (provider < 0) {
         tenant_errorf(err, "tr_tenants: tenant '%s': auth xoauth2 needs oauth_provider (microsoft, "
                       "google or generic)", t->id);
@@ -93,8 +85,8 @@ static int row_to_oauth(const PGresult *r, int i, struct tenant *t, struct conf_
  * too, so a row edited by hand cannot route mail somewhere odd. */
 static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf_error *err)
 {
-    const char *tls = PQgetvalue(r, i, 4);
     struct route_problem problem;
+    int tls_mode;
 
     memset(t, 0, sizeof(*t));
     route_init(&t->route);
@@ -102,8 +94,9 @@ static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf
     t->enabled = yes(r, i, 1);
     t->route.host = mystrdup(PQgetvalue(r, i, 2));
     t->route.port = atoi(PQgetvalue(r, i, 3));
-    t->route.tls = strcmp(tls, "implicit") == 0 ? ROUTE_TLS_IMPLICIT
-                 : strcmp(tls, "none") == 0 ? ROUTE_TLS_NONE : ROUTE_TLS_STARTTLS;
+    tls_mode = str_index(route_tls_names, PQgetvalue(r, i, 4));
+    /* The schema's CHECK admits only the three names; starttls otherwise, as before. */
+    t->route.tls = tls_mode < 0 ? ROUTE_TLS_STARTTLS : (enum route_tls)tls_mode;
     t->route.username = opt(r, i, 5);
     t->route.password = opt(r, i, 6);
     t->route.sender = mystrdup(PQgetvalue(r, i, 7));
@@ -133,6 +126,15 @@ static int row_to_tenant(const PGresult *r, int i, struct tenant *t, struct conf
         return -1;
     }
     return 0;
+}
+
+/* The records recs[0..n) that were filled (id set) and the array itself. */
+static void records_free(struct tenant *recs, size_t n)
+{
+    for (size_t i = 0; recs && i < n; i++)
+        if (recs[i].id)
+            tenant_free_fields(&recs[i]);
+    myfree(recs);
 }
 
 /* Rows of the tenants matching cond (over alias t) and their claims, read
@@ -182,10 +184,7 @@ static struct tenant_store *load_where(PGconn *c, const char *cond, int nparams,
     }
     s = tenant_store_from_records(recs, n, "PostgreSQL tenant store", err);
 out:
-    for (size_t i = 0; recs && i < n; i++)
-        if (recs[i].id)
-            tenant_free_fields(&recs[i]);
-    myfree(recs);
+    records_free(recs, n);
     myfree(nd);
     myfree(na);
     PQclear(r);
@@ -436,10 +435,7 @@ out:
         store_pg_exec(c, "ROLLBACK", NULL);
     else if (version)
         *version = (uint64_t)v;
-    for (size_t i = 0; recs && i < k; i++)
-        if (recs[i].id)
-            tenant_free_fields(&recs[i]);
-    myfree(recs);
+    records_free(recs, k);
     myfree(sorted);
     free(idtext);
     json_decref(ids);

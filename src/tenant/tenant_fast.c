@@ -22,6 +22,7 @@
 #include "tenantrelay/conf.h"
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tenant_write.h"
 #include "tenantrelay/timefmt.h"
 #include "tenant_int.h"
@@ -215,10 +216,9 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
     if (IS("id")) t->id = s;
     else if (IS("host")) t->route.host = s;
     else if (IS("tls")) {
-        for (*tls = 0; route_tls_names[*tls] && strcmp(route_tls_names[*tls], s) != 0; (*tls)++)
-            ;
+        *tls = str_index(route_tls_names, s);
         myfree(s);
-        if (route_tls_names[*tls] == NULL)
+        if (*tls < 0)
             return false;
     }
     else if (IS("username")) t->route.username = s;
@@ -238,12 +238,10 @@ static bool field(const char *p, const char *eol, struct tenant *t, unsigned *se
     else if (IS("rewrite_from")) t->route.rewrite_from = b;
     else if (IS("insecure_plaintext")) t->route.insecure_plaintext = b;
     else if (IS("auth")) {
-        int a = 0;
+        int a = str_index(route_auth_names, s);
 
-        while (route_auth_names[a] && strcmp(route_auth_names[a], s) != 0)
-            a++;
         myfree(s);
-        if (route_auth_names[a] == NULL)
+        if (a < 0)
             return false;
         t->route.auth = (enum route_auth)a;
     }
@@ -300,12 +298,10 @@ static bool oauth_group(const char **cur, const char *end, unsigned *line, struc
             return false;
         }
         if (k == 0) {
-            int pv = 0;
+            int pv = str_index(route_oauth_provider_names, s);
 
-            while (route_oauth_provider_names[pv] && strcmp(route_oauth_provider_names[pv], s) != 0)
-                pv++;
             myfree(s);
-            if (route_oauth_provider_names[pv] == NULL)
+            if (pv < 0)
                 return false;
             o->provider = (enum route_oauth_provider)pv;
         } else {

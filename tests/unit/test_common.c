@@ -1,7 +1,7 @@
 /*
  * test_common.c - the shared utilities of src/common: the monotonic clock,
  * the time formatter (table-driven), the write-all / read-all, the
- * error-string helper and the hash table.
+ * error-string helper, the hash table and the string helpers.
  */
 #include "config.h"
 
@@ -16,6 +16,7 @@
 #include "tenantrelay/errstr.h"
 #include "tenantrelay/fdio.h"
 #include "tenantrelay/hmap.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/timefmt.h"
 
 static void test_clock(void **state)
@@ -180,6 +181,25 @@ static void test_hmap(void **state)
     assert_true(ci.nocase);
 }
 
+static void test_str(void **state)
+{
+    static const char *const names[] = { "implicit", "starttls", "none", NULL };
+    static const char *const empty[] = { NULL };
+
+    (void)state;
+    assert_int_equal(str_index(names, "implicit"), 0);
+    assert_int_equal(str_index(names, "none"), 2);
+    assert_int_equal(str_index(names, "NONE"), -1);         /* case counts */
+    assert_int_equal(str_index(names, "start"), -1);        /* whole names only */
+    assert_int_equal(str_index(names, ""), -1);
+    assert_int_equal(str_index(empty, "none"), -1);
+    assert_int_equal(str_index(NULL, "none"), -1);
+    assert_true(str_same(NULL, NULL));
+    assert_true(str_same("a", "a"));
+    assert_false(str_same("a", NULL));
+    assert_false(str_same("a", "b"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_fdio),
         cmocka_unit_test(test_errstr),
         cmocka_unit_test(test_hmap),
+        cmocka_unit_test(test_str),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

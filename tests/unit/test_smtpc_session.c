@@ -552,6 +552,38 @@ static void test_options_refused(void **state)
     assert_null(smtpc_session_new(&o, &res));
 }
 
+/* The route's connection settings, and nothing the caller owns. */
+static void test_options_from_route(void **state)
+{
+    struct route r;
+    struct smtpc_options o;
+
+    memset(&r, 0, sizeof(r));
+    r.host = "smtp.example.com";
+    r.port = 2525;
+    r.tls = ROUTE_TLS_NONE;
+    r.insecure_plaintext = true;
+    r.ca_file = "/etc/ssl/ca.pem";
+    r.tls_verify = false;
+    r.bind_address = "192.0.2.1";
+    r.username = "user";
+    memset(&o, 0xff, sizeof(o));
+    smtpc_options_from_route(&o, &r);
+    assert_string_equal(o.host, "smtp.example.com");
+    assert_int_equal(o.port, 2525);
+    assert_int_equal(o.tls, ROUTE_TLS_NONE);
+    assert_true(o.insecure_plaintext);
+    assert_string_equal(o.ca_file, "/etc/ssl/ca.pem");
+    assert_false(o.tls_verify);
+    assert_string_equal(o.bind_address, "192.0.2.1");
+    assert_null(o.helo_name);
+    assert_int_equal(o.connect_timeout_ms, 0);
+    assert_int_equal(o.command_timeout_ms, 0);
+    assert_int_equal(o.data_timeout_ms, 0);
+    assert_null(o.tls_ctx);
+    assert_null(o.policy);
+}
+
 static void test_dns_failure(void **state)
 {
     struct smtpc_options o;
@@ -586,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_helo_fallback_and_data_refused),
         cmocka_unit_test(test_bad_greeting),
         cmocka_unit_test(test_options_refused),
+        cmocka_unit_test(test_options_from_route),
         cmocka_unit_test(test_dns_failure),
     };
 
