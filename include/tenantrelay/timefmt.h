@@ -10,12 +10,18 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 /* Room for every form below with its NUL. */
 #define TIMEFMT_LEN 40
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes); a time gmtime
  * cannot break down becomes "1970-01-01T00:00:00Z".  Returns buf. */
 const char *timefmt_rfc3339(time_t t, char *buf, size_t len);
+
+/* t for a JSON document: its RFC 3339 string, or null when t is 0 (never
+ * happened).  A new reference. */
+json_t *timefmt_json(time_t t);
 
 /* ts with milliseconds, "YYYY-MM-DDTHH:MM:SS.mmmZ" (log lines).  Returns buf. */
 const char *timefmt_rfc3339_ms(const struct timespec *ts, char *buf, size_t len);

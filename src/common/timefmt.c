@@ -21,6 +21,13 @@ const char *timefmt_rfc3339(time_t t, char *buf, size_t len)
     return buf;
 }
 
+json_t *timefmt_json(time_t t)
+{
+    char buf[TIMEFMT_LEN];
+
+    return t ? json_string(timefmt_rfc3339(t, buf, sizeof(buf))) : json_null();
+}
+
 const char *timefmt_rfc3339_ms(const struct timespec *ts, char *buf, size_t len)
 {
     struct tm tm;

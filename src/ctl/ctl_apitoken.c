@@ -12,6 +12,7 @@
 #include "tenantrelay/ctl.h"
 #include "tenantrelay/http_token.h"
 #include "tenantrelay/mymalloc.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_vault.h"
 
 #define USAGE "usage: api-token add NAME | list | revoke NAME"
@@ -58,7 +59,7 @@ int ctl_apitoken(struct ctl_ctx *ctx, int argc, char **argv)
         if (!ctx->json)
             printf("%-32s %s\n", "NAME", "CREATED");
         for (size_t i = 0; i < n; i++) {
-            json_t *t = ctl_json_time(v[i].created);
+            json_t *t = timefmt_json(v[i].created);
 
             if (ctx->json)
                 json_array_append_new(arr, json_pack("{s:s, s:o}", "name", v[i].name, "created", t));

@@ -27,6 +27,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/tenant_write.h"
+#include "tenantrelay/timefmt.h"
 #include "ctl_oauth.h"
 #include "ctl_vault.h"
 
@@ -138,9 +139,9 @@ static void audit_route(struct audit *a, const char *id, const struct route *r, 
                     "tls", route_tls_names[r->tls], "tls_verify", r->tls_verify,
                     "verified", t ? t->verified != 0 : false, "username", r->username,
                     "sender", r->sender, "key_id", keyid[0] ? keyid : NULL, "secret", secret);
-    json_object_set_new(row, "verified_at", ctl_json_time(t ? t->verified : 0));
-    json_object_set_new(row, "created", ctl_json_time(t ? t->created : 0));
-    json_object_set_new(row, "updated", ctl_json_time(t ? t->updated : 0));
+    json_object_set_new(row, "verified_at", timefmt_json(t ? t->verified : 0));
+    json_object_set_new(row, "created", timefmt_json(t ? t->created : 0));
+    json_object_set_new(row, "updated", timefmt_json(t ? t->updated : 0));
     ctl_oauth_audit(row, r, a->vault, id, a->findings, time(NULL));
     json_array_append_new(a->tenants, row);
 }

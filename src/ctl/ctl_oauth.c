@@ -203,7 +203,7 @@ void ctl_oauth_json_add(json_t *j, const struct route *r, const struct vault *v,
 
         if (oauth_cert_thumbprint(o->client_cert_file, thumb, &not_after, err, sizeof(err)) == 0) {
             json_object_set_new(oj, "certificate_thumbprint", json_string(thumb));
-            json_object_set_new(oj, "certificate_expiry", ctl_json_time((time_t)not_after));
+            json_object_set_new(oj, "certificate_expiry", timefmt_json((time_t)not_after));
         } else {
             json_object_set_new(oj, "certificate_error", json_string(err));
         }

@@ -20,15 +20,6 @@
 #include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 
-static json_t *json_time(time_t t)
-{
-    char buf[TIMEFMT_LEN];
-
-    if (t == 0)
-        return json_null();
-    return json_string(timefmt_rfc3339(t, buf, sizeof(buf)));
-}
-
 /* Spool strings came from clients and upstreams: any bytes.  Made valid
  * UTF-8, or jansson would drop them (and --json would lose the message). */
 static json_t *json_str_or_null(const char *s)
@@ -47,9 +38,9 @@ static json_t *message_json(const struct spool_envelope *env, const struct spool
     json_object_set_new(o, "tenant", json_str_or_null(env->tenant));
     json_object_set_new(o, "sender", utf8_json_string(env->sender));
     json_object_set_new(o, "recipients", r);
-    json_object_set_new(o, "arrival", json_time(env->arrival));
+    json_object_set_new(o, "arrival", timefmt_json(env->arrival));
     json_object_set_new(o, "attempts", json_integer(st->attempts));
-    json_object_set_new(o, "next_attempt", json_time(st->next_attempt));
+    json_object_set_new(o, "next_attempt", timefmt_json(st->next_attempt));
     json_object_set_new(o, "state", json_string(spool_state_name(st->state)));
     json_object_set_new(o, "last_reply", json_str_or_null(st->last_reply));
     if (detail) {
@@ -64,7 +55,7 @@ static json_t *message_json(const struct spool_envelope *env, const struct spool
         json_object_set_new(o, "message_id", json_str_or_null(env->message_id));
         json_object_set_new(o, "smtputf8", json_boolean(env->flags & SPOOL_FLAG_SMTPUTF8));
         json_object_set_new(o, "8bitmime", json_boolean(env->flags & SPOOL_FLAG_8BITMIME));
-        json_object_set_new(o, "last_attempt", json_time(st->last_attempt));
+        json_object_set_new(o, "last_attempt", timefmt_json(st->last_attempt));
         json_object_set_new(o, "done_recipients", done);
     }
     return o;
@@ -147,7 +138,7 @@ static json_t *unreadable_json(struct spool *sp, const char *qid, const char *wh
     json_object_set_new(o, "recipients", json_array());
     json_object_set_new(o, "arrival", json_null());
     json_object_set_new(o, "attempts", json_integer(have_state ? st.attempts : 0));
-    json_object_set_new(o, "next_attempt", json_time(have_state ? st.next_attempt : 0));
+    json_object_set_new(o, "next_attempt", timefmt_json(have_state ? st.next_attempt : 0));
     json_object_set_new(o, "state", json_string(have_state ? spool_state_name(st.state) : "unknown"));
     json_object_set_new(o, "last_reply", json_str_or_null(have_state && st.last_reply ? st.last_reply : text));
     json_object_set_new(o, "error", json_str_or_null(text));

@@ -266,8 +266,8 @@ static json_t *tenant_json(const struct tenant *t, const struct vault *v)
                      "addresses", strings_json(t->addresses), "ca_file", r->ca_file,
                      "tls_verify", r->tls_verify, "insecure_plaintext", r->insecure_plaintext,
                      "max_connections", r->max_connections, "rate_limit", r->rate_limit,
-                     "created", ctl_json_time(t->created), "updated", ctl_json_time(t->updated),
-                     "verified", ctl_json_time(t->verified));
+                     "created", timefmt_json(t->created), "updated", timefmt_json(t->updated),
+                     "verified", timefmt_json(t->verified));
 
     ctl_oauth_json_add(j, r, v, t->id);
     return j;

@@ -136,12 +136,3 @@ void ctl_json_print(json_t *j)
     json_decref(j);
 }
 
-json_t *ctl_json_time(time_t t)
-{
-    char buf[64];
-
-    if (t == 0)
-        return json_null();
-    timefmt_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}

@@ -33,9 +33,6 @@ int ctl_secret_read(const char *file, unsigned char **out, size_t *len);
 /* Print JSON to stdout (indented, keys in insertion order) and drop it. */
 void ctl_json_print(json_t *j);
 
-/* RFC 3339 of t, or JSON null when t is 0. */
-json_t *ctl_json_time(time_t t);
-
 /* How many sealed secrets (store + config default route) use key id
  * (ctl_key_uses.c: it counts OAuth2 secrets too, via ctl_oauth.c). */
 size_t ctl_key_uses(const struct conf *conf, const struct tenant_store *store, const char *id);

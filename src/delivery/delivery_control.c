@@ -18,18 +18,12 @@
 #include "tenantrelay/msg.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/store_live.h"
+#include "tenantrelay/timefmt.h"
 #include "tenantrelay/utf8.h"
 
 static const char *msg_tenant_key(const struct dmsg *m)
 {
     return m->tenant ? m->tenant : DELIVERY_DEFAULT_KEY;
-}
-
-static json_t *time_or_null(time_t t)
-{
-    char buf[32];
-
-    return t ? json_string(events_time(t, buf, sizeof(buf))) : json_null();
 }
 
 /* One tenant's figures.  Built member by member (the keys are constants, so
@@ -45,7 +39,7 @@ static json_t *status_entry(const struct dstats *s)
     json_object_set_new_nocheck(o, "deferred", json_integer((json_int_t)s->deferred));
     json_object_set_new_nocheck(o, "failed", json_integer((json_int_t)s->failed));
     json_object_set_new_nocheck(o, "held", json_integer((json_int_t)s->held));
-    json_object_set_new_nocheck(o, "last_success", time_or_null(s->last_success));
+    json_object_set_new_nocheck(o, "last_success", timefmt_json(s->last_success));
     json_object_set_new_nocheck(o, "last_error", utf8_json_string(s->last_error));
     return o;
 }

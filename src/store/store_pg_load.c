@@ -231,16 +231,6 @@ struct tenant_store *store_pg_load(const char *uri, uint64_t *version, struct co
     return s;
 }
 
-static json_t *time_json(time_t t)
-{
-    char buf[64];
-
-    if (t == 0)
-        return json_null();
-    timefmt_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 static json_t *opt_json(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -329,9 +319,9 @@ int store_pg_put_records(PGconn *c, const struct tenant *const *recs, size_t n, 
                 "rewrite_from", r->rewrite_from, "max_connections", r->max_connections,
                 "rate_limit", r->rate_limit, "bind_address", opt_json(r->bind_address),
                 "insecure_plaintext", r->insecure_plaintext,
-                "created", time_json(t->created ? t->created : time(NULL)),
-                "updated", time_json(t->updated ? t->updated : time(NULL)),
-                "verified", time_json(t->verified), "version", (json_int_t)version);
+                "created", timefmt_json(t->created ? t->created : time(NULL)),
+                "updated", timefmt_json(t->updated ? t->updated : time(NULL)),
+                "verified", timefmt_json(t->verified), "version", (json_int_t)version);
 
             put_oauth_json(row, r);
             json_array_append_new(rows, row);
