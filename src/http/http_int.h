@@ -61,6 +61,30 @@ struct http_oauth_merge {
 };
 int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg);
 
+/* A request body as the upload handler collects it (http_body.c).  It may
+ * hold a password or an OAuth2 secret in clear: every buffer it lets go
+ * of, when it grows and when it is freed, is zeroed first.  data is
+ * NUL-terminated (NULL while nothing was reserved or appended). */
+struct http_body {
+    char *data;
+    size_t len, cap;
+    /* Called with each buffer, already zeroed, just before it is freed
+     * (the unit test watches the wipe); NULL in the daemon. */
+    void (*on_release)(const void *p, size_t size, void *arg);
+    void *on_release_arg;
+};
+/* Room for want bytes (at most max): a body announced by Content-Length
+ * is then copied once. */
+void http_body_reserve(struct http_body *b, size_t want, size_t max);
+/* Append len bytes; -1 (nothing appended) when the body would exceed max. */
+int http_body_append(struct http_body *b, const void *data, size_t len, size_t max)
+    __attribute__((warn_unused_result));
+void http_body_free(struct http_body *b);
+/* The body parsed (duplicate keys refused), or NULL with why in err: the
+ * kind of error and its line and column, never the text near it (which
+ * may be a piece of a secret). */
+json_t *http_body_json(const struct http_body *b, char *err, size_t errlen);
+
 /* Zero every string of a parsed body (a password is one of them). */
 void http_json_wipe(json_t *j);
 

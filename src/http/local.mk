@@ -2,6 +2,7 @@
 # body parsing, /v1 handlers, API tokens (shared with tenantrelayctl).
 libtenantrelay_a_SOURCES += \
 	src/http/http_api.c \
+	src/http/http_body.c \
 	src/http/http_int.h \
 	src/http/http_oauth.c \
 	src/http/http_parse.c \

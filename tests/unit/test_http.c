@@ -2,7 +2,9 @@
  * test_http.c - the pure parts of the HTTP API and its neighbours, table
  * driven: the route table, a PUT body as a tenant update, API tokens
  * (add, check, revoke, file mode), the webhook signature (RFC 4231), and
- * the metrics exposition (names, _total, # EOF only in OpenMetrics).
+ * the metrics exposition (names, _total, # EOF only in OpenMetrics), the
+ * request body's buffers wiped as they are let go of, and a JSON error that
+ * never quotes the body.
  */
 #include "config.h"
 
@@ -239,6 +241,112 @@ static void test_metrics(void **state)
     dbuf_free(&text);
 }
 
+/* What the body buffer's hook saw: every buffer it let go of, and whether
+ * each was all zeros by then. */
+struct released {
+    int count;
+    int dirty;
+    size_t bytes;
+};
+
+static void on_release(const void *p, size_t size, void *arg)
+{
+    struct released *r = arg;
+    const unsigned char *b = p;
+
+    r->count++;
+    r->bytes += size;
+    for (size_t i = 0; i < size; i++)
+        if (b[i]) {
+            r->dirty++;
+            break;
+        }
+}
+
+/* The request body holds a secret in clear: the buffers it outgrows and
+ * the last one are zeroed before they are freed; the cap holds. */
+static void test_body_wipe(void **state)
+{
+    static const char piece[] = "{\"password\": \"Body-s3cret-7781\"} ";
+    struct http_body b;
+    struct released rel;
+    size_t plen = sizeof(piece) - 1, n = 0;
+
+    (void)state;
+    memset(&b, 0, sizeof(b));
+    memset(&rel, 0, sizeof(rel));
+    b.on_release = on_release;
+    b.on_release_arg = &rel;
+    /* In small pieces, as libmicrohttpd hands them over: it grows. */
+    while (b.len + plen <= 5000) {
+        assert_int_equal(http_body_append(&b, piece, plen, 5000), 0);
+        n++;
+    }
+    assert_int_equal(b.len, n * plen);
+    assert_int_equal(b.data[b.len], 0);
+    assert_memory_equal(b.data + (n - 1) * plen, piece, plen);
+    assert_true(rel.count >= 2);        /* 1024, 2048, 4096 outgrown */
+    assert_int_equal(rel.dirty, 0);
+    /* Over the cap: refused, nothing appended. */
+    assert_int_equal(http_body_append(&b, piece, plen, 5000), -1);
+    assert_int_equal(b.len, n * plen);
+    assert_int_equal(http_body_append(&b, piece, (size_t)-1, 5000), -1);
+    http_body_free(&b);
+    assert_null(b.data);
+    assert_int_equal(rel.dirty, 0);
+    assert_true(rel.bytes >= n * plen);
+
+    /* Reserved from a Content-Length: one buffer, wiped once at the end. */
+    memset(&rel, 0, sizeof(rel));
+    http_body_reserve(&b, 3 * plen, 65536);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(http_body_append(&b, piece, plen, 65536), 0);
+    assert_int_equal(rel.count, 0);
+    http_body_free(&b);
+    assert_int_equal(rel.count, 1);
+    assert_int_equal(rel.dirty, 0);
+    http_body_free(&b);                 /* twice: a no-op */
+    assert_int_equal(rel.count, 1);
+}
+
+/* A body that is not JSON: the error tells the kind and the place, never
+ * the text near it (jansson would quote a piece of the password). */
+static void test_body_json_error(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"password\": \"Qz9-s3cret",
+        "{\"password\": \"Qz9-s3cret\\u12\"}",
+        "{\"password\": \"Qz9-s3cret\\x\"}",
+        "{\"password\": Qz9-s3cret}",
+        "{\"password\": \"Qz9-s3cret\x01\"}",
+        "{\"oauth\": {\"client_secret\": \"Qz9-s3cret\"}} Qz9",
+    };
+    struct http_body b;
+    char err[300];
+    json_t *j;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+        memset(&b, 0, sizeof(b));
+        assert_int_equal(http_body_append(&b, bodies[i], strlen(bodies[i]), 4096), 0);
+        err[0] = 0;
+        assert_null(http_body_json(&b, err, sizeof(err)));
+        assert_non_null(strstr(err, "the body is not valid JSON (line 1 column "));
+        assert_null(strstr(err, "Qz9"));
+        http_body_free(&b);
+    }
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(http_body_append(&b, "{\"a\": 1, \"a\": 2}", 16, 4096), 0);
+    assert_null(http_body_json(&b, err, sizeof(err)));
+    assert_non_null(strstr(err, "duplicate object key"));
+    http_body_free(&b);
+    assert_int_equal(http_body_append(&b, "{\"host\": \"h\"}", 13, 4096), 0);
+    assert_non_null(j = http_body_json(&b, err, sizeof(err)));
+    json_decref(j);
+    http_body_free(&b);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +356,8 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_webhook_sign),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_body_wipe),
+        cmocka_unit_test(test_body_json_error),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
