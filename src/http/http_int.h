@@ -39,6 +39,12 @@ struct MHD_Response;
 struct MHD_Response *http_stream_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body,
                                      const char *user);
 
+/* POST /v1/test (http_probe.c): the probe of the settings in body (PUT's
+ * field names, "auth" and "oauth" included), never saved; the secret goes
+ * to the probe open and is wiped by it.  The report (a new reference) with
+ * *status 200, or NULL with *status 400 and why in err. */
+json_t *http_probe_settings(const struct conf *conf, const json_t *body, int *status, char *err, size_t errlen);
+
 /* The auth and oauth fields of a PUT body (http_oauth.c).  Strings point
  * into the body; the secret (clear, locked memory) is the struct's:
  * http_oauth_free(). */

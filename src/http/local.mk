@@ -6,6 +6,7 @@ libtenantrelay_a_SOURCES += \
 	src/http/http_int.h \
 	src/http/http_oauth.c \
 	src/http/http_parse.c \
+	src/http/http_probe.c \
 	src/http/http_reply.c \
 	src/http/http_server.c \
 	src/http/http_stream.c \

@@ -3,8 +3,8 @@
  * driven: the route table, a PUT body as a tenant update, API tokens
  * (add, check, revoke, file mode), the webhook signature (RFC 4231), and
  * the metrics exposition (names, _total, # EOF only in OpenMetrics), the
- * request body's buffers wiped as they are let go of, and a JSON error that
- * never quotes the body.
+ * request body's buffers wiped as they are let go of, a JSON error that
+ * never quotes the body, and the settings POST /v1/test refuses.
  */
 #include "config.h"
 
@@ -346,6 +346,60 @@ static void test_body_json_error(void **state)
     http_body_free(&b);
 }
 
+/* POST /v1/test refuses settings the route rules refuse, before any
+ * connection (so no conf is read): 400 with the rule, never the secret. */
+static void test_probe_settings_refused(void **state)
+{
+    static const struct { const char *body; const char *error; } bad[] = {
+        { "{\"host\": \"smtp.acme.test\"}", "host and sender are needed" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"u\"}",
+          "keys 'username' and 'password' go together" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"oauth\": {\"provider\": \"generic\","
+          " \"client_secret\": \"Qz9-s3cret\"}}", "field 'oauth' needs \"auth\": \"xoauth2\"" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"microsoft\", \"directory\": \"contoso\","
+          " \"client_id\": \"c1\"}}",
+          "oauth provider \"microsoft\" needs either 'client_secret' or 'client_key' with 'client_cert_file' "
+          "(one of them)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"password\": \"Qz9-s3cret\", \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"generic\","
+          " \"token_url\": \"https://idp.acme.test/token\", \"client_id\": \"c1\", \"client_secret\": \"Qz9-s3cret\"}}",
+          "auth \"xoauth2\" takes no 'password' (the token comes from the oauth group)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"auth\": \"xoauth2\", \"oauth\":"
+          " {\"provider\": \"generic\", \"token_url\": \"https://idp.acme.test/token\", \"client_id\": \"c1\","
+          " \"client_secret\": \"Qz9-s3cret\"}}",
+          "auth \"xoauth2\" needs 'username' (the mailbox the token sends as)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"generic\", \"token_url\": \"http://idp.acme.test/t\","
+          " \"client_id\": \"c1\", \"client_secret\": \"Qz9-s3cret\"}}",
+          "oauth token_url \"http://idp.acme.test/t\" is not an https:// URL (tokens are never fetched in "
+          "plaintext)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"not an address\"}",
+          "key 'sender': \"not an address\" is not a valid address" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"to\": \"nope\"}",
+          "field 'to': \"nope\" is not a valid address" },
+    };
+    struct conf conf;
+    char err[600];
+    int status;
+    json_t *j;
+
+    (void)state;
+    memset(&conf, 0, sizeof(conf));
+    status = 0;
+    assert_null(http_probe_settings(&conf, NULL, &status, err, sizeof(err)));
+    assert_int_equal(status, 400);
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        j = json_loads(bad[i].body, 0, NULL);
+        assert_non_null(j);
+        err[0] = 0;
+        status = 0;
+        assert_null(http_probe_settings(&conf, j, &status, err, sizeof(err)));
+        assert_int_equal(status, 400);
+        assert_string_equal(err, bad[i].error);
+        json_decref(j);
+    }
+}
 
 int main(void)
 {
@@ -358,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_body_wipe),
         cmocka_unit_test(test_body_json_error),
+        cmocka_unit_test(test_probe_settings_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
