@@ -246,7 +246,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     if (r == NULL) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-
         long long n = cl ? strtoll(cl, NULL, 10) : 0;
 
         r = mycalloc(1, sizeof(*r));
