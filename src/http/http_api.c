@@ -235,68 +235,32 @@ static json_t *tenant_delete(struct conf *conf, const char *id, const char *user
     return json_pack("{s:b, s:s, s:s}", "ok", 1, "id", id, "action", "removed");
 }
 
-/* The probe of a stored tenant, or of settings in the body (never saved). */
+/* The probe of a stored tenant, or of settings in the body (never saved:
+ * http_probe.c). */
 static json_t *run_test(struct conf *conf, const char *id, json_t *body, int *status)
 {
+    struct tenant_store *store;
+    const struct tenant *t;
     struct probe_report rep;
     json_t *out;
     const char *to = NULL;
     char err[600];
 
-    if (id) {
-        struct tenant_store *store = api_store_read(conf, err, sizeof(err));
-        const struct tenant *t;
-
-        if (store == NULL)
-            return http_error(503, "store_unavailable", err, status);
-        if ((t = tenant_store_find(store, id)) == NULL) {
-            tenant_store_free(store);
-            return http_error(404, "not_found", "no such tenant", status);
-        }
-        if (body && json_is_string(json_object_get(body, "to")))
-            to = json_string_value(json_object_get(body, "to"));
-        probe_run_tenant(conf, t, to, 0, false, &rep);
-        tenant_store_free(store);
-    } else {
-        struct probe_options o;
-        struct tenant_update u;
-
-        tenant_update_init(&u);
-        if (body == NULL || http_update_parse(body, &u, err, sizeof(err)) < 0) {
-            http_update_free(&u);
-            return http_error(400, "invalid", body ? err : "a JSON body with host and sender is needed", status);
-        }
-        if (json_object_get(body, "oauth") || (json_is_string(json_object_get(body, "auth"))
-                                               && strcmp(json_string_value(json_object_get(body, "auth")), "password") != 0)) {
-            http_update_free(&u);
-            return http_error(400, "invalid", "POST /v1/test takes password logins; test an OAuth2 route with "
-                              "PUT /v1/tenants/{id} (saved only if it passes) or POST /v1/tenants/{id}/test", status);
-        }
-        if (u.host == NULL || u.sender == NULL) {
-            http_update_free(&u);
-            return http_error(400, "invalid", "host and sender are needed", status);
-        }
-        memset(&o, 0, sizeof(o));
-        o.host = u.host;
-        o.port = u.port > 0 ? (int)u.port : 25;
-        o.tls = u.tls >= 0 ? (enum probe_tls)u.tls : PROBE_TLS_AUTO;
-        o.insecure_plaintext = u.insecure_plaintext;
-        o.ca_file = u.ca_file;
-        o.tls_verify = u.tls_verify != 0;
-        o.helo_name = conf->hostname;
-        o.username = u.username && *u.username ? u.username : NULL;
-        if (u.secret) {
-            /* The probe takes the secret over (and wipes it). */
-            o.password = (unsigned char *)u.secret;
-            o.password_len = u.secret_len;
-            u.secret = NULL;
-        }
-        o.tenant = "test";
-        o.sender = u.sender;
-        o.to = u.to;
-        probe_run(&o, &rep);
-        http_update_free(&u);
+    if (id == NULL) {
+        if ((out = http_probe_settings(conf, body, status, err, sizeof(err))) == NULL)
+            return http_error(*status, "invalid", err, status);
+        return out;
     }
+    if ((store = api_store_read(conf, err, sizeof(err))) == NULL)
+        return http_error(503, "store_unavailable", err, status);
+    if ((t = tenant_store_find(store, id)) == NULL) {
+        tenant_store_free(store);
+        return http_error(404, "not_found", "no such tenant", status);
+    }
+    if (body && json_is_string(json_object_get(body, "to")))
+        to = json_string_value(json_object_get(body, "to"));
+    probe_run_tenant(conf, t, to, 0, false, &rep);
+    tenant_store_free(store);
     out = probe_report_json(&rep);
     probe_report_free(&rep);
     *status = 200;

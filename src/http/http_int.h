@@ -39,6 +39,12 @@ struct MHD_Response;
 struct MHD_Response *http_stream_put(struct conf *conf, struct delivery *delivery, const char *id, json_t *body,
                                      const char *user);
 
+/* POST /v1/test (http_probe.c): the probe of the settings in body (PUT's
+ * field names, "auth" and "oauth" included), never saved; the secret goes
+ * to the probe open and is wiped by it.  The report (a new reference) with
+ * *status 200, or NULL with *status 400 and why in err. */
+json_t *http_probe_settings(const struct conf *conf, const json_t *body, int *status, char *err, size_t errlen);
+
 /* The auth and oauth fields of a PUT body (http_oauth.c).  Strings point
  * into the body; the secret (clear, locked memory) is the struct's:
  * http_oauth_free(). */
@@ -60,6 +66,30 @@ struct http_oauth_merge {
     const struct vault *vault;  /* seals the secret */
 };
 int http_oauth_merge(const char *id, struct route *r, struct dbuf *changed, char *err, size_t errlen, void *arg);
+
+/* A request body as the upload handler collects it (http_body.c).  It may
+ * hold a password or an OAuth2 secret in clear: every buffer it lets go
+ * of, when it grows and when it is freed, is zeroed first.  data is
+ * NUL-terminated (NULL while nothing was reserved or appended). */
+struct http_body {
+    char *data;
+    size_t len, cap;
+    /* Called with each buffer, already zeroed, just before it is freed
+     * (the unit test watches the wipe); NULL in the daemon. */
+    void (*on_release)(const void *p, size_t size, void *arg);
+    void *on_release_arg;
+};
+/* Room for want bytes (at most max): a body announced by Content-Length
+ * is then copied once. */
+void http_body_reserve(struct http_body *b, size_t want, size_t max);
+/* Append len bytes; -1 (nothing appended) when the body would exceed max. */
+int http_body_append(struct http_body *b, const void *data, size_t len, size_t max)
+    __attribute__((warn_unused_result));
+void http_body_free(struct http_body *b);
+/* The body parsed (duplicate keys refused), or NULL with why in err: the
+ * kind of error and its line and column, never the text near it (which
+ * may be a piece of a secret). */
+json_t *http_body_json(const struct http_body *b, char *err, size_t errlen);
 
 /* Zero every string of a parsed body (a password is one of them). */
 void http_json_wipe(json_t *j);

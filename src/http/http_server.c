@@ -46,8 +46,10 @@ static struct {
     size_t key_len;
 } http = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL, 0, NULL, NULL, 0 };
 
+#define BODY_RESERVE_MAX (64 * 1024)    /* what a Content-Length may reserve at once */
+
 struct req {
-    struct dbuf body;
+    struct http_body body;      /* wiped when it grows and when freed (http_body.c) */
     bool too_big;
 };
 
@@ -128,14 +130,14 @@ static bool authenticate(struct MHD_Connection *c, const struct conf *conf, char
     return ok;
 }
 
-/* Wipe a body that may hold a password before it is freed. */
+/* A body may hold a password or an OAuth2 secret: http_body_free()
+ * zeroes it.  libmicrohttpd's own copy (its per-connection read buffer,
+ * bounded by MHD_OPTION_CONNECTION_MEMORY_LIMIT) is out of our reach. */
 static void req_free(struct req *r)
 {
     if (r == NULL)
         return;
-    if (r->body.data)
-        sodium_memzero(r->body.data, r->body.len);
-    dbuf_free(&r->body);
+    http_body_free(&r->body);
     myfree(r);
 }
 
@@ -155,7 +157,6 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
     enum http_route route = http_route_of(url, id, sizeof(id));
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     json_t *body = NULL, *reply;
-    json_error_t jerr;
     int status = 500;
     enum MHD_Result rc;
 
@@ -183,12 +184,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct conf *conf, con
         return http_send_error(c, 401, "unauthorized", "a valid API token is needed (Authorization: Bearer TOKEN)");
     }
     if (r->body.len) {
-        if ((body = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-            char d[300];
+        char d[300];
 
-            snprintf(d, sizeof(d), "the body is not valid JSON (line %d: %s)", jerr.line, jerr.text);
+        if ((body = http_body_json(&r->body, d, sizeof(d))) == NULL)
             return http_send_error(c, 400, "invalid", d);
-        }
     }
     /* The page's save: the probe's steps streamed as they happen. */
     if (route == HTTP_R_TENANT && strcmp(method, "PUT") == 0 && body && tenant_id_is_valid(id)) {
@@ -247,20 +246,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     if (r == NULL) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        long long n = cl ? strtoll(cl, NULL, 10) : 0;
 
         r = mycalloc(1, sizeof(*r));
         *con_cls = r;
         conf = conf_get();
-        if (cl && conf && strtoll(cl, NULL, 10) > conf->http.max_body)
+        if (conf && n > conf->http.max_body)
             r->too_big = true;
+        else if (conf && n > 0)     /* one buffer: no outgrown copy of the body */
+            http_body_reserve(&r->body, (size_t)n, BODY_RESERVE_MAX);
         conf_unref(conf);
         return MHD_YES;
     }
     if (*upload_size) {
         conf = conf_get();
-        if (conf && !r->too_big && r->body.len + *upload_size <= (size_t)conf->http.max_body)
-            dbuf_append(&r->body, upload, *upload_size);
-        else
+        if (conf == NULL || r->too_big
+            || http_body_append(&r->body, upload, *upload_size, (size_t)conf->http.max_body) < 0)
             r->too_big = true;
         conf_unref(conf);
         *upload_size = 0;

@@ -2,9 +2,11 @@
 # body parsing, /v1 handlers, API tokens (shared with tenantrelayctl).
 libtenantrelay_a_SOURCES += \
 	src/http/http_api.c \
+	src/http/http_body.c \
 	src/http/http_int.h \
 	src/http/http_oauth.c \
 	src/http/http_parse.c \
+	src/http/http_probe.c \
 	src/http/http_reply.c \
 	src/http/http_server.c \
 	src/http/http_stream.c \

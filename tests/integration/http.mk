@@ -9,6 +9,7 @@ HTTP_INTEGRATION_TESTS = \
 	tests/integration/test_http_bounds.sh \
 	tests/integration/test_http_store_pg.sh \
 	tests/integration/test_http_oauth.sh \
+	tests/integration/test_http_test_oauth.sh \
 	tests/integration/test_http_queue_gauges.sh
 TESTS += $(HTTP_INTEGRATION_TESTS)
 EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py \

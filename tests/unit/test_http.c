@@ -2,7 +2,9 @@
  * test_http.c - the pure parts of the HTTP API and its neighbours, table
  * driven: the route table, a PUT body as a tenant update, API tokens
  * (add, check, revoke, file mode), the webhook signature (RFC 4231), and
- * the metrics exposition (names, _total, # EOF only in OpenMetrics).
+ * the metrics exposition (names, _total, # EOF only in OpenMetrics), the
+ * request body's buffers wiped as they are let go of, a JSON error that
+ * never quotes the body, and the settings POST /v1/test refuses.
  */
 #include "config.h"
 
@@ -239,6 +241,166 @@ static void test_metrics(void **state)
     dbuf_free(&text);
 }
 
+/* What the body buffer's hook saw: every buffer it let go of, and whether
+ * each was all zeros by then. */
+struct released {
+    int count;
+    int dirty;
+    size_t bytes;
+};
+
+static void on_release(const void *p, size_t size, void *arg)
+{
+    struct released *r = arg;
+    const unsigned char *b = p;
+
+    r->count++;
+    r->bytes += size;
+    for (size_t i = 0; i < size; i++)
+        if (b[i]) {
+            r->dirty++;
+            break;
+        }
+}
+
+/* The request body holds a secret in clear: the buffers it outgrows and
+ * the last one are zeroed before they are freed; the cap holds. */
+static void test_body_wipe(void **state)
+{
+    static const char piece[] = "{\"password\": \"Body-s3cret-7781\"} ";
+    struct http_body b;
+    struct released rel;
+    size_t plen = sizeof(piece) - 1, n = 0;
+
+    (void)state;
+    memset(&b, 0, sizeof(b));
+    memset(&rel, 0, sizeof(rel));
+    b.on_release = on_release;
+    b.on_release_arg = &rel;
+    /* In small pieces, as libmicrohttpd hands them over: it grows. */
+    while (b.len + plen <= 5000) {
+        assert_int_equal(http_body_append(&b, piece, plen, 5000), 0);
+        n++;
+    }
+    assert_int_equal(b.len, n * plen);
+    assert_int_equal(b.data[b.len], 0);
+    assert_memory_equal(b.data + (n - 1) * plen, piece, plen);
+    assert_true(rel.count >= 2);        /* 1024, 2048, 4096 outgrown */
+    assert_int_equal(rel.dirty, 0);
+    /* Over the cap: refused, nothing appended. */
+    assert_int_equal(http_body_append(&b, piece, plen, 5000), -1);
+    assert_int_equal(b.len, n * plen);
+    assert_int_equal(http_body_append(&b, piece, (size_t)-1, 5000), -1);
+    http_body_free(&b);
+    assert_null(b.data);
+    assert_int_equal(rel.dirty, 0);
+    assert_true(rel.bytes >= n * plen);
+
+    /* Reserved from a Content-Length: one buffer, wiped once at the end. */
+    memset(&rel, 0, sizeof(rel));
+    http_body_reserve(&b, 3 * plen, 65536);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(http_body_append(&b, piece, plen, 65536), 0);
+    assert_int_equal(rel.count, 0);
+    http_body_free(&b);
+    assert_int_equal(rel.count, 1);
+    assert_int_equal(rel.dirty, 0);
+    http_body_free(&b);                 /* twice: a no-op */
+    assert_int_equal(rel.count, 1);
+}
+
+/* A body that is not JSON: the error tells the kind and the place, never
+ * the text near it (jansson would quote a piece of the password). */
+static void test_body_json_error(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"password\": \"Qz9-s3cret",
+        "{\"password\": \"Qz9-s3cret\\u12\"}",
+        "{\"password\": \"Qz9-s3cret\\x\"}",
+        "{\"password\": Qz9-s3cret}",
+        "{\"password\": \"Qz9-s3cret\x01\"}",
+        "{\"oauth\": {\"client_secret\": \"Qz9-s3cret\"}} Qz9",
+    };
+    struct http_body b;
+    char err[300];
+    json_t *j;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+        memset(&b, 0, sizeof(b));
+        assert_int_equal(http_body_append(&b, bodies[i], strlen(bodies[i]), 4096), 0);
+        err[0] = 0;
+        assert_null(http_body_json(&b, err, sizeof(err)));
+        assert_non_null(strstr(err, "the body is not valid JSON (line 1 column "));
+        assert_null(strstr(err, "Qz9"));
+        http_body_free(&b);
+    }
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(http_body_append(&b, "{\"a\": 1, \"a\": 2}", 16, 4096), 0);
+    assert_null(http_body_json(&b, err, sizeof(err)));
+    assert_non_null(strstr(err, "duplicate object key"));
+    http_body_free(&b);
+    assert_int_equal(http_body_append(&b, "{\"host\": \"h\"}", 13, 4096), 0);
+    assert_non_null(j = http_body_json(&b, err, sizeof(err)));
+    json_decref(j);
+    http_body_free(&b);
+}
+
+/* POST /v1/test refuses settings the route rules refuse, before any
+ * connection (so no conf is read): 400 with the rule, never the secret. */
+static void test_probe_settings_refused(void **state)
+{
+    static const struct { const char *body; const char *error; } bad[] = {
+        { "{\"host\": \"smtp.acme.test\"}", "host and sender are needed" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"u\"}",
+          "keys 'username' and 'password' go together" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"oauth\": {\"provider\": \"generic\","
+          " \"client_secret\": \"Qz9-s3cret\"}}", "field 'oauth' needs \"auth\": \"xoauth2\"" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"microsoft\", \"directory\": \"contoso\","
+          " \"client_id\": \"c1\"}}",
+          "oauth provider \"microsoft\" needs either 'client_secret' or 'client_key' with 'client_cert_file' "
+          "(one of them)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"password\": \"Qz9-s3cret\", \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"generic\","
+          " \"token_url\": \"https://idp.acme.test/token\", \"client_id\": \"c1\", \"client_secret\": \"Qz9-s3cret\"}}",
+          "auth \"xoauth2\" takes no 'password' (the token comes from the oauth group)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"auth\": \"xoauth2\", \"oauth\":"
+          " {\"provider\": \"generic\", \"token_url\": \"https://idp.acme.test/token\", \"client_id\": \"c1\","
+          " \"client_secret\": \"Qz9-s3cret\"}}",
+          "auth \"xoauth2\" needs 'username' (the mailbox the token sends as)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"username\": \"a@acme.test\","
+          " \"auth\": \"xoauth2\", \"oauth\": {\"provider\": \"generic\", \"token_url\": \"http://idp.acme.test/t\","
+          " \"client_id\": \"c1\", \"client_secret\": \"Qz9-s3cret\"}}",
+          "oauth token_url \"http://idp.acme.test/t\" is not an https:// URL (tokens are never fetched in "
+          "plaintext)" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"not an address\"}",
+          "key 'sender': \"not an address\" is not a valid address" },
+        { "{\"host\": \"smtp.acme.test\", \"sender\": \"a@acme.test\", \"to\": \"nope\"}",
+          "field 'to': \"nope\" is not a valid address" },
+    };
+    struct conf conf;
+    char err[600];
+    int status;
+    json_t *j;
+
+    (void)state;
+    memset(&conf, 0, sizeof(conf));
+    status = 0;
+    assert_null(http_probe_settings(&conf, NULL, &status, err, sizeof(err)));
+    assert_int_equal(status, 400);
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        j = json_loads(bad[i].body, 0, NULL);
+        assert_non_null(j);
+        err[0] = 0;
+        status = 0;
+        assert_null(http_probe_settings(&conf, j, &status, err, sizeof(err)));
+        assert_int_equal(status, 400);
+        assert_string_equal(err, bad[i].error);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +410,9 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_webhook_sign),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_body_wipe),
+        cmocka_unit_test(test_body_json_error),
+        cmocka_unit_test(test_probe_settings_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
