@@ -37,16 +37,6 @@ json_t *http_error(int status, const char *code, const char *detail, int *out_st
     return json_pack("{s:s, s:s}", "error", code, "detail", detail ? detail : "");
 }
 
-static json_t *time_json(time_t t)
-{
-    char buf[64];
-
-    if (t == 0)
-        return json_null();
-    timefmt_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 static json_t *strings_json(char *const *v)
 {
     json_t *a = json_array();
@@ -69,8 +59,8 @@ static json_t *tenant_json(const struct tenant *t)
                      "domains", strings_json(t->domains), "addresses", strings_json(t->addresses),
                      "ca_file", r->ca_file, "tls_verify", r->tls_verify,
                      "insecure_plaintext", r->insecure_plaintext, "max_connections", r->max_connections,
-                     "rate_limit", r->rate_limit, "created", time_json(t->created),
-                     "updated", time_json(t->updated), "verified", time_json(t->verified));
+                     "rate_limit", r->rate_limit, "created", timefmt_json(t->created),
+                     "updated", timefmt_json(t->updated), "verified", timefmt_json(t->verified));
     const struct route_oauth *o = &r->oauth;
 
     json_object_set_new(j, "auth", json_string(route_auth_names[r->auth]));
@@ -291,8 +281,8 @@ static json_t *queue_get(const struct conf *conf, int *status)
         if (spool_state_read(sp, ids[i], &st, err, sizeof(err)) == 0) {
             json_array_append_new(arr, json_pack("{s:s, s:s?, s:s, s:o, s:o, s:i, s:o, s:s, s:s?}",
                 "id", env.id, "tenant", env.tenant, "sender", env.sender,
-                "recipients", strings_json(env.recipients), "arrival", time_json(env.arrival),
-                "attempts", st.attempts, "next_attempt", time_json(st.next_attempt),
+                "recipients", strings_json(env.recipients), "arrival", timefmt_json(env.arrival),
+                "attempts", st.attempts, "next_attempt", timefmt_json(st.next_attempt),
                 "state", spool_state_name(st.state), "last_reply", st.last_reply));
             spool_state_free(&st);
         }

@@ -15,6 +15,7 @@
 
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/oauth.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/tenant_update.h"
 #include "http_int.h"
 
@@ -22,14 +23,6 @@ static const char *const oauth_keys[] = {
     "provider", "directory", "token_url", "client_id", "client_secret", "client_cert_file", "client_key",
     "service_account", "scope", "assertion_alg", NULL,
 };
-
-static int index_in(const char *const *names, const char *s)
-{
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
 
 static int str_of(const json_t *o, const char *name, const char **out, char *err, size_t errlen)
 {
@@ -58,7 +51,7 @@ int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t
     memset(o, 0, sizeof(*o));
     o->auth = o->provider = -1;
     if (a && !json_is_null(a)) {
-        if (!json_is_string(a) || (o->auth = index_in(route_auth_names, json_string_value(a))) < 0) {
+        if (!json_is_string(a) || (o->auth = str_index(route_auth_names, json_string_value(a))) < 0) {
             snprintf(err, errlen, "field 'auth' must be \"password\" or \"xoauth2\"");
             return -1;
         }
@@ -72,7 +65,7 @@ int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t
     }
     o->given = true;
     json_object_foreach((json_t *)g, key, v) {
-        if (index_in(oauth_keys, key) < 0) {
+        if (str_index(oauth_keys, key) < 0) {
             snprintf(err, errlen, "unknown field 'oauth.%.64s'", key);
             return -1;
         }
@@ -84,7 +77,7 @@ int http_oauth_parse(const json_t *body, struct http_oauth *o, char *err, size_t
         || str_of(g, "scope", &o->scope, err, errlen) < 0
         || str_of(g, "assertion_alg", &o->assertion_alg, err, errlen) < 0)
         return -1;
-    if (s && (o->provider = index_in(route_oauth_provider_names, s)) < 0) {
+    if (s && (o->provider = str_index(route_oauth_provider_names, s)) < 0) {
         snprintf(err, errlen, "field 'oauth.provider' must be \"microsoft\", \"google\" or \"generic\"");
         return -1;
     }
