@@ -27,6 +27,11 @@ void conf_errorf(struct conf_error *err, const config_setting_t *where, const ch
 int conf_check_keys(const config_setting_t *group, const char *const *known1,
                     const char *const *known2, struct conf_error *err);
 
+/* The optional group name of parent: *out NULL when absent (0), -1 when
+ * it is there but not a group. */
+int conf_get_group(const config_setting_t *parent, const char *name, config_setting_t **out,
+                   struct conf_error *err);
+
 int conf_get_string(const config_setting_t *group, const char *name, char **out,
                     struct conf_error *err);
 /* Like conf_get_string, but an empty string is an error. */

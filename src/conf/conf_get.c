@@ -136,6 +136,16 @@ int conf_get_int(const config_setting_t *group, const char *name, long long min,
     return 0;
 }
 
+int conf_get_group(const config_setting_t *parent, const char *name, config_setting_t **out,
+                   struct conf_error *err)
+{
+    *out = config_setting_get_member(parent, name);
+    if (*out == NULL || config_setting_is_group(*out))
+        return 0;
+    conf_errorf(err, *out, "key '%s' must be a group", name);
+    return -1;
+}
+
 int conf_get_bool(const config_setting_t *group, const char *name, bool *out,
                   struct conf_error *err)
 {

@@ -74,15 +74,13 @@ static int parse_http_listen(const config_setting_t *g, struct conf *c, struct c
 
 static int parse_http(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "http");
+    config_setting_t *g;
     long long v;
 
+    if (conf_get_group(root, "http", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'http' must be a group");
-        return -1;
-    }
     c->http.enabled = true;
     if (conf_check_keys(g, http_keys, NULL, err) < 0
         || conf_get_nonempty(g, "api_tokens", &c->http.api_tokens, err) < 0
@@ -113,15 +111,13 @@ static int parse_http(const config_setting_t *root, struct conf *c, struct conf_
 
 static int parse_webhook(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "webhook");
+    config_setting_t *g;
     long long v;
 
+    if (conf_get_group(root, "webhook", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'webhook' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, webhook_keys, NULL, err) < 0
         || conf_get_nonempty(g, "url", &c->webhook.url, err) < 0
         || conf_get_nonempty(g, "secret", &c->webhook.secret, err) < 0

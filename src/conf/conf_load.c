@@ -184,17 +184,15 @@ static int parse_listen(const config_setting_t *root, struct conf *c, struct con
 
 static int parse_limits(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "limits");
+    config_setting_t *g;
     struct conf_limits *lim = &c->limits;
     long long v;
     int rc;
 
+    if (conf_get_group(root, "limits", &g, err) < 0)
+        return -1;
     if (g == NULL)
         goto done;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'limits' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, limits_keys, NULL, err) < 0)
         return -1;
 #define LIMIT(name, min, max)                                           \
@@ -222,17 +220,15 @@ done:
 
 static int parse_retry(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "retry");
+    config_setting_t *g;
     config_setting_t *s;
     long long v;
     int rc;
 
+    if (conf_get_group(root, "retry", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'retry' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, retry_keys, NULL, err) < 0)
         return -1;
     if ((s = config_setting_get_member(g, "schedule")) != NULL) {
@@ -280,17 +276,15 @@ static int parse_retry(const config_setting_t *root, struct conf *c, struct conf
 
 static int parse_delivery(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "delivery");
+    config_setting_t *g;
     struct conf_delivery *d = &c->delivery;
     long long v;
     int rc;
 
+    if (conf_get_group(root, "delivery", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'delivery' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, delivery_keys, NULL, err) < 0)
         return -1;
 #define DELIVERY(name, min, max)                                        \
@@ -309,16 +303,14 @@ static int parse_delivery(const config_setting_t *root, struct conf *c, struct c
 
 static int parse_milter(const config_setting_t *root, struct conf *c, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "milter");
+    config_setting_t *g;
     char *mode = NULL;
     int rc;
 
+    if (conf_get_group(root, "milter", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'milter' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, milter_keys, NULL, err) < 0
         || conf_get_nonempty(g, "socket", &c->milter.socket, err) < 0
         || parse_networks(g, "trusted_networks", &c->milter.trusted_networks,

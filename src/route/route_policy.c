@@ -87,14 +87,12 @@ static int parse_extra(const config_setting_t *g, struct route_policy *p, struct
 
 int route_policy_parse(const config_setting_t *root, struct route_policy *p, struct conf_error *err)
 {
-    config_setting_t *g = config_setting_get_member(root, "tenant_route_policy");
+    config_setting_t *g;
 
+    if (conf_get_group(root, "tenant_route_policy", &g, err) < 0)
+        return -1;
     if (g == NULL)
         return 0;
-    if (!config_setting_is_group(g)) {
-        conf_errorf(err, g, "key 'tenant_route_policy' must be a group");
-        return -1;
-    }
     if (conf_check_keys(g, policy_keys, NULL, err) < 0 || parse_extra(g, p, err) < 0
         || parse_ports(g, p, err) < 0)
         return -1;
