@@ -80,6 +80,27 @@ static int entry_refresh(struct dstats *s)
     return 0;
 }
 
+bool dstatus_prepare(struct delivery *d, size_t budget)
+{
+    size_t n;
+
+    if (d->stats_store_generation == d->store_generation)
+        return false;           /* this store's tenants all have figures */
+    if (d->status_ready_generation != d->store_generation) {
+        d->status_ready_generation = d->store_generation;
+        d->status_ready_pos = 0;
+    }
+    n = d->store ? tenant_store_count(d->store) : 0;
+    for (; d->status_ready_pos < n && budget > 0; d->status_ready_pos++, budget--)
+        (void)entry_refresh(dstats_get(d, tenant_store_at(d->store, d->status_ready_pos)->id));
+    if (d->status_ready_pos < n)
+        return true;
+    /* status_text() makes the figures of the default route and of tenants
+     * only in the queue; entries that failed to serialise are retried there. */
+    d->stats_store_generation = d->store_generation;
+    return false;
+}
+
 /* The tenant store this daemon serves; for PostgreSQL its staleness. */
 static json_t *store_status(void)
 {

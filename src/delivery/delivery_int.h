@@ -134,6 +134,8 @@ struct delivery {
     struct dstats *stats;
     struct hmap stats_map;          /* id -> its figures */
     unsigned long stats_store_generation;   /* store whose tenants all have figures */
+    size_t status_ready_pos;        /* dstatus_prepare()'s place in the store ... */
+    unsigned long status_ready_generation;  /* ... of this generation */
     long state_count[4];            /* messages by state (QUEUED: not kept, see dcount) */
     struct dmsg **age_heap;         /* every message, min-heap by arrival (oldest age) */
     size_t age_len, age_cap;
@@ -287,5 +289,11 @@ void doutcome_apply(struct droute *r, struct dmsg *m, const struct attempt_resul
 
 /* Workers (delivery_worker.c): start one more worker for r (lock held). */
 void dworker_start(struct droute *r);
+
+/* `status` made ready ahead of its first request (delivery_control.c),
+ * lock held: figures for up to budget more of the store's tenants, their
+ * entries serialised.  True while some remain (call again in a later
+ * round, the lock let go in between). */
+bool dstatus_prepare(struct delivery *d, size_t budget);
 
 #endif
