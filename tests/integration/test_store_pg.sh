@@ -30,31 +30,7 @@ start_upstream acme "$p_acme" starttls --auth "acme-user:$PW"
 start_upstream beta "$p_beta" starttls --auth "beta-user:$PW2"
 mkdir -p "$T/etc"
 
-# node_conf X PORT DEFAULT-PORT: node X's configuration, its own spool, log
-# and control socket; the store and the keyring are shared.
-node_conf() {
-    local x=$1 port=$2 def=$3 mport=$4
-    mkdir -p "$T/$x/spool" "$T/$x/run" "$T/$x/log"
-    cat > "$T/$x.conf" <<CONF
-hostname = "node-$x.test";
-user = "nobody";
-listen = ( { address = "127.0.0.1"; port = $port; } );
-spool_directory = "$T/$x/spool";
-control_socket = "$T/$x/run/control.sock";
-events_file = "$T/$x/log/events.jsonl";
-tenant_store = "$URI";
-tenant_store_poll = 2;
-change_log = "$T/$x/log/changes.log";
-key_file = "$T/etc/master.key";
-retry = { schedule = [ 1 ]; };
-milter = { socket = "inet:$mport@127.0.0.1"; };
-# The test upstreams listen on loopback: allowed explicitly (tenant route policy).
-tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
-default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
-  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
-CONF
-    [ "$(id -u)" = 0 ] && chown -R nobody "$T/$x"
-}
+. "$(dirname "$0")/pg_nodes.sh"
 PA=$(free_port); PB=$(free_port); MA=$(free_port); MB=$(free_port)
 node_conf a "$PA" "$p_defa" "$MA"
 node_conf b "$PB" "$p_defb" "$MB"
@@ -63,8 +39,6 @@ node_conf b "$PB" "$p_defb" "$MB"
 URIPW='Uri-s3cret-pw-5'
 sed -i "s|^tenant_store = \"postgresql://trelay@|tenant_store = \"postgresql://trelay:$URIPW@|" "$T/b.conf"
 A=(-c "$T/a.conf"); B=(-c "$T/b.conf")
-
-. "$(dirname "$0")/pg_nodes.sh"
 . "$(dirname "$0")/race_lib.sh"
 
 # --- schema ----------------------------------------------------------------------------------
