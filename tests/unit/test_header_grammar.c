@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "milter_fixture.h"
 #include "tenantrelay/conf.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/milter.h"
@@ -182,45 +183,12 @@ done:
 
 /* ---- the milter ---- */
 
-static struct conf *conf;
-static struct tenant_store *store;
-static char dir[64], conf_path[128], store_path[128];
-
 static int setup(void **state)
 {
-    struct conf_error err = { "" };
-    FILE *fp;
-
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tr-grammar.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(store_path, sizeof(store_path), "%s/tenants", dir);
-    snprintf(conf_path, sizeof(conf_path), "%s/relay.conf", dir);
-    fp = fopen(store_path, "w");
-    assert_non_null(fp);
-    fputs("tenants = ( { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\"; } );\n", fp);
-    fclose(fp);
-    fp = fopen(conf_path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "hostname = \"relay.test\";\ntenant_store = \"%s\";\n"
-                "default_route = { host = \"127.0.0.1\"; port = 465; sender = \"notifications@platform.test\"; };\n",
-            store_path);
-    fclose(fp);
-    if ((conf = conf_load(conf_path, &err)) == NULL)
-        fail_msg("conf: %s", err.text);
-    if ((store = tenant_store_load(store_path, &err)) == NULL)
-        fail_msg("store: %s", err.text);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tenant_store_free(store);
-    conf_unref(conf);
-    unlink(store_path);
-    unlink(conf_path);
-    rmdir(dir);
+    milter_fixture_load("/tmp/tr-grammar.XXXXXX",
+                        "tenants = ( { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\"; } );\n",
+                        "");
     return 0;
 }
 
@@ -312,7 +280,7 @@ int main(void)
         cmocka_unit_test(test_grammar),
         cmocka_unit_test(test_listener),
         cmocka_unit_test(test_rewriter),
-        cmocka_unit_test_setup_teardown(test_milter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_milter, setup, milter_fixture_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
