@@ -468,6 +468,26 @@ pg_uri() { echo "postgresql://trelay@127.0.0.1:$2/postgres"; }
 # pg_sql DIR PORT SQL: one statement through psql, unaligned output.
 pg_sql() { "$TR_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$2" -U trelay -d postgres -c "$3"; }
 
+# routes_default_acme DEFAULT-PORT ACME-PORT [OUTPUT]: the two routes many
+# delivery tests share, in $TR_CONF (written by write_conf): a keyring
+# (key init, output in $T/key.out); the default route to
+# 127.0.0.1:DEFAULT-PORT, implicit TLS, logging in as platform
+# (pl4tform-s3cret, sealed); tenant acme (sender mailer@acme.test, domain
+# acme.test) to 127.0.0.1:ACME-PORT, implicit TLS, as acme-user
+# (acme-s3cret-pw), saved untested, its output in OUTPUT (default
+# $T/set.out).  Their upstreams: start_upstream NAME PORT implicit --auth USER:PASSWORD.
+routes_default_acme() {
+    local token
+    tr_ctl key init > "$T/key.out" 2>&1 || return 1
+    token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password) || return 1
+    set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $1; tls = \"implicit\";
+  username = \"platform\"; password = \"$token\";
+  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
+    printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$2" --tls implicit \
+        --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
+        --ca-file "$T/ca/ca.pem" --no-test > "${3:-$T/set.out}" 2>&1
+}
+
 # ---- the milter inside a real MTA (Postfix, Sendmail) -----------------------
 
 # milter_relay_start [EXTRA-CONF]: the path every MTA test of the milter
@@ -491,15 +511,7 @@ milter_relay_start() {
     write_conf "$TR_CONF" "retry = { schedule = [ 1 ]; };
 milter = { socket = \"inet:$MPORT@127.0.0.1\"; trusted_networks = [ \"127.0.0.0/8\" ]; };
 ${1:-}"
-    tr_ctl key init > "$T/key.out" 2>&1 || return 1
-    local token
-    token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password) || return 1
-    set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $P_DEFAULT; tls = \"implicit\";
-  username = \"platform\"; password = \"$token\";
-  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
-    printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$P_ACME" --tls implicit \
-        --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
-        --ca-file "$T/ca/ca.pem" --no-test > "$T/set.out" 2>&1 || return 1
+    routes_default_acme "$P_DEFAULT" "$P_ACME" || return 1
     start_daemon "$TR_CONF" || return 1
     "$TR_BIN_MILTER" -f -c "$TR_CONF" > "$T/milter.log" 2>&1 &
     MPID=$!
