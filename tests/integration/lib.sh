@@ -488,6 +488,24 @@ routes_default_acme() {
         --ca-file "$T/ca/ca.pem" --no-test > "${3:-$T/set.out}" 2>&1
 }
 
+# make_service_account FILE: a Google service account's JSON key (a fresh
+# RSA key, project relay-test, client relay@relay-test.iam.gserviceaccount.com).
+make_service_account() {
+    tr_require_python cryptography python3-cryptography
+    "$PYTHON3" - "$1" <<'PY'
+import json, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                      serialization.NoEncryption()).decode()
+json.dump({"type": "service_account", "project_id": "relay-test", "private_key_id": "0123abcd",
+           "private_key": pem, "client_email": "relay@relay-test.iam.gserviceaccount.com",
+           "client_id": "104000000000000000001", "token_uri": "https://oauth2.googleapis.com/token"},
+          open(sys.argv[1], "w"), indent=2)
+PY
+}
+
 # ---- the milter inside a real MTA (Postfix, Sendmail) -----------------------
 
 # milter_relay_start [EXTRA-CONF]: the path every MTA test of the milter
