@@ -488,6 +488,23 @@ routes_default_acme() {
         --ca-file "$T/ca/ca.pem" --no-test > "${3:-$T/set.out}" 2>&1
 }
 
+# http_relay_start: a relay with its HTTP API, as the API's tests start it:
+# free ports $TR_PORT (SMTP), $HP (HTTP) and $TR_UPSTREAM_PORT (the default
+# route's upstream "def", implicit TLS, started here); $TR_CONF = $T/tr.conf;
+# a keyring; an API token "ops" in $TOKEN; the daemon started and the API
+# answering at $U.  Needs the test CA (make_ca "$T/ca").
+http_relay_start() {
+    TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
+    TR_CONF="$T/tr.conf"
+    write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
+    start_upstream def "$TR_UPSTREAM_PORT" implicit || return 1
+    tr_ctl key init > /dev/null 2>&1
+    TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
+    start_daemon "$TR_CONF" || return 1
+    wait_port "$HP" 10 || return 1
+    U="http://127.0.0.1:$HP"
+}
+
 # make_service_account FILE: a Google service account's JSON key (a fresh
 # RSA key, project relay-test, client relay@relay-test.iam.gserviceaccount.com).
 make_service_account() {

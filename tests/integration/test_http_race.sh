@@ -8,21 +8,13 @@
 tr_require curl curl
 PW='Race-s3cret-pw-12'
 make_ca "$T/ca" || exit 1
-TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
-TR_CONF="$T/tr.conf"
-write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
-start_upstream def "$TR_UPSTREAM_PORT" implicit || exit 1
+http_relay_start || { cat "$T/daemon.log"; exit 1; }
 pa=$(free_port); start_upstream acme "$pa" starttls --auth "u@acme.test:$PW" || exit 1
 
 # A gate in front of acme's server (race_lib.sh); what it holds is logged in $T/gate.held.
 pg=$(free_port)
 gate_start "$pg" "$pa" "$T/gate.held" || exit 1
 
-tr_ctl key init > /dev/null 2>&1
-TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
-start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
-wait_port "$HP" 10
-U="http://127.0.0.1:$HP"
 put() { curl -s -o "$1" -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" --data-binary "$2" "$U/v1/tenants/acme"; }
 j() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 show() { "$TR_BIN_CTL" -c "$TR_CONF" --json tenant show acme | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

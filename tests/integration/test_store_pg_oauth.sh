@@ -24,12 +24,7 @@ make_ca "$T/ca" || exit 1
 PGP=$(free_port)
 pg_start "$T/pg" "$PGP" || exit 1
 URI=$(pg_uri "$T/pg" "$PGP")
-SECRET="Sx8Q~$(openssl rand -hex 16)"
-printf '%s\n' "$SECRET" > "$T/secret"
-CID=11111111-2222-3333-4444-555555555555
-sp=$(free_port); hp=$(free_port)
-start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --mailbox box@acme.test || exit 1
-URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
+start_ms_provider --mailbox box@acme.test || exit 1
 p_defa=$(free_port); p_defb=$(free_port)
 start_upstream defa "$p_defa" implicit
 start_upstream defb "$p_defb" implicit
