@@ -223,6 +223,18 @@ CONF
     fi
 }
 
+# relay_conf [LINES...]: the usual start of a one-relay test: the test CA,
+# a free port $TR_PORT, $TR_CONF = $T/relay.conf written by write_conf with
+# LINES (its default route to $TR_UPSTREAM_PORT, as write_conf's);
+# TR_PORT and TR_CONF exported.
+relay_conf() {
+    make_ca "$T/ca"
+    TR_PORT=$(free_port)
+    TR_CONF="$T/relay.conf"
+    export TR_PORT TR_CONF
+    write_conf "$TR_CONF" "$@"
+}
+
 # start_daemon CONF: tenantrelayd -f in the background, log in $T/daemon.log;
 # returns once it accepts connections and has logged that it started (the
 # port accepts as soon as it is bound, a little before the start-up lines).
