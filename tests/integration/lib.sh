@@ -535,6 +535,15 @@ json.dump({"type": "service_account", "project_id": "relay-test", "private_key_i
 PY
 }
 
+# make_app_cert [DAYS]: the app's certificate credential of the OAuth2
+# tests (its public part is what a provider registers): self-signed,
+# CN "tenantrelay app", valid DAYS (default 20); $T/app.pem and $T/app.key.
+make_app_cert() {
+    tr_require openssl openssl
+    openssl req -x509 -newkey rsa:2048 -nodes -days "${1:-20}" -subj "/CN=tenantrelay app" \
+        -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null
+}
+
 # ---- the milter inside a real MTA (Postfix, Sendmail) -----------------------
 
 # milter_relay_start [EXTRA-CONF]: the path every MTA test of the milter

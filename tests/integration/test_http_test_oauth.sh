@@ -14,8 +14,7 @@
 . "$(dirname "$0")/oauth_lib.sh"
 tr_require openssl openssl
 make_ca "$T/ca" || exit 1
-openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
+make_app_cert || exit 1
 WRONG="Wr0ng~$(openssl rand -hex 16)"
 start_ms_provider --client-cert "$T/app.pem" --mailbox box@acme.test || exit 1
 http_relay_start || { cat "$T/daemon.log"; exit 1; }

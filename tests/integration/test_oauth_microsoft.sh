@@ -20,8 +20,7 @@ tr_require openssl openssl
 
 make_ca "$T/ca" || exit 1
 # The app's certificate credential (its public part registered with the provider).
-openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
+make_app_cert || exit 1
 start_ms_provider --client-cert "$T/app.pem" --mailbox box@acme.test --mailbox cert@beta.test || exit 1
 
 TR_PORT=$(free_port)

@@ -36,8 +36,7 @@ CONF
 # a Google service-account JSON key (each sealed by tenant set).
 tr_require openssl openssl
 tr_require_python cryptography python3-cryptography
-openssl req -x509 -newkey rsa:2048 -nodes -days 200 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
+make_app_cert 200 || exit 1
 make_service_account "$T/sa.json" || exit 1
 conf_for file "$T/etc/tenants"
 conf_for pg "$URI"
