@@ -324,6 +324,21 @@ sys.stdout.write(out.decode("utf-8", "replace"))
 ' "$port" "$host"
 }
 
+# smtp_try FROM TO FILE: the bytes of FILE as one message into the relay at
+# $TR_PORT; prints "accepted", or "refused CODE TEXT" when its data is refused.
+smtp_try() {
+    "$PYTHON3" - "$TR_PORT" "$@" 2>&1 <<'PY'
+import smtplib, sys
+port, sender, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+try:
+    with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+        s.sendmail(sender, [rcpt], open(path, "rb").read())
+    print("accepted")
+except smtplib.SMTPDataError as e:
+    print("refused", e.smtp_code, e.smtp_error.decode())
+PY
+}
+
 # queue_count: messages (envelopes) in the test spool.
 queue_count() {
     find "$T/spool/queue" -name '*.env' 2>/dev/null | wc -l
