@@ -17,6 +17,7 @@
 
 #include "unit.h"
 #include "milter_fixture.h"
+#include "smtpd_mem.h"
 #include "tenantrelay/conf.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/milter.h"
@@ -56,49 +57,6 @@ static const struct row rows[] = {
 };
 
 /* ---- the listener, fed from memory ---- */
-
-struct mem {
-    struct dbuf stored, last;
-    int committed;
-    char tenants[256];
-};
-
-static int m_begin(void *ctx, char qid[SPOOL_QID_LEN + 1])
-{
-    struct mem *m = ctx;
-
-    dbuf_reset(&m->stored);
-    snprintf(qid, SPOOL_QID_LEN + 1, "TESTQID000000001");
-    return 0;
-}
-
-static int m_write(void *ctx, const void *data, size_t len)
-{
-    dbuf_append(&((struct mem *)ctx)->stored, data, len);
-    return 0;
-}
-
-static void m_finish(void *ctx, const struct smtpd_message *msg, struct dbuf *reply)
-{
-    struct mem *m = ctx;
-
-    m->committed++;
-    dbuf_reset(&m->last);
-    dbuf_append(&m->last, m->stored.data, m->stored.len);
-    m->tenants[0] = 0;
-    for (int i = 0; msg->tenant_values[i]; i++) {
-        strncat(m->tenants, msg->tenant_values[i], sizeof(m->tenants) - strlen(m->tenants) - 2);
-        strcat(m->tenants, "|");
-    }
-    dbuf_printf(reply, "250 2.0.0 Ok: queued as %s\r\n", msg->qid);
-}
-
-static void m_abort(void *ctx)
-{
-    (void)ctx;
-}
-
-static const struct smtpd_ops mem_ops = { m_begin, m_write, m_finish, m_abort };
 
 static void check_listener(const struct row *r)
 {
