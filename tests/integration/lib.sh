@@ -358,6 +358,10 @@ tr_ctl() {
     return $rc
 }
 
+# store_sum: a checksum of every file of the test's tenant store ($T/etc/tenants,
+# as write_conf places it) and of its change log: unchanged means byte-identical.
+store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
+
 # count_eml DIR: how many messages an upstream stored.
 count_eml() {
     local n

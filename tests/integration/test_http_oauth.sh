@@ -16,7 +16,6 @@ body() {
     printf '{"host": "localhost", "port": %d, "tls": "implicit", "ca_file": "%s", "username": "box@acme.test", "sender": "box@acme.test", "domains": ["acme.test"], "auth": "xoauth2", "oauth": {"provider": "microsoft", "token_url": "%s", "client_id": "%s", "client_secret": "%s"}}' \
         "$sp" "$T/ca/ca.pem" "$URL" "$CID" "$1"
 }
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 put() { curl -s -o "$1" -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" --data-binary "$2" "$U/v1/tenants/acme"; }
 
 before=$(store_sum)

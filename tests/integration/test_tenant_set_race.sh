@@ -24,8 +24,6 @@ C=(-c "$T/tr.conf")
 "$CTL" "${C[@]}" key init > /dev/null 2>&1
 jget() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 show() { "$CTL" "${C[@]}" --json tenant show "$1" > "$T/show.json" 2> /dev/null && jget "$T/show.json" "$2"; }
-# A checksum of every file under the store, plus the change log.
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 
 pg=$(free_port); start_upstream good "$pg" starttls --auth "u@acme.test:$PW"
 po=$(free_port); start_upstream open "$po" starttls
