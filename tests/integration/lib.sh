@@ -223,6 +223,18 @@ CONF
     fi
 }
 
+# relay_conf [LINES...]: the usual start of a one-relay test: the test CA,
+# a free port $TR_PORT, $TR_CONF = $T/relay.conf written by write_conf with
+# LINES (its default route to $TR_UPSTREAM_PORT, as write_conf's);
+# TR_PORT and TR_CONF exported.
+relay_conf() {
+    make_ca "$T/ca"
+    TR_PORT=$(free_port)
+    TR_CONF="$T/relay.conf"
+    export TR_PORT TR_CONF
+    write_conf "$TR_CONF" "$@"
+}
+
 # start_daemon CONF: tenantrelayd -f in the background, log in $T/daemon.log;
 # returns once it accepts connections and has logged that it started (the
 # port accepts as soon as it is bound, a little before the start-up lines).
@@ -312,6 +324,21 @@ sys.stdout.write(out.decode("utf-8", "replace"))
 ' "$port" "$host"
 }
 
+# smtp_try FROM TO FILE: the bytes of FILE as one message into the relay at
+# $TR_PORT; prints "accepted", or "refused CODE TEXT" when its data is refused.
+smtp_try() {
+    "$PYTHON3" - "$TR_PORT" "$@" 2>&1 <<'PY'
+import smtplib, sys
+port, sender, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+try:
+    with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+        s.sendmail(sender, [rcpt], open(path, "rb").read())
+    print("accepted")
+except smtplib.SMTPDataError as e:
+    print("refused", e.smtp_code, e.smtp_error.decode())
+PY
+}
+
 # queue_count: messages (envelopes) in the test spool.
 queue_count() {
     find "$T/spool/queue" -name '*.env' 2>/dev/null | wc -l
@@ -330,6 +357,10 @@ tr_ctl() {
     fi
     return $rc
 }
+
+# store_sum: a checksum of every file of the test's tenant store ($T/etc/tenants,
+# as write_conf places it) and of its change log: unchanged means byte-identical.
+store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 
 # count_eml DIR: how many messages an upstream stored.
 count_eml() {
@@ -468,6 +499,70 @@ pg_uri() { echo "postgresql://trelay@127.0.0.1:$2/postgres"; }
 # pg_sql DIR PORT SQL: one statement through psql, unaligned output.
 pg_sql() { "$TR_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$2" -U trelay -d postgres -c "$3"; }
 
+# routes_default_acme DEFAULT-PORT ACME-PORT [OUTPUT]: the two routes many
+# delivery tests share, in $TR_CONF (written by write_conf): a keyring
+# (key init, output in $T/key.out); the default route to
+# 127.0.0.1:DEFAULT-PORT, implicit TLS, logging in as platform
+# (pl4tform-s3cret, sealed); tenant acme (sender mailer@acme.test, domain
+# acme.test) to 127.0.0.1:ACME-PORT, implicit TLS, as acme-user
+# (acme-s3cret-pw), saved untested, its output in OUTPUT (default
+# $T/set.out).  Their upstreams: start_upstream NAME PORT implicit --auth USER:PASSWORD.
+routes_default_acme() {
+    local token
+    tr_ctl key init > "$T/key.out" 2>&1 || return 1
+    token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password) || return 1
+    set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $1; tls = \"implicit\";
+  username = \"platform\"; password = \"$token\";
+  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
+    printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$2" --tls implicit \
+        --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
+        --ca-file "$T/ca/ca.pem" --no-test > "${3:-$T/set.out}" 2>&1
+}
+
+# http_relay_start: a relay with its HTTP API, as the API's tests start it:
+# free ports $TR_PORT (SMTP), $HP (HTTP) and $TR_UPSTREAM_PORT (the default
+# route's upstream "def", implicit TLS, started here); $TR_CONF = $T/tr.conf;
+# a keyring; an API token "ops" in $TOKEN; the daemon started and the API
+# answering at $U.  Needs the test CA (make_ca "$T/ca").
+http_relay_start() {
+    TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
+    TR_CONF="$T/tr.conf"
+    write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
+    start_upstream def "$TR_UPSTREAM_PORT" implicit || return 1
+    tr_ctl key init > /dev/null 2>&1
+    TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
+    start_daemon "$TR_CONF" || return 1
+    wait_port "$HP" 10 || return 1
+    U="http://127.0.0.1:$HP"
+}
+
+# make_service_account FILE: a Google service account's JSON key (a fresh
+# RSA key, project relay-test, client relay@relay-test.iam.gserviceaccount.com).
+make_service_account() {
+    tr_require_python cryptography python3-cryptography
+    "$PYTHON3" - "$1" <<'PY'
+import json, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                      serialization.NoEncryption()).decode()
+json.dump({"type": "service_account", "project_id": "relay-test", "private_key_id": "0123abcd",
+           "private_key": pem, "client_email": "relay@relay-test.iam.gserviceaccount.com",
+           "client_id": "104000000000000000001", "token_uri": "https://oauth2.googleapis.com/token"},
+          open(sys.argv[1], "w"), indent=2)
+PY
+}
+
+# make_app_cert [DAYS]: the app's certificate credential of the OAuth2
+# tests (its public part is what a provider registers): self-signed,
+# CN "tenantrelay app", valid DAYS (default 20); $T/app.pem and $T/app.key.
+make_app_cert() {
+    tr_require openssl openssl
+    openssl req -x509 -newkey rsa:2048 -nodes -days "${1:-20}" -subj "/CN=tenantrelay app" \
+        -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null
+}
+
 # ---- the milter inside a real MTA (Postfix, Sendmail) -----------------------
 
 # milter_relay_start [EXTRA-CONF]: the path every MTA test of the milter
@@ -491,15 +586,7 @@ milter_relay_start() {
     write_conf "$TR_CONF" "retry = { schedule = [ 1 ]; };
 milter = { socket = \"inet:$MPORT@127.0.0.1\"; trusted_networks = [ \"127.0.0.0/8\" ]; };
 ${1:-}"
-    tr_ctl key init > "$T/key.out" 2>&1 || return 1
-    local token
-    token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password) || return 1
-    set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $P_DEFAULT; tls = \"implicit\";
-  username = \"platform\"; password = \"$token\";
-  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
-    printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$P_ACME" --tls implicit \
-        --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
-        --ca-file "$T/ca/ca.pem" --no-test > "$T/set.out" 2>&1 || return 1
+    routes_default_acme "$P_DEFAULT" "$P_ACME" || return 1
     start_daemon "$TR_CONF" || return 1
     "$TR_BIN_MILTER" -f -c "$TR_CONF" > "$T/milter.log" 2>&1 &
     MPID=$!

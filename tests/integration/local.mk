@@ -7,6 +7,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_demo.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/upstream.py \
+	tests/integration/serve_lib.py tests/integration/race_lib.sh tests/integration/race_gate.py \
 	scripts/demo.sh scripts/test.sh scripts/install-deps.sh
 
 # Each area lists its own integration tests in its own fragment.

@@ -18,6 +18,18 @@ start_provider() {
     wait_port "$hp" 10
 }
 
+# start_ms_provider [oauth_upstream.py options...]: provider "ms", Microsoft
+# style, with a fresh client secret $SECRET (also in $T/secret) registered
+# for client $CID; its SMTP port $sp, HTTPS port $hp, token endpoint $URL.
+start_ms_provider() {
+    SECRET="Sx8Q~$(openssl rand -hex 16)"
+    printf '%s\n' "$SECRET" > "$T/secret"
+    CID=11111111-2222-3333-4444-555555555555
+    sp=$(free_port); hp=$(free_port)
+    start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" "$@" || return 1
+    URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
+}
+
 # provider_admin HTTPS-PORT ACTION[?QUERY]: one admin call (revoke, forget, ...).
 provider_admin() {
     curl -sS --cacert "$T/ca/ca.pem" -X POST "https://localhost:$1/admin/$2" > /dev/null

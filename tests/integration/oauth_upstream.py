@@ -29,7 +29,6 @@ import http.server
 import json
 import os
 import secrets
-import signal
 import ssl
 import sys
 import threading
@@ -42,6 +41,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+
+sys.dont_write_bytecode = True     # nothing written into the source tree (read-only under distcheck)
+from serve_lib import serve_until_signal  # noqa: E402  (this script's directory)
 
 STATE = {
     "lock": threading.Lock(),
@@ -396,14 +398,7 @@ def main():
     controller = OAuthController(OAuthHandler(args), args, ctx, hostname="127.0.0.1", port=args.smtp_port,
                                  ssl_context=ctx)
     controller.start()
-    if args.ready_file:
-        with open(args.ready_file, "w") as f:
-            f.write(str(os.getpid()))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
-    while not stop.wait(1):
-        pass
+    serve_until_signal(args.ready_file)
     controller.stop()
     httpd.shutdown()
     return 0

@@ -2,6 +2,34 @@
 # nodes of a shared store, each a tenantrelayd with its own $T/X.conf and
 # $T/X/daemon.log, started and stopped by PID, and mail into them.
 
+# node_conf X PORT DEFAULT-PORT [MILTER-PORT]: node X's configuration
+# $T/X.conf, its own spool, log and control socket (and milter socket when
+# MILTER-PORT is given); the store ($URI) and the keyring are shared.
+node_conf() {
+    local x=$1 port=$2 def=$3 milter=
+    [ -n "${4:-}" ] && milter="milter = { socket = \"inet:$4@127.0.0.1\"; };"
+    mkdir -p "$T/$x/spool" "$T/$x/run" "$T/$x/log"
+    cat > "$T/$x.conf" <<CONF
+hostname = "node-$x.test";
+user = "nobody";
+listen = ( { address = "127.0.0.1"; port = $port; } );
+spool_directory = "$T/$x/spool";
+control_socket = "$T/$x/run/control.sock";
+events_file = "$T/$x/log/events.jsonl";
+tenant_store = "$URI";
+tenant_store_poll = 2;
+change_log = "$T/$x/log/changes.log";
+key_file = "$T/etc/master.key";
+retry = { schedule = [ 1 ]; };
+$milter
+# The test upstreams listen on loopback: allowed explicitly (tenant route policy).
+tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
+default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
+  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
+CONF
+    [ "$(id -u)" = 0 ] && chown -R nobody "$T/$x"
+}
+
 # start_node X: tenantrelayd -f for node X; waits until it has started.
 start_node() {
     local x=$1 port before pid

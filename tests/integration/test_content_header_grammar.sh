@@ -55,15 +55,7 @@ ok "message 2: the same" check_eml "$T/acme.mail/000002.eml" "tab before colon"
 
 # Item 3: a second From: written with a space.
 mkmsg "$T/m3" 'From: app@platform.test' 'From : ceo@bank.example' 'To: u3@example.test' 'Subject: two froms'
-"$PYTHON3" - "$TR_PORT" "$T/m3" > "$T/m3.out" 2>&1 <<'PY'
-import smtplib, sys
-try:
-    with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
-        s.sendmail("app@platform.test", ["u3@example.test"], open(sys.argv[2], "rb").read())
-    print("accepted")
-except smtplib.SMTPDataError as e:
-    print("refused", e.smtp_code, e.smtp_error.decode())
-PY
+smtp_try app@platform.test u3@example.test "$T/m3" > "$T/m3.out"
 ok "'From : ceo@bank.example' is a second From: -> 550 5.6.0" grep -q '^refused 550 5.6.0' "$T/m3.out"
 sleep 1
 ok "the two-From: message reached no upstream" \

@@ -3,10 +3,7 @@
 # old configuration when the new one is broken), stops cleanly on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
-make_ca "$T/ca"
-TR_PORT=$(free_port)
-export TR_PORT
-write_conf "$T/relay.conf"
+relay_conf
 start_daemon "$T/relay.conf"
 ok "daemon listens on its loopback port" kill -0 "$TR_DAEMON_PID"
 ok "startup is logged with key=value fields" wait_for 10 grep -q "listening on address=127.0.0.1 port=$TR_PORT" "$T/daemon.log"

@@ -20,14 +20,7 @@ TR_PORT=$(free_port)
 TR_CONF="$T/relay.conf"
 export TR_PORT TR_CONF
 write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; };' 'delivery = { idle_timeout = 2; };'
-tr_ctl key init > "$T/key.out" 2>&1
-token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password)
-set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $p_default; tls = \"implicit\";
-  username = \"platform\"; password = \"$token\";
-  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
-printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$p_acme" --tls implicit \
-    --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
-    --ca-file "$T/ca/ca.pem" --no-test > "$T/set.out" 2>&1
+routes_default_acme "$p_default" "$p_acme"
 asan=0
 ldd "$TR_BIN_DAEMON" 2>/dev/null | grep -q libasan && asan=1
 start_daemon "$TR_CONF"

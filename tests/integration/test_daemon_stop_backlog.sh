@@ -10,12 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 tr_require smtp-source postfix
 
-make_ca "$T/ca"
 p_up=$(free_port)
-TR_PORT=$(free_port)
-TR_CONF="$T/relay.conf"
-export TR_PORT TR_CONF
-TR_UPSTREAM_PORT=$p_up write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; };' \
+TR_UPSTREAM_PORT=$p_up relay_conf 'retry = { schedule = [ 1 ]; };' \
     'limits = { max_sessions = 64; };' 'delivery = { connect_timeout = 5; command_timeout = 30; };'
 sed -i 's/ca_file = /max_connections = 20; ca_file = /' "$TR_CONF"
 start_upstream slow "$p_up" implicit --data-delay 1

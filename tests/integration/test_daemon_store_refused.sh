@@ -102,27 +102,11 @@ mv "$T/etc/master.key" "$T/etc/master.key.away"
 ok "reload with the keyring gone is refused" reload_refused
 ok "  by delivery, naming the keyring" grep -q "reload refused by delivery.*keyring" "$T/daemon.log"
 printf 'X-Tenant-ID: beta\r\nFrom: app@platform.test\r\nTo: u@example.test\r\nSubject: beta\r\n\r\nbody\r\n' > "$T/beta.msg"
-"$PYTHON3" - "$TR_PORT" "$T/beta.msg" > "$T/beta.out" 2>&1 <<'PY'
-import smtplib, sys
-try:
-    with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
-        s.sendmail("app@platform.test", ["u@example.test"], open(sys.argv[2], "rb").read())
-    print("accepted")
-except smtplib.SMTPDataError as e:
-    print("refused", e.smtp_code)
-PY
+smtp_try app@platform.test u@example.test "$T/beta.msg" > "$T/beta.out"
 ok "  beta's message refused by the listener (old store kept)" grep -q "refused 550" "$T/beta.out"
 mv "$T/etc/master.key.away" "$T/etc/master.key"
 ok "the same reload succeeds once the keyring is back" "$TR_BIN_CTL" -c "$TR_CONF" reload
-"$PYTHON3" - "$TR_PORT" "$T/beta.msg" > "$T/beta2.out" 2>&1 <<'PY'
-import smtplib, sys
-try:
-    with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
-        s.sendmail("app@platform.test", ["u@example.test"], open(sys.argv[2], "rb").read())
-    print("accepted")
-except smtplib.SMTPDataError as e:
-    print("refused", e.smtp_code)
-PY
+smtp_try app@platform.test u@example.test "$T/beta.msg" > "$T/beta2.out"
 ok "  then beta is known to the listener" grep -q "accepted" "$T/beta2.out"
 ok "  and delivered by beta's route" wait_eml "$T/beta.mail" 1 20
 ok "nothing ever left by the default route" test "$(count_eml "$T/default.mail")" = 0

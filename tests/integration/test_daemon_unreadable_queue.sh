@@ -11,12 +11,8 @@
 #    4 MiB read cap) is delivered to every recipient.
 . "$(dirname "$0")/lib.sh"
 
-make_ca "$T/ca"
 p_up=$(free_port)
-TR_PORT=$(free_port)
-TR_CONF="$T/relay.conf"
-export TR_PORT TR_CONF
-TR_UPSTREAM_PORT=$p_up write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; max_age = 8; };' \
+TR_UPSTREAM_PORT=$p_up relay_conf 'retry = { schedule = [ 1 ]; max_age = 8; };' \
     'limits = { max_recipients = 20000; };' 'delivery = { connect_timeout = 2; command_timeout = 120; };'
 start_daemon "$TR_CONF"
 

@@ -6,12 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 tr_require smtp-source postfix
 
-make_ca "$T/ca"
 p_up=$(free_port)
-TR_PORT=$(free_port)
-TR_CONF="$T/relay.conf"
-export TR_PORT TR_CONF
-TR_UPSTREAM_PORT=$p_up write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; max_age = 3600; };' \
+TR_UPSTREAM_PORT=$p_up relay_conf 'retry = { schedule = [ 1 ]; max_age = 3600; };' \
     'delivery = { connect_timeout = 5; command_timeout = 10; };'
 start_daemon "$TR_CONF"
 

@@ -17,14 +17,7 @@ TR_PORT=$(free_port)
 TR_CONF="$T/relay.conf"
 export TR_PORT
 write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; };'
-tr_ctl key init > "$T/key.out" 2>&1
-token=$(printf 'pl4tform-s3cret' | tr_ctl seal --tenant default --field password)
-set_default_route "$TR_CONF" "host = \"127.0.0.1\"; port = $p_default; tls = \"implicit\";
-  username = \"platform\"; password = \"$token\";
-  sender = \"notifications@platform.test\"; ca_file = \"$T/ca/ca.pem\";"
-printf 'acme-s3cret-pw' | tr_ctl tenant set acme --host 127.0.0.1 --port "$p_acme" --tls implicit \
-    --username acme-user --password-stdin --sender mailer@acme.test --domain acme.test \
-    --ca-file "$T/ca/ca.pem" --no-test > "$T/set1.out" 2>&1
+routes_default_acme "$p_default" "$p_acme" "$T/set1.out"
 printf 'globex-s3cret-pw' | tr_ctl tenant set globex --host localhost --port "$p_globex" --tls starttls \
     --username globex-user --password-stdin --sender no-reply@globex.test \
     --domain globex.test --ca-file "$T/ca/ca.pem" --no-test > "$T/set2.out" 2>&1

@@ -42,7 +42,6 @@ req() {
     cp "$R" "$(mktemp "$T/r.XXXXXX.json")"
 }
 j() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$R"; }
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 body() { # body PASSWORD: acme's settings
     printf '{"host": "localhost", "port": %d, "username": "u@acme.test", "password": "%s", "sender": "no-reply@acme.test", "ca_file": "%s", "domains": ["acme.test"]}' "$pa" "$1" "$T/ca/ca.pem"
 }

@@ -9,27 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oauth_lib.sh"
 make_ca "$T/ca" || exit 1
-SECRET="Sx8Q~$(openssl rand -hex 16)"
-printf '%s\n' "$SECRET" > "$T/secret"
-CID=11111111-2222-3333-4444-555555555555
-sp=$(free_port); hp=$(free_port)
-start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --mailbox box@acme.test || exit 1
-URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
-TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
-TR_CONF="$T/tr.conf"
-write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
-start_upstream def "$TR_UPSTREAM_PORT" implicit || exit 1
-tr_ctl key init > /dev/null 2>&1
-TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
-start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
-wait_port "$HP" 10
-U="http://127.0.0.1:$HP"
+start_ms_provider --mailbox box@acme.test || exit 1
+http_relay_start || { cat "$T/daemon.log"; exit 1; }
 j() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 body() {
     printf '{"host": "localhost", "port": %d, "tls": "implicit", "ca_file": "%s", "username": "box@acme.test", "sender": "box@acme.test", "domains": ["acme.test"], "auth": "xoauth2", "oauth": {"provider": "microsoft", "token_url": "%s", "client_id": "%s", "client_secret": "%s"}}' \
         "$sp" "$T/ca/ca.pem" "$URL" "$CID" "$1"
 }
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 put() { curl -s -o "$1" -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" --data-binary "$2" "$U/v1/tenants/acme"; }
 
 before=$(store_sum)

@@ -4,71 +4,25 @@
 # it answer 409 (exit 75's equivalent) and save nothing; a writer never
 # waits for a probe in flight.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/race_lib.sh"
 tr_require curl curl
 PW='Race-s3cret-pw-12'
 make_ca "$T/ca" || exit 1
-TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
-TR_CONF="$T/tr.conf"
-write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
-start_upstream def "$TR_UPSTREAM_PORT" implicit || exit 1
+http_relay_start || { cat "$T/daemon.log"; exit 1; }
 pa=$(free_port); start_upstream acme "$pa" starttls --auth "u@acme.test:$PW" || exit 1
 
-# A gate in front of acme's server: holds each connection until $T/gate exists.
-cat > "$T/gate.py" <<'PY'
-import os, socket, sys, threading, time
-port, target, gate, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-def session(c):
-    open(gate + ".held", "a").write("held\n")
-    deadline = time.time() + 60
-    while not os.path.exists(gate) and time.time() < deadline:
-        time.sleep(0.05)
-    u = socket.create_connection(("127.0.0.1", target), timeout=10)
-    t = threading.Thread(target=pipe, args=(u, c), daemon=True)
-    t.start()
-    pipe(c, u)
-    t.join(60)
-    c.close()
-    u.close()
-open(ready, "w").write("ready\n")
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=session, args=(c,), daemon=True).start()
-PY
+# A gate in front of acme's server (race_lib.sh); what it holds is logged in $T/gate.held.
 pg=$(free_port)
-"$PYTHON3" "$T/gate.py" "$pg" "$pa" "$T/gate" "$T/gate.ready" > "$T/gate.log" 2>&1 &
-tr_track $!
-wait_for 15 test -s "$T/gate.ready" || exit 1
+gate_start "$pg" "$pa" "$T/gate.held" || exit 1
 
-tr_ctl key init > /dev/null 2>&1
-TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
-start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
-wait_port "$HP" 10
-U="http://127.0.0.1:$HP"
 put() { curl -s -o "$1" -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" --data-binary "$2" "$U/v1/tenants/acme"; }
 j() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 show() { "$TR_BIN_CTL" -c "$TR_CONF" --json tenant show acme | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-touch "$T/gate"
 ok "setup: acme saved through the open gate" test "$(put "$T/setup.json" "{\"host\": \"localhost\", \"port\": $pg, \"username\": \"u@acme.test\", \"password\": \"$PW\", \"sender\": \"no-reply@acme.test\", \"ca_file\": \"$T/ca/ca.pem\"}")" = 200
 
 # --- a tested field changes while the PUT's probe is held: 409 ----------------------
-rm -f "$T/gate" "$T/gate.held"
+gate_shut
+: > "$T/gate.held"
 put "$T/race.json" '{"sender": "other@acme.test"}' > "$T/race.code" &
 P=$!
 tr_track $P
@@ -78,8 +32,7 @@ rc=$?
 [ "$(id -u)" = 0 ] && chown -R "${TR_USER:-nobody}" "$T/etc"     # the daemon's user reads what root wrote
 ok "meanwhile tenant set changes the host at once (no lock held by the probe)" test "$rc" = 0
 sum=$(cd "$T/etc" && find tenants -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
-touch "$T/gate"
-wait_exit "$P" 60
+gate_release "$P"
 ok "the PUT answers 409" test "$(cat "$T/race.code")" = 409
 ok "  conflict, naming the field that changed" test "$(j "$T/race.json" 'd["error"], "host" in d["detail"]')" = "conflict True"
 ok "  its probe's steps are in the reply" test "$(j "$T/race.json" 'd["probe"]["ok"]')" = True

@@ -14,25 +14,10 @@
 . "$(dirname "$0")/oauth_lib.sh"
 tr_require openssl openssl
 make_ca "$T/ca" || exit 1
-openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
-SECRET="Sx8Q~$(openssl rand -hex 16)"
+make_app_cert || exit 1
 WRONG="Wr0ng~$(openssl rand -hex 16)"
-printf '%s\n' "$SECRET" > "$T/secret"
-CID=11111111-2222-3333-4444-555555555555
-sp=$(free_port); hp=$(free_port)
-start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --client-cert "$T/app.pem" \
-    --mailbox box@acme.test || exit 1
-URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
-TR_PORT=$(free_port); TR_UPSTREAM_PORT=$(free_port); HP=$(free_port)
-TR_CONF="$T/tr.conf"
-write_conf "$TR_CONF" "http = { listen = ( { address = \"127.0.0.1\"; port = $HP; } ); api_tokens = \"$T/etc/api-tokens\"; };"
-start_upstream def "$TR_UPSTREAM_PORT" implicit || exit 1
-tr_ctl key init > /dev/null 2>&1
-TOKEN=$(tr_ctl api-token add ops 2>/dev/null)
-start_daemon "$TR_CONF" || { cat "$T/daemon.log"; exit 1; }
-wait_port "$HP" 10 || { cat "$T/daemon.log"; exit 1; }
-U="http://127.0.0.1:$HP"
+start_ms_provider --client-cert "$T/app.pem" --mailbox box@acme.test || exit 1
+http_relay_start || { cat "$T/daemon.log"; exit 1; }
 j() { "$PYTHON3" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 # settings [OAUTH-FIELDS...]: the route, with the oauth object's own fields
 settings() {
@@ -43,7 +28,6 @@ settings() {
 post() { curl -s -o "$1" -w '%{http_code}' --max-time 60 -X POST -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' --data-binary "$2" "$U/v1/test"; }
 steps() { j "$1" '" ".join("%s:%s" % (s["step"], s["ok"]) for s in d["steps"])'; }
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 before=$(store_sum)
 
 ok "the right client secret: 200" test "$(post "$T/good.json" "$(settings ", \"client_secret\": \"$SECRET\"")")" = 200

@@ -12,18 +12,7 @@
 
 make_ca "$T/ca" || exit 1
 mkdir -p "$T/sa"
-"$PYTHON3" - "$T/sa/sa.json" <<'PY' || exit 1
-import json, sys
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                      serialization.NoEncryption()).decode()
-json.dump({"type": "service_account", "project_id": "relay-test", "private_key_id": "0123abcd",
-           "private_key": pem, "client_email": "relay@relay-test.iam.gserviceaccount.com",
-           "client_id": "104000000000000000001", "token_uri": "https://oauth2.googleapis.com/token"},
-          open(sys.argv[1], "w"), indent=2)
-PY
+make_service_account "$T/sa/sa.json" || exit 1
 sp=$(free_port); hp=$(free_port)
 start_provider g "$sp" "$hp" --service-account "$T/sa/sa.json" --mailbox box@g.test --error-style google || exit 1
 bp=$(free_port); bh=$(free_port)

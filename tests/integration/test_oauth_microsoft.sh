@@ -20,15 +20,8 @@ tr_require openssl openssl
 
 make_ca "$T/ca" || exit 1
 # The app's certificate credential (its public part registered with the provider).
-openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
-SECRET="Sx8Q~$(openssl rand -hex 16)"
-printf '%s\n' "$SECRET" > "$T/secret"
-CID=11111111-2222-3333-4444-555555555555
-sp=$(free_port); hp=$(free_port)
-start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --client-cert "$T/app.pem" \
-    --mailbox box@acme.test --mailbox cert@beta.test || exit 1
-URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
+make_app_cert || exit 1
+start_ms_provider --client-cert "$T/app.pem" --mailbox box@acme.test --mailbox cert@beta.test || exit 1
 
 TR_PORT=$(free_port)
 TR_CONF="$T/tr.conf"

@@ -12,8 +12,6 @@ write_conf "$T/tr.conf"
 C=(-c "$T/tr.conf")
 "$CTL" "${C[@]}" key init > /dev/null 2>&1
 jget() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-# A checksum of every file under the store, plus the change log.
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 
 pg=$(free_port); start_upstream good "$pg" starttls --auth "u@acme.test:$PW"
 pb=$(free_port); start_upstream badsender "$pb" starttls --auth "u@acme.test:$PW" --reject-mail "553 5.7.1 Sender address rejected: not owned by user"

@@ -5,10 +5,7 @@
 # bare CR and NUL always refuse the message.
 . "$(dirname "$0")/lib.sh"
 
-make_ca "$T/ca"
-TR_PORT=$(free_port)
-export TR_PORT
-write_conf "$T/relay.conf"
+relay_conf
 start_daemon "$T/relay.conf"
 
 endings=('\n.\n' '\r.\r' '\r.\n' '\n.\r' '\n.\r\n' '\r\n.\n' '\r.\r\n' '\r\n.\r' '\r\n\x00.\r\n')

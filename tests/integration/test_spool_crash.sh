@@ -4,10 +4,7 @@
 # leaves nothing half-written in queue/, and the restart empties tmp/.
 . "$(dirname "$0")/lib.sh"
 
-make_ca "$T/ca"
-TR_PORT=$(free_port)
-export TR_PORT
-write_conf "$T/relay.conf"
+relay_conf
 start_daemon "$T/relay.conf"
 
 # The client kills the daemon the moment it reads the 250.

@@ -12,14 +12,10 @@
 # exact, and every message that got its 250 arrived.
 . "$(dirname "$0")/lib.sh"
 
-make_ca "$T/ca"
 p_up=$(free_port)
-TR_PORT=$(free_port)
-TR_CONF="$T/relay.conf"
-export TR_PORT TR_CONF
-start_upstream up "$p_up" implicit --pipelining
-TR_UPSTREAM_PORT=$p_up write_conf "$TR_CONF" 'retry = { schedule = [ 1 ]; };' \
+TR_UPSTREAM_PORT=$p_up relay_conf 'retry = { schedule = [ 1 ]; };' \
     'delivery = { connect_timeout = 5; command_timeout = 10; };'
+start_upstream up "$p_up" implicit --pipelining
 start_daemon "$TR_CONF"
 
 # send FIRST LAST [PAUSE]: messages FIRST..LAST from 4 threads, each

@@ -36,20 +36,8 @@ CONF
 # a Google service-account JSON key (each sealed by tenant set).
 tr_require openssl openssl
 tr_require_python cryptography python3-cryptography
-openssl req -x509 -newkey rsa:2048 -nodes -days 200 -subj "/CN=tenantrelay app" \
-    -keyout "$T/app.key" -out "$T/app.pem" 2>/dev/null || exit 1
-"$PYTHON3" - "$T/sa.json" <<'PY' || exit 1
-import json, sys
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                      serialization.NoEncryption()).decode()
-json.dump({"type": "service_account", "project_id": "relay-test", "private_key_id": "0123abcd",
-           "private_key": pem, "client_email": "relay@relay-test.iam.gserviceaccount.com",
-           "client_id": "104000000000000000001", "token_uri": "https://oauth2.googleapis.com/token"},
-          open(sys.argv[1], "w"), indent=2)
-PY
+make_app_cert 200 || exit 1
+make_service_account "$T/sa.json" || exit 1
 conf_for file "$T/etc/tenants"
 conf_for pg "$URI"
 "$CTL" -c "$T/file.conf" key init > /dev/null 2>&1

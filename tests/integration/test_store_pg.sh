@@ -30,31 +30,7 @@ start_upstream acme "$p_acme" starttls --auth "acme-user:$PW"
 start_upstream beta "$p_beta" starttls --auth "beta-user:$PW2"
 mkdir -p "$T/etc"
 
-# node_conf X PORT DEFAULT-PORT: node X's configuration, its own spool, log
-# and control socket; the store and the keyring are shared.
-node_conf() {
-    local x=$1 port=$2 def=$3 mport=$4
-    mkdir -p "$T/$x/spool" "$T/$x/run" "$T/$x/log"
-    cat > "$T/$x.conf" <<CONF
-hostname = "node-$x.test";
-user = "nobody";
-listen = ( { address = "127.0.0.1"; port = $port; } );
-spool_directory = "$T/$x/spool";
-control_socket = "$T/$x/run/control.sock";
-events_file = "$T/$x/log/events.jsonl";
-tenant_store = "$URI";
-tenant_store_poll = 2;
-change_log = "$T/$x/log/changes.log";
-key_file = "$T/etc/master.key";
-retry = { schedule = [ 1 ]; };
-milter = { socket = "inet:$mport@127.0.0.1"; };
-# The test upstreams listen on loopback: allowed explicitly (tenant route policy).
-tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
-default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
-  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
-CONF
-    [ "$(id -u)" = 0 ] && chown -R nobody "$T/$x"
-}
+. "$(dirname "$0")/pg_nodes.sh"
 PA=$(free_port); PB=$(free_port); MA=$(free_port); MB=$(free_port)
 node_conf a "$PA" "$p_defa" "$MA"
 node_conf b "$PB" "$p_defb" "$MB"
@@ -63,8 +39,7 @@ node_conf b "$PB" "$p_defb" "$MB"
 URIPW='Uri-s3cret-pw-5'
 sed -i "s|^tenant_store = \"postgresql://trelay@|tenant_store = \"postgresql://trelay:$URIPW@|" "$T/b.conf"
 A=(-c "$T/a.conf"); B=(-c "$T/b.conf")
-
-. "$(dirname "$0")/pg_nodes.sh"
+. "$(dirname "$0")/race_lib.sh"
 
 # --- schema ----------------------------------------------------------------------------------
 ok "store init creates the schema: 0" bash -c '"$0" -c "$1" store init > "$2" 2>&1' "$CTL" "$T/a.conf" "$T/init1.out"
@@ -167,65 +142,18 @@ ok "an unknown tenant now takes the default route again (store read whole)" test
 # --- two concurrent sets from the two nodes on one tenant ------------------------------------
 # A gate in front of acme's upstream holds both probes until both are in
 # flight (ordering by events, not timing).
-cat > "$T/gate.py" <<'EOF'
-import os, socket, sys, threading, time
-port, target, gate, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-lock = threading.Lock()
-def note(s):
-    with lock, open(log, "a") as f:
-        f.write(s + "\n")
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-def session(c):
-    note("held")
-    deadline = time.time() + 60
-    while not os.path.exists(gate) and time.time() < deadline:
-        time.sleep(0.05)
-    u = socket.create_connection(("127.0.0.1", target), timeout=10)
-    t = threading.Thread(target=pipe, args=(u, c), daemon=True)
-    t.start()
-    pipe(c, u)
-    t.join(60)
-    c.close()
-    u.close()
-with open(log, "a") as f:
-    f.write("ready\n")
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=session, args=(c,), daemon=True).start()
-EOF
 gp=$(free_port)
-: > "$T/gate.log"
-touch "$T/gate"
-"$PYTHON3" "$T/gate.py" "$gp" "$p_acme" "$T/gate" "$T/gate.log" > "$T/gate.out" 2>&1 &
-tr_track $!
-wait_for 15 grep -q ready "$T/gate.log"
+gate_start "$gp" "$p_acme"
 "$CTL" "${A[@]}" tenant set acme --port "$gp" > "$T/via_gate.out" 2>&1
 ok "acme now behind the gate (tested): 0" test $? = 0
-rm -f "$T/gate"
-h0=$(grep -c held "$T/gate.log")
+gate_shut
+h0=$GATE_HELD0
 "$CTL" "${A[@]}" tenant set acme --sender mailer2@acme.test > "$T/race_a.out" 2>&1 < /dev/null &
 RA=$!; tr_track $RA
 "$CTL" "${B[@]}" tenant set acme --host localhost > "$T/race_b.out" 2>&1 < /dev/null &
 RB=$!; tr_track $RB
 ok "both sets are probing at once" wait_for 30 bash -c '[ "$(grep -c held "$0")" -ge $(( $1 + 2 )) ]' "$T/gate.log" "$h0"
-touch "$T/gate"
-wait_exit $RA 60; ea=$TR_EXIT
+gate_release $RA; ea=$TR_EXIT
 wait_exit $RB 60; eb=$TR_EXIT
 ok "one set saved, the other exited 75 (got A=$ea B=$eb)" test "$(printf '%s\n' "$ea" "$eb" | sort | tr '\n' ' ')" = "0 75 "
 "$CTL" "${A[@]}" --json tenant show acme > "$T/acme_race.json"

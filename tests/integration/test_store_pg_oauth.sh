@@ -24,46 +24,17 @@ make_ca "$T/ca" || exit 1
 PGP=$(free_port)
 pg_start "$T/pg" "$PGP" || exit 1
 URI=$(pg_uri "$T/pg" "$PGP")
-SECRET="Sx8Q~$(openssl rand -hex 16)"
-printf '%s\n' "$SECRET" > "$T/secret"
-CID=11111111-2222-3333-4444-555555555555
-sp=$(free_port); hp=$(free_port)
-start_provider ms "$sp" "$hp" --client-id "$CID" --client-secret-file "$T/secret" --mailbox box@acme.test || exit 1
-URL="https://localhost:$hp/contoso.onmicrosoft.com/oauth2/v2.0/token"
+start_ms_provider --mailbox box@acme.test || exit 1
 p_defa=$(free_port); p_defb=$(free_port)
 start_upstream defa "$p_defa" implicit
 start_upstream defb "$p_defb" implicit
 mkdir -p "$T/etc"
 
-# node_conf X PORT DEFAULT-PORT: node X's configuration, its own spool, log
-# and control socket; the store and the keyring are shared.
-node_conf() {
-    local x=$1 port=$2 def=$3
-    mkdir -p "$T/$x/spool" "$T/$x/run" "$T/$x/log"
-    cat > "$T/$x.conf" <<CONF
-hostname = "node-$x.test";
-user = "nobody";
-listen = ( { address = "127.0.0.1"; port = $port; } );
-spool_directory = "$T/$x/spool";
-control_socket = "$T/$x/run/control.sock";
-events_file = "$T/$x/log/events.jsonl";
-tenant_store = "$URI";
-tenant_store_poll = 2;
-change_log = "$T/$x/log/changes.log";
-key_file = "$T/etc/master.key";
-retry = { schedule = [ 1 ]; };
-tenant_route_policy = { extra_networks = [ "127.0.0.0/8", "::1/128" ]; ports = [ ]; };
-default_route = { host = "127.0.0.1"; port = $def; tls = "implicit";
-  sender = "notifications@platform.test"; ca_file = "$T/ca/ca.pem"; };
-CONF
-    [ "$(id -u)" = 0 ] && chown -R nobody "$T/$x"
-}
+. "$(dirname "$0")/pg_nodes.sh"
 PA=$(free_port); PB=$(free_port)
 node_conf a "$PA" "$p_defa"
 node_conf b "$PB" "$p_defb"
 A=(-c "$T/a.conf"); B=(-c "$T/b.conf")
-
-. "$(dirname "$0")/pg_nodes.sh"
 
 ok "store init: 0" bash -c '"$0" -c "$1" store init > "$2" 2>&1' "$CTL" "$T/a.conf" "$T/init.out"
 "$CTL" "${A[@]}" key init > /dev/null 2>&1

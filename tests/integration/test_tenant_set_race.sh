@@ -15,6 +15,7 @@
 # front of the real aiosmtpd upstream that holds each new connection until
 # the test opens the gate (ordering by events, not by timing).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/race_lib.sh"
 CTL="$TR_BIN_CTL"
 PW='Race-Pr0be-pw-41'
 make_ca "$T/ca" || exit 1
@@ -23,96 +24,31 @@ C=(-c "$T/tr.conf")
 "$CTL" "${C[@]}" key init > /dev/null 2>&1
 jget() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 show() { "$CTL" "${C[@]}" --json tenant show "$1" > "$T/show.json" 2> /dev/null && jget "$T/show.json" "$2"; }
-# A checksum of every file under the store, plus the change log.
-store_sum() { (cd "$T/etc" && find tenants -type f -print0 | sort -z | xargs -0 -r sha256sum; sha256sum "$T/log/changes.log" 2>/dev/null) | sha256sum; }
 
 pg=$(free_port); start_upstream good "$pg" starttls --auth "u@acme.test:$PW"
 po=$(free_port); start_upstream open "$po" starttls
 ps=$(free_port); start_upstream stall "$ps" starttls --fault stall
 
-# The gate: holds each connection until $T/gate exists, then relays it to
-# the good upstream (bounded: 60 s per connection).
-cat > "$T/gate.py" <<'EOF'
-import os, socket, sys, threading, time
-port, target, gate, log, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-lock = threading.Lock()
-
-def note(s):
-    with lock, open(log, "a") as f:
-        f.write(s + "\n")
-
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-
-def session(c, n):
-    note("held %d" % n)
-    deadline = time.time() + 60
-    while not os.path.exists(gate) and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        u = socket.create_connection(("127.0.0.1", target), timeout=10)
-    except OSError:
-        c.close()
-        return
-    u.settimeout(60)
-    c.settimeout(60)
-    note("open %d" % n)
-    t = threading.Thread(target=pipe, args=(u, c), daemon=True)
-    t.start()
-    pipe(c, u)
-    t.join(60)
-    c.close()
-    u.close()
-
-with open(ready, "w") as f:
-    f.write(str(os.getpid()))
-n = 0
-while True:
-    c, _ = srv.accept()
-    n += 1
-    threading.Thread(target=session, args=(c, n), daemon=True).start()
-EOF
+# The gate in front of the good upstream (race_lib.sh).
 pp=$(free_port)
-: > "$T/gate.log"
-/usr/bin/python3 "$T/gate.py" "$pp" "$pg" "$T/gate" "$T/gate.log" "$T/gate.ready" > "$T/gate.out" 2>&1 &
-tr_track $!
-wait_for 15 test -s "$T/gate.ready" || { echo "# the gate did not start" >&2; cat "$T/gate.out" >&2; }
-held() { grep -c '^held' "$T/gate.log"; }
-more_held() { [ "$(held)" -gt "$1" ]; }
+gate_start "$pp" "$pg"
 # hold NAME ARGS...: start `tenant set ARGS` in the background with the gate
 # shut and wait until its probe is held there; its PID in $HP.
 hold() {
-    local name=$1 h
+    local name=$1
     shift
-    rm -f "$T/gate"
-    h=$(held)
+    gate_shut
     "$CTL" "${C[@]}" tenant set "$@" > "$T/$name.out" 2> "$T/$name.err" < /dev/null &
     HP=$!
     tr_track $HP
-    wait_for 20 more_held "$h" || echo "# $name: its probe never reached the gate" >&2
+    gate_wait_held 1 20 || echo "# $name: its probe never reached the gate" >&2
 }
 # release: open the gate and collect the held set's exit status in $TR_EXIT.
-release() { TR_EXIT=; touch "$T/gate"; wait_exit "$HP" 60; }
+release() { gate_release "$HP"; }
 # A writer that must not wait for a probe in flight: bounded by timeout(1),
 # whose 124 would mean it sat on the lock.
 quick() { timeout 25 "$CTL" "${C[@]}" "$@" >> "$T/quick.out" 2>> "$T/quick.err" < /dev/null; echo $?; }
 
-touch "$T/gate"
 printf '%s\n' "$PW" | "$CTL" "${C[@]}" tenant set acme --host localhost --port "$pp" --username u@acme.test \
     --password-stdin --sender no-reply@acme.test --ca-file "$T/ca/ca.pem" --domain acme.test > "$T/setup.out" 2>&1
 ok "setup: acme created through the open gate (probe passed)" test "$?:$(show acme 'd["port"]')" = "0:$pp"

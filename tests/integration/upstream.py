@@ -20,7 +20,6 @@ import asyncio
 import base64
 import json
 import os
-import signal
 import socket
 import ssl
 import sys
@@ -29,6 +28,9 @@ import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+sys.dont_write_bytecode = True     # nothing written into the source tree (read-only under distcheck)
+from serve_lib import serve_until_signal  # noqa: E402  (this script's directory)
 
 
 class Handler:
@@ -420,14 +422,7 @@ def main():
         handler = NoAuthHandler(args) if args.no_auth_advertise else Handler(args)
         controller = UpstreamController(handler, args, ctx, **kwargs)
         controller.start()
-    if args.ready_file:
-        with open(args.ready_file, "w") as f:
-            f.write(str(os.getpid()))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
-    while not stop.wait(1):
-        pass
+    serve_until_signal(args.ready_file)
     if isinstance(controller, RawServer):
         controller.close()
     else:

@@ -9,3 +9,4 @@ tests_unit_test_milter_SOURCES = tests/unit/test_milter.c src/milter/milter_plan
 tests_unit_test_milter_LDADD = $(UNIT_LDADD)
 tests_unit_test_milter_CFLAGS = $(UNIT_CFLAGS)
 endif
+EXTRA_DIST += tests/unit/milter_fixture.h

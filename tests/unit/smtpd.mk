@@ -25,3 +25,4 @@ tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
 tests_unit_test_resolve_LDADD = $(UNIT_LDADD)
 tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS)
 endif
+EXTRA_DIST += tests/unit/smtpd_mem.h

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "milter_fixture.h"
+#include "smtpd_mem.h"
 #include "tenantrelay/conf.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/milter.h"
@@ -55,49 +57,6 @@ static const struct row rows[] = {
 };
 
 /* ---- the listener, fed from memory ---- */
-
-struct mem {
-    struct dbuf stored, last;
-    int committed;
-    char tenants[256];
-};
-
-static int m_begin(void *ctx, char qid[SPOOL_QID_LEN + 1])
-{
-    struct mem *m = ctx;
-
-    dbuf_reset(&m->stored);
-    snprintf(qid, SPOOL_QID_LEN + 1, "TESTQID000000001");
-    return 0;
-}
-
-static int m_write(void *ctx, const void *data, size_t len)
-{
-    dbuf_append(&((struct mem *)ctx)->stored, data, len);
-    return 0;
-}
-
-static void m_finish(void *ctx, const struct smtpd_message *msg, struct dbuf *reply)
-{
-    struct mem *m = ctx;
-
-    m->committed++;
-    dbuf_reset(&m->last);
-    dbuf_append(&m->last, m->stored.data, m->stored.len);
-    m->tenants[0] = 0;
-    for (int i = 0; msg->tenant_values[i]; i++) {
-        strncat(m->tenants, msg->tenant_values[i], sizeof(m->tenants) - strlen(m->tenants) - 2);
-        strcat(m->tenants, "|");
-    }
-    dbuf_printf(reply, "250 2.0.0 Ok: queued as %s\r\n", msg->qid);
-}
-
-static void m_abort(void *ctx)
-{
-    (void)ctx;
-}
-
-static const struct smtpd_ops mem_ops = { m_begin, m_write, m_finish, m_abort };
 
 static void check_listener(const struct row *r)
 {
@@ -182,45 +141,12 @@ done:
 
 /* ---- the milter ---- */
 
-static struct conf *conf;
-static struct tenant_store *store;
-static char dir[64], conf_path[128], store_path[128];
-
 static int setup(void **state)
 {
-    struct conf_error err = { "" };
-    FILE *fp;
-
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tr-grammar.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(store_path, sizeof(store_path), "%s/tenants", dir);
-    snprintf(conf_path, sizeof(conf_path), "%s/relay.conf", dir);
-    fp = fopen(store_path, "w");
-    assert_non_null(fp);
-    fputs("tenants = ( { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\"; } );\n", fp);
-    fclose(fp);
-    fp = fopen(conf_path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "hostname = \"relay.test\";\ntenant_store = \"%s\";\n"
-                "default_route = { host = \"127.0.0.1\"; port = 465; sender = \"notifications@platform.test\"; };\n",
-            store_path);
-    fclose(fp);
-    if ((conf = conf_load(conf_path, &err)) == NULL)
-        fail_msg("conf: %s", err.text);
-    if ((store = tenant_store_load(store_path, &err)) == NULL)
-        fail_msg("store: %s", err.text);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tenant_store_free(store);
-    conf_unref(conf);
-    unlink(store_path);
-    unlink(conf_path);
-    rmdir(dir);
+    milter_fixture_load("/tmp/tr-grammar.XXXXXX",
+                        "tenants = ( { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\"; } );\n",
+                        "");
     return 0;
 }
 
@@ -312,7 +238,7 @@ int main(void)
         cmocka_unit_test(test_grammar),
         cmocka_unit_test(test_listener),
         cmocka_unit_test(test_rewriter),
-        cmocka_unit_test_setup_teardown(test_milter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_milter, setup, milter_fixture_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,61 +15,26 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "milter_fixture.h"
 #include "tenantrelay/dbuf.h"
 #include "tenantrelay/milter.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/rewrite.h"
 
-static struct conf *conf;
-static struct tenant_store *store;
-static char dir[64];
-static char conf_path[128];
-static char store_path[128];
-
 static int setup(void **state)
 {
-    struct conf_error err = { "" };
-    FILE *fp;
-
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tr-milter.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(store_path, sizeof(store_path), "%s/tenants", dir);
-    snprintf(conf_path, sizeof(conf_path), "%s/relay.conf", dir);
-    fp = fopen(store_path, "w");
-    assert_non_null(fp);
-    fputs("tenants = (\n"
-          "  { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\";\n"
-          "    domains = [ \"acme.test\" ]; },\n"
-          "  { id = \"beta\"; host = \"smtp.beta.example\"; sender = \"n@beta.test\"; enabled = false;\n"
-          "    domains = [ \"beta.test\" ]; },\n"
-          "  { id = \"keep\"; host = \"smtp.keep.example\"; sender = \"out@keep.test\";\n"
-          "    rewrite_from = false; rewrite_sender = false; domains = [ \"keep.test\" ]; },\n"
-          "  { id = \"zed\"; host = \"smtp.zed.example\"; sender = \"n@zed.test\"; }\n"
-          ");\n", fp);
-    fclose(fp);
-    fp = fopen(conf_path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "hostname = \"relay.test\";\ntenant_store = \"%s\";\n"
-                "tenant_resolution = [ \"header\", \"sender\", \"auth\" ];\n"
-                "default_route = { host = \"127.0.0.1\"; port = 465; sender = \"notifications@platform.test\"; };\n",
-            store_path);
-    fclose(fp);
-    if ((conf = conf_load(conf_path, &err)) == NULL)
-        fail_msg("conf: %s", err.text);
-    if ((store = tenant_store_load(store_path, &err)) == NULL)
-        fail_msg("store: %s", err.text);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tenant_store_free(store);
-    conf_unref(conf);
-    unlink(store_path);
-    unlink(conf_path);
-    rmdir(dir);
+    milter_fixture_load("/tmp/tr-milter.XXXXXX",
+                        "tenants = (\n"
+                        "  { id = \"acme\"; host = \"smtp.acme.example\"; sender = \"mailer@acme.test\";\n"
+                        "    domains = [ \"acme.test\" ]; },\n"
+                        "  { id = \"beta\"; host = \"smtp.beta.example\"; sender = \"n@beta.test\"; enabled = false;\n"
+                        "    domains = [ \"beta.test\" ]; },\n"
+                        "  { id = \"keep\"; host = \"smtp.keep.example\"; sender = \"out@keep.test\";\n"
+                        "    rewrite_from = false; rewrite_sender = false; domains = [ \"keep.test\" ]; },\n"
+                        "  { id = \"zed\"; host = \"smtp.zed.example\"; sender = \"n@zed.test\"; }\n"
+                        ");\n",
+                        "tenant_resolution = [ \"header\", \"sender\", \"auth\" ];\n");
     return 0;
 }
 
@@ -377,5 +342,5 @@ int main(void)
         cmocka_unit_test(test_header_bytes),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, milter_fixture_teardown);
 }
