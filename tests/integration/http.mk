@@ -14,3 +14,10 @@ HTTP_INTEGRATION_TESTS = \
 TESTS += $(HTTP_INTEGRATION_TESTS)
 EXTRA_DIST += $(HTTP_INTEGRATION_TESTS) tests/integration/webhook_receiver.py \
 	tests/integration/ui_selenium.py
+
+# The settings page test leaves its screenshots in the build tree for
+# people to look at; `make clean` (and distcheck's distcleancheck) removes them.
+clean-local: clean-http-ui-screenshots
+clean-http-ui-screenshots:
+	-rm -rf tests/integration/test_http_ui.out
+.PHONY: clean-http-ui-screenshots
