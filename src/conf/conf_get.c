@@ -9,6 +9,7 @@
 
 #include "tenantrelay/conf_get.h"
 #include "tenantrelay/errstr.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/mymalloc.h"
 
 void conf_errorf(struct conf_error *err, const config_setting_t *where, const char *fmt, ...)
@@ -26,14 +27,6 @@ void conf_errorf(struct conf_error *err, const config_setting_t *where, const ch
     snprintf(err->text, sizeof(err->text), "%s:%u: %s", file ? file : "<config>", line, text);
 }
 
-static bool known_in(const char *name, const char *const *list)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, name) == 0)
-            return true;
-    return false;
-}
-
 int conf_check_keys(const config_setting_t *group, const char *const *known1,
                     const char *const *known2, struct conf_error *err)
 {
@@ -43,7 +36,7 @@ int conf_check_keys(const config_setting_t *group, const char *const *known1,
         config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
         const char *name = config_setting_name(s);
 
-        if (name && !known_in(name, known1) && !known_in(name, known2)) {
+        if (name && str_index(known1, name) < 0 && str_index(known2, name) < 0) {
             conf_errorf(err, s, "unknown key '%s'", name);
             return -1;
         }
@@ -165,18 +158,18 @@ int conf_get_enum(const config_setting_t *group, const char *name, const char *c
     config_setting_t *s = member(group, name, CONFIG_TYPE_STRING, &rc, err);
     const char *v;
     char allowed[256] = "";
+    int found;
 
     if (s == NULL)
         return rc;
     v = config_setting_get_string(s);
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(names[i], v) == 0) {
-            *out = i;
-            return 0;
-        }
+    if ((found = str_index(names, v)) >= 0) {
+        *out = found;
+        return 0;
+    }
+    for (int i = 0; names[i]; i++)
         snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s\"%s\"",
                  i ? ", " : "", names[i]);
-    }
     conf_errorf(err, s, "key '%s': \"%s\" is not one of %s", name, v, allowed);
     return -1;
 }

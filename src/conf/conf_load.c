@@ -17,6 +17,7 @@
 #include "tenantrelay/mailaddr.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/route_parse.h"
+#include "tenantrelay/str.h"
 
 static const char *const top_keys[] = {
     "hostname", "user", "listen", "allowed_networks", "spool_directory", "control_socket",
@@ -408,9 +409,7 @@ static int parse_root(const config_setting_t *root, struct conf *c, struct conf_
             const char *v = config_setting_get_string(el);
             int k;
 
-            for (k = 0; v && resolve_names[k] && strcmp(resolve_names[k], v) != 0; k++)
-                ;
-            if (v == NULL || resolve_names[k] == NULL) {
+            if (v == NULL || (k = str_index(resolve_names, v)) < 0) {
                 conf_errorf(err, el, "key 'tenant_resolution': element %d must be \"header\", \"sender\" or \"auth\"", i);
                 return -1;
             }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tenantrelay/errstr.h"
+#include "tenantrelay/str.h"
 #include "tenantrelay/fdio.h"
 #include "tenantrelay/mymalloc.h"
 #include "tenantrelay/timefmt.h"
@@ -120,10 +121,7 @@ static int parse_keyring(struct vault *v, const char *path, char *text, char *er
             errstr_set(err, errlen, "%s: more than %d keys", path, KEYRING_MAX_KEYS);
             return -1;
         }
-        for (st = 0; vault_key_state_names[st]; st++)
-            if (strcmp(vault_key_state_names[st], f[2]) == 0)
-                break;
-        if (vault_key_state_names[st] == NULL) {
+        if ((st = str_index(vault_key_state_names, f[2])) < 0) {
             errstr_set(err, errlen, "%s: line %d: unknown key state \"%s\"", path, lineno, f[2]);
             return -1;
         }
