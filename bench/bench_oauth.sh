@@ -21,15 +21,7 @@
 # Usage: bench/bench_oauth.sh [-k]   (from a configured build directory, or
 # set top_builddir); BENCH_MSGS (1000), BENCH_SENDERS (4).
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-if [ -z "${top_builddir:-}" ]; then
-    if [ -x "$PWD/tenantrelayd" ]; then top_builddir=$PWD
-    elif [ -x "$top_srcdir/build/tenantrelayd" ]; then top_builddir=$top_srcdir/build
-    else top_builddir=$top_srcdir; fi
-fi
-[ "${1:-}" = -k ] && export TR_KEEP=1
-. "$top_srcdir/tests/integration/lib.sh"
+. "$(dirname "$0")/bench_env.sh"
 . "$top_srcdir/tests/integration/oauth_lib.sh"
 MSGS=${BENCH_MSGS:-1000}
 SENDERS=${BENCH_SENDERS:-4}

@@ -14,15 +14,7 @@
 # Usage: bench/bench_queue.sh [-k]   (from a configured build directory, or
 # set top_builddir).  -k keeps the work directory.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-if [ -z "${top_builddir:-}" ]; then
-    if [ -x "$PWD/tenantrelayd" ]; then top_builddir=$PWD
-    elif [ -x "$top_srcdir/build/tenantrelayd" ]; then top_builddir=$top_srcdir/build
-    else top_builddir=$top_srcdir; fi
-fi
-[ "${1:-}" = -k ] && export TR_KEEP=1
-. "$top_srcdir/tests/integration/lib.sh"
+. "$(dirname "$0")/bench_env.sh"
 tr_require smtp-source postfix
 tr_require smtp-sink postfix
 tr_require curl curl

@@ -21,15 +21,7 @@
 # BENCH_TENANTS (50), BENCH_ONLY (e.g. "relay" to skip Postfix).
 # -k keeps the work directory.  PROFILE=perf|callgrind wraps tenantrelayd.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-if [ -z "${top_builddir:-}" ]; then
-    if [ -x "$PWD/tenantrelayd" ]; then top_builddir=$PWD
-    elif [ -x "$top_srcdir/build/tenantrelayd" ]; then top_builddir=$top_srcdir/build
-    else top_builddir=$top_srcdir; fi
-fi
-[ "${1:-}" = -k ] && export TR_KEEP=1
-. "$top_srcdir/tests/integration/lib.sh"
+. "$(dirname "$0")/bench_env.sh"
 MSGS=${BENCH_MSGS:-3000}
 SESS=${BENCH_SESSIONS:-20}
 SIZE=${BENCH_SIZE:-4096}
