@@ -8,4 +8,4 @@ PERF_INTEGRATION_TESTS = \
 TESTS += $(PERF_INTEGRATION_TESTS)
 EXTRA_DIST += $(PERF_INTEGRATION_TESTS)
 # The benchmark ships with the sources (not run by make check).
-EXTRA_DIST += bench/bench_relay.sh bench/bench_sessions.sh bench/README.md
+EXTRA_DIST += bench/bench_env.sh bench/bench_relay.sh bench/bench_sessions.sh bench/README.md
